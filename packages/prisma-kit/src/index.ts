@@ -1,0 +1,81 @@
+import { PrismaPg } from '@prisma/adapter-pg';
+import pg from 'pg';
+
+// PostgreSQL catalog types that the WASM schema engine reads but the pg driver adapter
+// cannot deserialize: `name` (oid 19) and `"char"` (oid 18). Upstream: prisma/prisma#27403.
+const CATALOG_TYPE_OIDS = new Set([18, 19]);
+const TEXT_OID = 25;
+
+type QueryResultLike = { fields?: { dataTypeID: number }[] } | { fields?: { dataTypeID: number }[] }[];
+
+function reportCatalogTypesAsText<R>(result: R): R {
+  for (const r of (Array.isArray(result) ? result : [result]) as QueryResultLike[]) {
+    for (const field of (r as { fields?: { dataTypeID: number }[] })?.fields ?? []) {
+      if (CATALOG_TYPE_OIDS.has(field.dataTypeID)) field.dataTypeID = TEXT_OID;
+    }
+  }
+  return result;
+}
+
+/**
+ * A pg client that reports catalog-only column types as text, so that Prisma Migrate's
+ * WASM schema engine can read PostgreSQL's catalog through the driver adapter.
+ * Both the callback and the promise forms of `query` go through it.
+ */
+class MigrateClient extends pg.Client {
+  // pg's overloads cannot be re-declared one by one without losing the callback form.
+  override query(...args: unknown[]): never {
+    const last = args[args.length - 1];
+    if (typeof last === 'function') {
+      const callback = last as (err: Error | null, result: unknown) => void;
+      args[args.length - 1] = (err: Error | null, result: unknown) =>
+        callback(err, err ? result : reportCatalogTypesAsText(result));
+      return (super.query as (...a: unknown[]) => never)(...args);
+    }
+    const returned = (super.query as (...a: unknown[]) => unknown)(...args);
+    if (returned && typeof (returned as Promise<unknown>).then === 'function') {
+      return (returned as Promise<unknown>).then(reportCatalogTypesAsText) as never;
+    }
+    return returned as never;
+  }
+}
+
+/** Splits a postgres:// URL into discrete connection fields. */
+export function connectionFields(databaseUrl: string): pg.ClientConfig {
+  const url = new URL(databaseUrl);
+  if (!/^postgres(ql)?:$/.test(url.protocol)) {
+    throw new Error(`Expected a postgres:// URL, got ${url.protocol}//…`);
+  }
+  return {
+    host: decodeURIComponent(url.hostname),
+    port: url.port ? Number(url.port) : 5432,
+    user: decodeURIComponent(url.username) || 'postgres',
+    password: decodeURIComponent(url.password) || undefined,
+    database: decodeURIComponent(url.pathname.replace(/^\//, '')),
+  };
+}
+
+/**
+ * The driver adapter for Prisma Migrate (prisma.config.ts, `engine: "js"`).
+ *
+ * Discrete fields, never `connectionString`: the adapter makes the shadow database's
+ * config as `{ ...config, database: <shadow name> }`, and node-pg lets a connection string
+ * override `database` — the "shadow" database would silently be the real one.
+ */
+export function migrateAdapter(databaseUrl: string): PrismaPg {
+  return new PrismaPg({
+    ...connectionFields(databaseUrl),
+    Client: MigrateClient,
+    // Lets the CLI exit promptly once Migrate is done.
+    idleTimeoutMillis: 500,
+  } as pg.PoolConfig);
+}
+
+export interface RuntimePoolOptions {
+  max?: number;
+}
+
+/** The driver adapter for a service's Prisma client at run time. */
+export function runtimeAdapter(databaseUrl: string, options: RuntimePoolOptions = {}): PrismaPg {
+  return new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+}
