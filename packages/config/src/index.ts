@@ -47,7 +47,8 @@ function redact(name: string, value: string): string {
 
 /** Helpers for the shapes that every service's config uses. */
 export const env = {
-  port: (fallback: number) => z.coerce.number().int().min(1).max(65535).default(fallback),
+  // 0 asks the OS for a free port (tests, benchmarks).
+  port: (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback),
   url: (protocols: string[]) =>
     z.string().refine((v) => {
       try {

@@ -3,7 +3,10 @@ import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
-import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+} from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express, { type Express } from 'express';
 import type { DocumentNode } from 'graphql';
@@ -75,6 +78,8 @@ export async function startSubgraph<C extends BaseContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
+      // No Apollo Studio here: federated traces would only cost bytes on every response.
+      ApolloServerPluginInlineTraceDisabled(),
       ...(options.plugins ?? []),
     ],
     formatError: (formatted, error) =>
@@ -124,3 +129,5 @@ export async function startSubgraph<C extends BaseContext>(
     stop: () => apollo.stop(),
   };
 }
+
+export * from './pagination';

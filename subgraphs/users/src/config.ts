@@ -1,4 +1,5 @@
 import { env, loadConfig, z } from '@shop/config';
+import { parseOAuthClients } from './domain/oauth-clients';
 
 /**
  * The users service's configuration: every variable, its default and its rule. Nothing
@@ -25,7 +26,21 @@ export const usersConfigSchema = z.object({
    * OAuth 2.0 client-credentials clients for service-to-service calls, as
    * `clientId:secret:scope1+scope2` entries separated by commas.
    */
-  OAUTH_CLIENTS: z.string().default(''),
+  OAUTH_CLIENTS: z
+    .string()
+    .default('')
+    .transform((value, ctx) => {
+      try {
+        return parseOAuthClients(value);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', message: (error as Error).message });
+        return z.NEVER;
+      }
+    }),
+  /** Redis keeps the login attempt counters, shared by every replica. */
+  REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  /** Prefix of this service's Redis keys (tests give each file its own). */
+  REDIS_KEY_PREFIX: z.string().default('users:'),
   /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
   LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
   LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),

@@ -1,0 +1,60 @@
+import { BadUserInputError } from '@shop/errors';
+
+/** Relay-style connection, the shape of every list in the public API. */
+export interface Connection<T> {
+  edges: { cursor: string; node: T }[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  totalCount: number;
+}
+
+export const DEFAULT_PAGE_SIZE = 20;
+export const MAX_PAGE_SIZE = 100;
+
+/** Validates `first`: 1..100, default 20. */
+export function pageSize(first: number | null | undefined): number {
+  if (first === null || first === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(first) || first < 1 || first > MAX_PAGE_SIZE) {
+    throw new BadUserInputError(`"first" must be between 1 and ${MAX_PAGE_SIZE}.`, 'first');
+  }
+  return first;
+}
+
+/**
+ * Cursors are opaque to clients: the sort key of the last row seen, base64url-encoded.
+ * Keyset pagination (rather than offsets) keeps pages correct while rows are added.
+ */
+export function encodeCursor(key: readonly (string | number)[]): string {
+  return Buffer.from(JSON.stringify(key)).toString('base64url');
+}
+
+export function decodeCursor(cursor: string | null | undefined): (string | number)[] | null {
+  if (cursor === null || cursor === undefined) return null;
+  try {
+    const key: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+    if (Array.isArray(key) && key.every((v) => typeof v === 'string' || typeof v === 'number')) {
+      return key;
+    }
+  } catch {
+    // fall through to the error below
+  }
+  throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
+}
+
+/**
+ * Builds a connection from rows fetched with `limit + 1`: the extra row only tells
+ * whether there is a next page and is not returned.
+ */
+export function toConnection<T>(
+  rows: T[],
+  limit: number,
+  totalCount: number,
+  sortKey: (row: T) => readonly (string | number)[],
+): Connection<T> {
+  const page = rows.slice(0, limit);
+  const edges = page.map((node) => ({ cursor: encodeCursor(sortKey(node)), node }));
+  return {
+    edges,
+    pageInfo: { hasNextPage: rows.length > limit, endCursor: edges.at(-1)?.cursor ?? null },
+    totalCount,
+  };
+}

@@ -1,0 +1,104 @@
+import { hasRole, requireRole, requireUser, Role, ROLES } from '@shop/auth';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
+import type { Context } from '../context';
+import { decodeCursor, pageSize, toConnection } from '@shop/subgraph-kit';
+import { MAX_ADDRESSES_PER_USER, normaliseAddress } from '../domain/address';
+import type { Resolvers } from '../generated/graphql';
+import type { UserRecord, UserStore } from '../store/user';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Ids that are not UUIDs cannot exist; answering early keeps them out of SQL. */
+const isId = (id: string) => UUID.test(id);
+
+/**
+ * Contact details and roles are private: the user themselves, an ADMIN and internal
+ * services may read them. Anyone else reaching a User through another entity (an order's
+ * customer, say) sees the id and the name only.
+ */
+function assertMayReadPrivate(user: UserRecord, ctx: Context, field: string): void {
+  const viewer = ctx.identity;
+  const allowed =
+    ctx.authenticatedUserId === user.id ||
+    viewer?.kind === 'service' ||
+    (viewer?.kind === 'user' && (viewer.userId === user.id || viewer.roles.includes(Role.ADMIN)));
+  if (!allowed) throw new ForbiddenError(`Only the account holder can see the ${field} of a user.`);
+}
+
+const privateField =
+  <K extends 'email' | 'phone' | 'roles'>(field: K) =>
+  (user: UserRecord, _args: unknown, ctx: Context): UserRecord[K] => {
+    assertMayReadPrivate(user, ctx, field);
+    return user[field];
+  };
+
+export function userResolvers(users: UserStore): Resolvers {
+  return {
+    Query: {
+      me: (_parent, _args, ctx) =>
+        ctx.identity?.kind === 'user' ? ctx.loaders.user.load(ctx.identity.userId) : null,
+
+      user: (_parent, { id }, ctx) => {
+        const me = requireUser(ctx.identity);
+        if (me.userId !== id && !hasRole(me, Role.ADMIN)) return null;
+        return isId(id) ? ctx.loaders.user.load(id) : null;
+      },
+
+      users: async (_parent, { first, after }, ctx) => {
+        requireRole(ctx.identity, Role.ADMIN);
+        const limit = pageSize(first);
+        const cursor = decodeCursor(after);
+        const [createdAt, id] = cursor ?? [];
+        if (cursor && (typeof createdAt !== 'string' || typeof id !== 'string')) {
+          throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
+        }
+        const [rows, total] = await Promise.all([
+          users.list(limit, cursor ? { createdAt: new Date(createdAt as string), id: id as string } : null),
+          users.count(),
+        ]);
+        return toConnection(rows, limit, total, (u) => [u.createdAt.toISOString(), u.id]);
+      },
+    },
+
+    Mutation: {
+      addAddress: async (_parent, { input }, ctx) => {
+        const me = requireUser(ctx.identity);
+        const address = normaliseAddress(input);
+        if ((await users.countAddresses(me.userId)) >= MAX_ADDRESSES_PER_USER) {
+          throw new BadUserInputError(
+            `An account can hold at most ${MAX_ADDRESSES_PER_USER} addresses.`,
+            'input',
+          );
+        }
+        return users.addAddress(me.userId, address);
+      },
+
+      setUserRoles: async (_parent, { userId, roles }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const unique = [...new Set(roles)].filter((r) => ROLES.includes(r));
+        if (unique.length === 0) {
+          throw new BadUserInputError('A user needs at least one role.', 'roles');
+        }
+        if (admin.userId === userId && !unique.includes(Role.ADMIN)) {
+          // Guards against an administrator locking the shop out of its own back office.
+          throw new BadUserInputError('You cannot remove your own ADMIN role.', 'roles');
+        }
+        const user = isId(userId) ? await users.setRoles(userId, unique) : null;
+        if (!user) throw new NotFoundError('User', userId);
+        ctx.log.info({ userId, roles: unique, by: admin.userId }, 'user roles changed');
+        return user;
+      },
+    },
+
+    User: {
+      __resolveReference: (ref, ctx) => (isId(ref.id) ? ctx.loaders.user.load(ref.id) : null),
+      createdAt: (user) => user.createdAt.toISOString(),
+      email: privateField('email'),
+      phone: privateField('phone'),
+      roles: privateField('roles'),
+      addresses: (user, _args, ctx) => {
+        assertMayReadPrivate(user, ctx, 'addresses');
+        return ctx.loaders.addresses.load(user.id);
+      },
+    },
+  };
+}

@@ -1,0 +1,91 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { parse } from 'graphql';
+import { localKeys, TokenVerifier } from '@shop/auth';
+import { createLogger, type Logger } from '@shop/logging';
+import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import type { UsersConfig } from './config';
+import { createLoaders, type Context } from './context';
+import { ensureAdmin } from './domain/admin';
+import { AuthService } from './domain/auth-service';
+import { LoginLimiter } from './domain/login-limiter';
+import { AccessTokenSigner } from './domain/tokens';
+import { loadSigningKeys } from './keys';
+import { authMutations } from './resolvers/auth';
+import { userResolvers } from './resolvers/user';
+import { jwksRoute } from './routes/jwks';
+import { oauthTokenRoute } from './routes/oauth';
+import { createPrisma } from './store/prisma';
+import { RefreshTokenStore } from './store/refresh-token';
+import { UserStore } from './store/user';
+
+export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+
+export interface UsersService extends RunningSubgraph {
+  jwksUrl: string;
+}
+
+/** Wires the users subgraph: stores, token signing, resolvers and HTTP routes. */
+export async function startUsersService(
+  config: UsersConfig,
+  logger: Logger = createLogger('users', config.LOG_LEVEL),
+): Promise<UsersService> {
+  const prisma = createPrisma(config.USERS_DATABASE_URL);
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+  const keys = loadSigningKeys(config, logger);
+  const signer = new AccessTokenSigner(keys, {
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+  });
+  const users = new UserStore(prisma);
+  const auth = new AuthService(
+    users,
+    new RefreshTokenStore(prisma),
+    signer,
+    new LoginLimiter(redis, config.REDIS_KEY_PREFIX, {
+      maxPerEmail: config.LOGIN_MAX_ATTEMPTS_PER_EMAIL,
+      maxPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+      windowSeconds: config.LOGIN_WINDOW_SECONDS,
+    }),
+    config.REFRESH_TOKEN_TTL_DAYS,
+  );
+
+  await ensureAdmin(users, config.ADMIN_EMAIL, config.ADMIN_PASSWORD, logger);
+
+  const resolvers = userResolvers(users);
+  const running = await startSubgraph<Context>(
+    {
+      name: 'users',
+      typeDefs,
+      resolvers: { ...resolvers, Mutation: { ...resolvers.Mutation, ...authMutations(auth) } },
+      // This service issues the tokens, so it verifies them with its own keys, no HTTP hop.
+      verifier: new TokenVerifier({
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        keys: localKeys(() => keys.publicKeys),
+      }),
+      logger,
+      context: (base) => ({ ...base, loaders: createLoaders(users) }),
+      routes: (app) => {
+        jwksRoute(app, keys);
+        oauthTokenRoute(app, config.OAUTH_CLIENTS, signer, logger);
+      },
+      ready: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+        await redis.ping();
+      },
+    },
+    config.USERS_PORT,
+  );
+
+  return {
+    ...running,
+    jwksUrl: `http://127.0.0.1:${running.port}/.well-known/jwks.json`,
+    stop: async () => {
+      await running.stop();
+      await Promise.all([prisma.$disconnect(), redis.quit()]);
+    },
+  };
+}

@@ -1,0 +1,48 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { createTestDatabase, deleteKeys, testKeyPrefix, type TestDatabase } from '@shop/test-harness';
+import { createLogger } from '@shop/logging';
+import { loadUsersConfig, type UsersConfig } from '../../src/config';
+import { startUsersService, type UsersService } from '../../src/server';
+
+export const ADMIN = { email: 'admin@shop.test', password: 'admin-password-for-tests' };
+export const SERVICE_CLIENT = { id: 'orders-service', secret: 'orders-service-secret-0123', scopes: ['users:read', 'products:reserve'] };
+
+export interface UsersFixture {
+  service: UsersService;
+  config: UsersConfig;
+  db: TestDatabase;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The users service on an ephemeral port with a database, a Redis key prefix and a
+ * signing key of its own, so test files do not see each other's data.
+ */
+export async function startUsersFixture(overrides: Record<string, string> = {}): Promise<UsersFixture> {
+  const db = await createTestDatabase('users');
+  const prefix = testKeyPrefix('users');
+  const config = loadUsersConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    USERS_PORT: '0',
+    USERS_DATABASE_URL: db.url,
+    REDIS_KEY_PREFIX: prefix,
+    JWT_DEV_KEY_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'users-keys-')), 'jwt.pem'),
+    ADMIN_EMAIL: ADMIN.email,
+    ADMIN_PASSWORD: ADMIN.password,
+    OAUTH_CLIENTS: `${SERVICE_CLIENT.id}:${SERVICE_CLIENT.secret}:${SERVICE_CLIENT.scopes.join('+')}`,
+    ...overrides,
+  });
+  const service = await startUsersService(config, createLogger('users', 'silent'));
+  return {
+    service,
+    config,
+    db,
+    stop: async () => {
+      await service.stop();
+      await Promise.all([db.drop(), deleteKeys(prefix)]);
+    },
+  };
+}
