@@ -1,6 +1,7 @@
 import { ShopError } from '@shop/errors';
 import { checkPassword, normaliseEmail, normalisePhone } from '../src/domain/account';
 import { normaliseAddress } from '../src/domain/address';
+import { parseOAuthClients } from '../src/domain/oauth-clients';
 
 function failure(fn: () => unknown): { code: string; field?: unknown; message: string } {
   try {
@@ -51,5 +52,15 @@ describe('address rules', () => {
     expect(failure(() => normaliseAddress({ ...valid, country: 'XX' }))).toMatchObject({ field: 'country' });
     expect(failure(() => normaliseAddress({ ...valid, country: 'Germany' }))).toMatchObject({ field: 'country' });
     expect(failure(() => normaliseAddress({ ...valid, city: '  ' }))).toMatchObject({ field: 'city', message: 'City is required.' });
+  });
+});
+
+describe('OAuth client config', () => {
+  it('keeps the colons inside scope names', () => {
+    expect(parseOAuthClients('worker:0123456789abcdef:users:read+products:reserve, other:fedcba9876543210:')).toEqual([
+      { clientId: 'worker', secret: '0123456789abcdef', scopes: ['users:read', 'products:reserve'] },
+      { clientId: 'other', secret: 'fedcba9876543210', scopes: [] },
+    ]);
+    expect(() => parseOAuthClients('worker:short:users:read')).toThrow(/16\+ characters/);
   });
 });

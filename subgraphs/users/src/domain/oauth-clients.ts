@@ -6,20 +6,24 @@ export interface OAuthClient {
   scopes: string[];
 }
 
-/** Parses OAUTH_CLIENTS: `clientId:secret:scope1+scope2`, comma-separated. */
+/**
+ * Parses OAUTH_CLIENTS: `clientId:secret:scope1+scope2`, comma-separated. Only the first
+ * two colons separate fields, because scopes contain colons themselves (`users:read`).
+ */
 export function parseOAuthClients(value: string): OAuthClient[] {
   return value
     .split(',')
     .map((entry) => entry.trim())
     .filter(Boolean)
     .map((entry) => {
-      const [clientId, secret, scopes] = entry.split(':');
+      const [clientId, secret, ...scopeParts] = entry.split(':');
+      const scopes = scopeParts.join(':');
       if (!clientId || !secret || secret.length < 16) {
         throw new Error(
           `OAUTH_CLIENTS entry "${clientId ?? entry}" must look like clientId:secret:scope1+scope2 with a secret of 16+ characters`,
         );
       }
-      return { clientId, secret, scopes: (scopes ?? '').split('+').filter(Boolean) };
+      return { clientId, secret, scopes: scopes.split('+').filter(Boolean) };
     });
 }
 
