@@ -2,7 +2,10 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@shop/logging';
 import { loadRouterConfig } from '../../router/src/config';
 import { startRouter } from '../../router/src/server';
-import { startUsersFixture, type UsersFixture } from '../../subgraphs/users/test/support/users-service';
+import {
+  startUsersFixture,
+  type UsersFixture,
+} from '../../subgraphs/users/test/support/users-service';
 
 export interface Platform {
   /** The router's /graphql URL: what storefronts talk to. */

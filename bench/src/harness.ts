@@ -1,0 +1,93 @@
+import { execSync } from 'node:child_process';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import autocannon from 'autocannon';
+
+export interface Target {
+  /** Shown in the results table, e.g. "router" or "users subgraph". */
+  name: string;
+  url: string;
+  headers?: Record<string, string>;
+  body: string;
+}
+
+export interface RunOptions {
+  connections: number;
+  durationSeconds: number;
+  warmupSeconds: number;
+}
+
+export interface Figure {
+  name: string;
+  requestsPerSecond: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+}
+
+/**
+ * Loads one target with autocannon after a short warm-up (JIT, pools, plan cache) and
+ * returns throughput and latency. A benchmark that returned errors is not a benchmark:
+ * the caller refuses to record it.
+ */
+export async function measure(target: Target, options: RunOptions): Promise<Figure> {
+  const common = {
+    url: target.url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: target.body,
+    connections: options.connections,
+  };
+  await autocannon({ ...common, duration: options.warmupSeconds });
+  const result = await autocannon({ ...common, duration: options.durationSeconds });
+  return {
+    name: target.name,
+    requestsPerSecond: Math.round(result.requests.average),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    errors: result.errors + result.timeouts,
+    non2xx: result.non2xx,
+  };
+}
+
+/** Appends a dated section with the command, the machine and the figures to a results file. */
+export function record(
+  file: string,
+  title: string,
+  command: string,
+  options: RunOptions,
+  figures: Figure[],
+  notes = '',
+): string {
+  const target = path.resolve(__dirname, '../results', file);
+  if (!existsSync(target))
+    writeFileSync(target, `# ${title}\n\nEach run appends a section. Latencies in milliseconds.\n`);
+  const commit = (() => {
+    try {
+      return execSync('git rev-parse --short HEAD', { encoding: 'utf8' }).trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const rows = figures.map(
+    (f) => `| ${f.name} | ${f.requestsPerSecond} | ${f.p50} | ${f.p99} | ${f.errors + f.non2xx} |`,
+  );
+  const section = [
+    '',
+    `## ${new Date().toISOString()} (commit ${commit})`,
+    '',
+    `Command: \`${command}\``,
+    `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
+    `Load: ${options.connections} connections, ${options.durationSeconds} s per target after ${options.warmupSeconds} s warm-up; autocannon, the router and each service in separate processes on this machine.`,
+    '',
+    '| target | requests/s | p50 | p99 | errors |',
+    '|---|---:|---:|---:|---:|',
+    ...rows,
+    ...(notes ? ['', notes] : []),
+    '',
+  ].join('\n');
+  appendFileSync(target, section);
+  return section;
+}

@@ -1,0 +1,59 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+
+/** What a process script prints once it is listening: one JSON line. */
+export function announce(info: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify({ ready: info })}\n`);
+}
+
+export interface Child<T> {
+  info: T;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Starts one service in a process of its own (as in production), so the load generator,
+ * the router and each subgraph each get their own event loop. Resolves with what the
+ * script announced.
+ */
+export function startChild<T>(script: string, input: Record<string, unknown>): Promise<Child<T>> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--import', 'tsx', path.join(__dirname, script), JSON.stringify(input)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  return new Promise((resolve, reject) => {
+    child.once('exit', (code) =>
+      reject(new Error(`${script} exited with code ${code} before it was ready`)),
+    );
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      if (!line.startsWith('{"ready"')) return;
+      child.removeAllListeners('exit');
+      resolve({
+        info: (JSON.parse(line) as { ready: T }).ready,
+        stop: () =>
+          new Promise<void>((done) => {
+            child.once('exit', () => done());
+            child.kill('SIGTERM');
+          }),
+      });
+    });
+  });
+}
+
+/** For process scripts: the JSON input and a SIGTERM handler that runs `stop`. */
+export function childInput<T>(): T {
+  return JSON.parse(process.argv[2] ?? '{}') as T;
+}
+
+export function stopOnSigterm(stop: () => Promise<void>): void {
+  process.once('SIGTERM', () => {
+    stop().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  });
+}

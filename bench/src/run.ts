@@ -1,0 +1,39 @@
+// Runs one benchmark by name and appends its figures to bench/results/<name>.md.
+//   npm run bench -- <name> [--connections N] [--duration S]
+import { parseArgs } from 'node:util';
+import { benchMe } from './me';
+
+const benchmarks = { me: benchMe } as const;
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      connections: { type: 'string', default: '20' },
+      duration: { type: 'string', default: '15' },
+      warmup: { type: 'string', default: '3' },
+    },
+  });
+  const name = positionals[0] as keyof typeof benchmarks | undefined;
+  if (!name || !(name in benchmarks)) {
+    console.error(
+      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S]`,
+    );
+    process.exit(2);
+  }
+  const options = {
+    connections: Number(values.connections),
+    durationSeconds: Number(values.duration),
+    warmupSeconds: Number(values.warmup),
+  };
+  const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
+  console.log(await benchmarks[name](options, command));
+}
+
+main().then(
+  () => process.exit(0),
+  (error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,54 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestHandler } from 'express';
+import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
+
+/** What the router logs about one HTTP request, filled in as the request goes along. */
+export interface AccessLogEntry {
+  requestId: string;
+  /** Known once Apollo Server has resolved the operation; absent for refused requests. */
+  operationName?: string;
+}
+
+declare module 'express-serve-static-core' {
+  interface Locals {
+    accessLog: AccessLogEntry;
+  }
+}
+
+/**
+ * Gives each request its id (the client's `x-request-id` when sane, else a new one), echoes
+ * it in the response, and logs one line when the response is sent — whatever ended the
+ * request: a result, a 401 from the token check, a 413 from the body parser. The
+ * Authorization header is never logged.
+ */
+export function accessLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = performance.now();
+    const entry: AccessLogEntry = { requestId: requestIdFrom(req.headers[REQUEST_ID_HEADER]) };
+    res.locals.accessLog = entry;
+    res.setHeader(REQUEST_ID_HEADER, entry.requestId);
+    res.on('finish', () => {
+      logger.info(
+        {
+          ...entry,
+          method: req.method,
+          status: res.statusCode,
+          durationMs: Math.round(performance.now() - started),
+        },
+        'request',
+      );
+    });
+    next();
+  };
+}
+
+/** Copies the resolved operation name into the request's access log entry. */
+export const operationNamePlugin: ApolloServerPlugin<{ accessLog: AccessLogEntry }> = {
+  async requestDidStart() {
+    return {
+      async didResolveOperation({ contextValue, operationName }) {
+        contextValue.accessLog.operationName = operationName ?? undefined;
+      },
+    };
+  },
+};

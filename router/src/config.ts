@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { env, loadConfig, z } from '@shop/config';
+import subgraphs from '../../schema/subgraphs.json';
+
+/** The variable that overrides a subgraph's routing URL: `users` → `USERS_SUBGRAPH_URL`. */
+export function subgraphUrlVariable(name: string): `${string}_SUBGRAPH_URL` {
+  return `${name.toUpperCase().replace(/[^A-Z0-9]/g, '_')}_SUBGRAPH_URL`;
+}
+
+const httpUrl = env.url(['http', 'https']);
+
+// One optional override per subgraph listed in schema/subgraphs.json. The cast gives the
+// shape a pattern key instead of an index signature, which would erase the other keys' types.
+const subgraphUrlOverrides = Object.fromEntries(
+  subgraphs.map(({ name }) => [subgraphUrlVariable(name), httpUrl.optional()]),
+) as Record<`${string}_SUBGRAPH_URL`, z.ZodOptional<typeof httpUrl>>;
+
+function isOrigin(value: string): boolean {
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
+/** Where the storefront and back-office dev servers run; allowed only in development. */
+const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173'];
+
+/**
+ * The router's configuration: every variable, its default and its rule. Nothing else in
+ * the router reads process.env.
+ */
+export const routerConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: env.logLevel(),
+  /** 0 picks a free port (tests). */
+  ROUTER_PORT: env.port(4000),
+  /** The composed supergraph (`npm run compose`); loaded once at start-up. */
+  SUPERGRAPH_PATH: z
+    .string()
+    .min(1)
+    .default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
+  /** Where the public keys of the access tokens are published (the users service). */
+  JWKS_URL: httpUrl.default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
+  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  /** Comma-separated browser origins allowed by CORS. Unset: the dev servers in development, none elsewhere. */
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((value) =>
+      value
+        ?.split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    )
+    .refine(
+      (origins) => origins?.every(isOrigin) ?? true,
+      'must list origins such as https://shop.example.com (no path, no trailing slash)',
+    ),
+  /** Apollo Sandbox on GET /graphql, and introspection with it. Unset: on outside production. */
+  SANDBOX_ENABLED: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value))),
+  /** Deepest field nesting an operation may have (fragments do not count as a level). */
+  MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
+  /** Most aliases an operation may use (each alias is another resolver call). */
+  MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  /** Most lexical tokens an operation may have; bounds the parse and validation work. */
+  MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(5000),
+  /** Largest JSON request body accepted on /graphql, in bytes. */
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Longest a single subgraph call may take before the router gives up on it. */
+  SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
+  /**
+   * Which proxies may set X-Forwarded-For (Express `trust proxy`): an ingress or load
+   * balancer in front of the router, on loopback or a private network by default.
+   */
+  TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  /**
+   * `<NAME>_SUBGRAPH_URL`, e.g. USERS_SUBGRAPH_URL, replaces the routing URL that the
+   * supergraph gives that subgraph (docker compose and Kubernetes, where hosts differ).
+   */
+  ...subgraphUrlOverrides,
+});
+
+export type RouterConfig = Omit<
+  z.infer<typeof routerConfigSchema>,
+  'CORS_ORIGINS' | 'SANDBOX_ENABLED'
+> & {
+  CORS_ORIGINS: string[];
+  SANDBOX_ENABLED: boolean;
+  /** Subgraph name → routing URL that replaces the supergraph's, from `<NAME>_SUBGRAPH_URL`. */
+  subgraphUrls: Record<string, string>;
+};
+
+export function loadRouterConfig(
+  environment: Record<string, string | undefined> = process.env,
+): RouterConfig {
+  const config = loadConfig('router', routerConfigSchema, environment);
+  // The overrides were validated with the rest; their names come from subgraphs.json, so
+  // they are read by name rather than through the static type.
+  const validated: Record<string, unknown> = config;
+  const subgraphUrls: Record<string, string> = {};
+  for (const { name } of subgraphs) {
+    const url = validated[subgraphUrlVariable(name)];
+    if (typeof url === 'string') subgraphUrls[name] = url;
+  }
+  return {
+    ...config,
+    CORS_ORIGINS:
+      config.CORS_ORIGINS ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_ORIGINS : []),
+    SANDBOX_ENABLED: config.SANDBOX_ENABLED ?? config.NODE_ENV !== 'production',
+    subgraphUrls,
+  };
+}

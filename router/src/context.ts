@@ -1,0 +1,54 @@
+import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
+import type { TokenVerifier } from '@shop/auth';
+import { ShopError } from '@shop/errors';
+import type { Logger } from '@shop/logging';
+import type { AccessLogEntry } from './access-log';
+
+/** Sent by clients that hold a guest cart; the cart subgraph reads it. */
+export const CART_ID_HEADER = 'x-cart-id';
+
+/** Per-request state: what the router forwards to the subgraphs, and where it logs. */
+export interface RouterContext {
+  /** The client's Authorization header, already verified; subgraphs verify it again. */
+  authorization?: string;
+  requestId: string;
+  /** The client's address, as seen through trusted proxies (Express `trust proxy`). */
+  clientIp: string;
+  cartId?: string;
+  log: Logger;
+  accessLog: AccessLogEntry;
+}
+
+/**
+ * Builds the context of each GraphQL request — before parsing and planning, so a bad
+ * token costs the router no planning and the subgraphs no call.
+ */
+export function routerContext(verifier: TokenVerifier, logger: Logger) {
+  return async ({ req, res }: ExpressContextFunctionArgument): Promise<RouterContext> => {
+    const { accessLog } = res.locals;
+    const log = logger.child({ requestId: accessLog.requestId });
+    const authorization = req.headers.authorization || undefined;
+    try {
+      // Throws UNAUTHENTICATED (HTTP 401) for a header that is present but wrong: a bad
+      // token is refused, never downgraded to an anonymous request. The identity itself is
+      // not kept: subgraphs derive it from the same header.
+      await verifier.fromAuthorizationHeader(authorization);
+    } catch (error) {
+      // Anything but UNAUTHENTICATED is the router's problem (e.g. the JWKS endpoint is
+      // down); Apollo Server masks it as INTERNAL_SERVER_ERROR, so log it here with the id.
+      if (!(error instanceof ShopError)) {
+        log.error({ err: error }, 'could not verify the access token');
+      }
+      throw error;
+    }
+    const cartId = req.headers[CART_ID_HEADER];
+    return {
+      authorization,
+      requestId: accessLog.requestId,
+      clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      cartId: typeof cartId === 'string' ? cartId : undefined,
+      log,
+      accessLog,
+    };
+  };
+}

@@ -1,0 +1,82 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import type { ErrorRequestHandler } from 'express';
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+import { formatError, ShopError } from '@shop/errors';
+import type { Logger } from '@shop/logging';
+import type { RouterContext } from './context';
+
+/**
+ * What the gateway adds to a subgraph's error: which subgraph, and for an HTTP failure its
+ * internal URL and raw body. Clients see one graph; operators find the rest in the logs.
+ */
+const GATEWAY_EXTENSIONS = ['serviceName', 'response'];
+
+/**
+ * The router's Apollo Server `formatError`: the shop's masking rule (codes the shop raises
+ * on purpose pass, so subgraph codes such as BAD_USER_INPUT or CONFLICT arrive unchanged;
+ * anything else becomes INTERNAL_SERVER_ERROR), plus two router concerns:
+ * - Apollo Server relabels every validation error GRAPHQL_VALIDATION_FAILED; a ShopError
+ *   reported by a validation rule (QUERY_TOO_COMPLEX) keeps its own code.
+ * - the gateway's extensions are removed.
+ */
+export function formatRouterError(
+  formatted: GraphQLFormattedError,
+  error: unknown,
+  onInternal?: (error: unknown) => void,
+): GraphQLFormattedError {
+  const extensions = { ...formatted.extensions };
+  if (error instanceof GraphQLError && error.originalError instanceof ShopError) {
+    extensions.code = error.originalError.code;
+  }
+  for (const name of GATEWAY_EXTENSIONS) delete extensions[name];
+  return formatError({ ...formatted, extensions }, error, onInternal);
+}
+
+/**
+ * Logs, with the request id, each error of an operation that `formatRouterError` masks.
+ * (Apollo Server's formatError sees no context, so it cannot log the id itself.)
+ */
+export const logInternalErrors: ApolloServerPlugin<RouterContext> = {
+  async requestDidStart() {
+    return {
+      async didEncounterErrors({ errors, contextValue }) {
+        for (const error of errors) {
+          // Typed GraphQLError, but the gateway passes a failed subgraph fetch on as is.
+          const formatted =
+            error instanceof GraphQLError ? error.toJSON() : { message: `${error}` };
+          // The rule that masks decides what is logged, so the two never disagree.
+          formatRouterError(formatted, error, () =>
+            contextValue.log.error(
+              { err: error, path: error.path },
+              'unexpected error in operation',
+            ),
+          );
+        }
+      },
+    };
+  },
+};
+
+/**
+ * Answers requests that Express refused before Apollo Server saw them (body too large,
+ * not JSON) with a GraphQL-shaped error instead of Express's HTML error page.
+ */
+export function requestErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, _req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status: number = error.status ?? error.statusCode ?? 500;
+    let message: string;
+    if (error.type === 'entity.too.large') {
+      message = `The request body is larger than the limit of ${error.limit} bytes.`;
+    } else if (error.type === 'entity.parse.failed') {
+      message = 'The request body is not valid JSON.';
+    } else if (status < 500 && error.expose) {
+      message = error.message;
+    } else {
+      logger.error({ err: error, requestId: res.locals.accessLog?.requestId }, 'request failed');
+      // An error without a code: the shop's rule masks it as INTERNAL_SERVER_ERROR.
+      return res.status(500).json({ errors: [formatError({ message: error.message }, error)] });
+    }
+    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
+  };
+}

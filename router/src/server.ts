@@ -1,0 +1,163 @@
+import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
+import { expressMiddleware } from '@as-integrations/express5';
+import cors from 'cors';
+import express from 'express';
+import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { createLogger, REQUEST_ID_HEADER, type Logger } from '@shop/logging';
+import { accessLog, operationNamePlugin } from './access-log';
+import { subgraphUrlVariable, type RouterConfig } from './config';
+import { routerContext, type RouterContext } from './context';
+import { formatRouterError, logInternalErrors, requestErrorHandler } from './errors';
+import { operationLimits } from './limits';
+import { SubgraphDataSource, SubgraphPool } from './subgraphs';
+
+/** How long GET /readyz waits for each subgraph's own /readyz. */
+const READINESS_TIMEOUT_MS = 2_000;
+
+export interface RunningRouter {
+  url: string;
+  port: number;
+  httpServer: http.Server;
+  /** Stops taking requests, lets in-flight ones finish, closes the subgraph connections. */
+  stop: () => Promise<void>;
+}
+
+function readSupergraph(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new Error(
+      `Cannot read the supergraph at ${path} (SUPERGRAPH_PATH): ${(error as Error).message}. ` +
+        'Run npm run compose to create it.',
+    );
+  }
+}
+
+/**
+ * Builds and starts the router: @apollo/gateway planning over the static supergraph,
+ * served by Apollo Server 5 on Express 5, with token verification, operation limits,
+ * error masking, request ids, /healthz and /readyz.
+ */
+export async function startRouter(
+  config: RouterConfig,
+  logger: Logger = createLogger('router', config.LOG_LEVEL),
+): Promise<RunningRouter> {
+  const pool = new SubgraphPool(config.SUBGRAPH_TIMEOUT_MS);
+  // Filled by the gateway as it loads the supergraph: subgraph name → URL the router calls.
+  const routingUrls = new Map<string, string>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: readSupergraph(config.SUPERGRAPH_PATH),
+    logger: logger.child({ component: 'gateway' }),
+    buildService: ({ name, url }) => {
+      const routingUrl = config.subgraphUrls[name] ?? url;
+      if (!routingUrl) {
+        throw new Error(
+          `The supergraph has no URL for subgraph "${name}"; set ${subgraphUrlVariable(name)}.`,
+        );
+      }
+      routingUrls.set(name, routingUrl);
+      return new SubgraphDataSource({ url: routingUrl, fetcher: pool.fetcher });
+    },
+  });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.TRUST_PROXY);
+  const httpServer = http.createServer(app);
+
+  const apollo = new ApolloServer<RouterContext>({
+    gateway,
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      config.SANDBOX_ENABLED
+        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        : ApolloServerPluginLandingPageDisabled(),
+      operationNamePlugin,
+      logInternalErrors,
+    ],
+    // Sandbox is useless without introspection, and introspection without Sandbox only
+    // helps whoever maps the API for an attack.
+    introspection: config.SANDBOX_ENABLED,
+    validationRules: operationLimits(config),
+    parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
+    // No "Did you mean …?" field suggestions in production: they leak the schema.
+    hideSchemaDetailsFromClientErrors: config.NODE_ENV === 'production',
+    formatError: (formatted, error) => formatRouterError(formatted, error),
+    includeStacktraceInErrorResponses: false,
+    logger: logger.child({ component: 'apollo-server' }),
+  });
+  await apollo.start();
+  for (const name of Object.keys(config.subgraphUrls)) {
+    if (!routingUrls.has(name)) {
+      logger.warn(
+        { subgraph: name },
+        `${subgraphUrlVariable(name)} is set, but the supergraph has no such subgraph`,
+      );
+    }
+  }
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', service: 'router' });
+  });
+  // Routes are added once the gateway has loaded the supergraph, so a router that answers
+  // is loaded; ready means every subgraph it routes to says it is ready too.
+  app.get('/readyz', async (_req, res) => {
+    const checks = await Promise.all(
+      [...routingUrls].map(async ([name, url]) => {
+        const problem = await pool.readinessProblem(url, READINESS_TIMEOUT_MS);
+        return [name, problem ?? 'ready'] as const;
+      }),
+    );
+    const subgraphs = Object.fromEntries(checks);
+    const ready = checks.every(([, state]) => state === 'ready');
+    if (!ready) logger.warn({ subgraphs }, 'readiness check failed');
+    res
+      .status(ready ? 200 : 503)
+      .json({ status: ready ? 'ready' : 'unavailable', service: 'router', subgraphs });
+  });
+
+  const verifier = new TokenVerifier({
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    keys: remoteJwks(config.JWKS_URL),
+  });
+  app.use(
+    '/graphql',
+    accessLog(logger),
+    // Tokens travel in the Authorization header, not cookies: no credentials mode needed.
+    cors({ origin: config.CORS_ORIGINS, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 }),
+    express.json({ limit: config.MAX_BODY_BYTES }),
+    expressMiddleware(apollo, { context: routerContext(verifier, logger) }),
+  );
+  app.use(requestErrorHandler(logger));
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      httpServer.once('error', reject);
+      httpServer.listen(config.ROUTER_PORT, '0.0.0.0', resolve);
+    });
+  } catch (error) {
+    await apollo.stop();
+    await pool.close();
+    throw error;
+  }
+  const { port } = httpServer.address() as AddressInfo;
+  logger.info({ port, subgraphs: Object.fromEntries(routingUrls) }, 'router listening');
+
+  return {
+    port,
+    url: `http://127.0.0.1:${port}/graphql`,
+    httpServer,
+    stop: async () => {
+      await apollo.stop();
+      await pool.close();
+    },
+  };
+}

@@ -1,0 +1,114 @@
+import { startStack, type Stack } from './support/stack';
+
+/** `{ node { child { … { id } } } }` with `depth` levels of fields. */
+function queryOfDepth(depth: number): string {
+  return `{ node { ${'child { '.repeat(depth - 2)}id ${'} '.repeat(depth - 1)}}`;
+}
+
+function queryWithAliases(count: number): string {
+  return `{ ${Array.from({ length: count }, (_, i) => `a${i}: caller { userId }`).join(' ')} }`;
+}
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(() => stack.stop());
+
+/** Sends the operation and expects it refused with `code`, without any subgraph call. */
+async function expectRefused(body: unknown, status: number, code: string) {
+  const callsBefore = stack.users.requests.length;
+  const response = await stack.router.post(body);
+
+  expect(response.status).toBe(status);
+  expect(response.body.errors).toEqual([expect.objectContaining({ extensions: { code } })]);
+  expect(stack.users.requests.length).toBe(callsBefore);
+  return response.body.errors[0].message as string;
+}
+
+describe('operation limits', () => {
+  it('runs an operation exactly as deep as MAX_QUERY_DEPTH (12)', async () => {
+    const { status, body } = await stack.router.post({ query: queryOfDepth(12) });
+
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('refuses a deeper operation as QUERY_TOO_COMPLEX before execution', async () => {
+    expect(await expectRefused({ query: queryOfDepth(13) }, 400, 'QUERY_TOO_COMPLEX')).toBe(
+      'Query depth limit of 12 exceeded, found 13.',
+    );
+    await expectRefused({ query: queryOfDepth(50) }, 400, 'QUERY_TOO_COMPLEX');
+  });
+
+  it('does not count fragments as a level of depth', async () => {
+    const query = `{ node { ... on Node { ${'child { '.repeat(10)}id ${'} '.repeat(10)}} } }`;
+    const { status, body } = await stack.router.post({ query });
+
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+  });
+
+  it('allows MAX_ALIASES (30) aliases and refuses one more', async () => {
+    const { status } = await stack.router.post({ query: queryWithAliases(30) });
+    expect(status).toBe(200);
+
+    expect(await expectRefused({ query: queryWithAliases(31) }, 400, 'QUERY_TOO_COMPLEX')).toBe(
+      'Aliases limit of 30 exceeded, found 31.',
+    );
+  });
+
+  it('refuses an operation of more than MAX_QUERY_TOKENS tokens while parsing it', async () => {
+    const query = `{ caller { ${'userId '.repeat(5_000)}} }`;
+    expect(await expectRefused({ query }, 400, 'GRAPHQL_PARSE_FAILED')).toMatch(
+      // graphql 16 words it "more that"; a later version may fix the typo.
+      /Document contains more (that|than) 5000 tokens/,
+    );
+  });
+});
+
+describe('request body', () => {
+  it('refuses a body over MAX_BODY_BYTES (1 MiB) with 413', async () => {
+    const padding = 'x'.repeat(1024 * 1024);
+    const message = await expectRefused(
+      { query: '{ caller { userId } }', variables: { padding } },
+      413,
+      'BAD_REQUEST',
+    );
+    expect(message).toBe('The request body is larger than the limit of 1048576 bytes.');
+  });
+
+  it('refuses a body that is not JSON with 400', async () => {
+    const response = await fetch(stack.router.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query": ',
+    });
+
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      errors: [
+        { message: 'The request body is not valid JSON.', extensions: { code: 'BAD_REQUEST' } },
+      ],
+    });
+  });
+});
+
+describe('field suggestions', () => {
+  const typo = { query: '{ caller { userID } }' };
+
+  it('are given outside production', async () => {
+    const { body } = await stack.router.post(typo);
+    expect(body.errors[0].message).toMatch(/Did you mean "userId"\?/);
+  });
+
+  it('are withheld in production, where they would leak the schema', async () => {
+    const production = await stack.startRouter({ NODE_ENV: 'production' });
+    const { body } = await production.post(typo);
+
+    expect(body.errors[0]).toMatchObject({
+      message: 'Cannot query field "userID" on type "Caller".',
+      extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+    });
+  });
+});

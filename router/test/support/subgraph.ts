@@ -1,0 +1,158 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { parse, type DocumentNode } from 'graphql';
+import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { BadUserInputError } from '@shop/errors';
+import { createLogger } from '@shop/logging';
+import { startSubgraph, type BaseContext } from '@shop/subgraph-kit';
+import { AUDIENCE, ISSUER } from './jwks';
+
+export interface SubgraphDefinition {
+  name: string;
+  typeDefs: DocumentNode;
+  resolvers: object;
+}
+
+function userIdOf(ctx: BaseContext): string | null {
+  return ctx.identity?.kind === 'user' ? ctx.identity.userId : null;
+}
+
+/**
+ * Named `users` so that USERS_SUBGRAPH_URL applies to it. Its fields report what the
+ * subgraph itself made of the request the router forwarded, or fail on purpose.
+ */
+export const usersSubgraph: SubgraphDefinition = {
+  name: 'users',
+  typeDefs: parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+    type Query {
+      caller: Caller!
+      user(id: ID!): User
+      "A chain of nodes as deep as the query asks, for the depth limit."
+      node: Node!
+      fail(kind: Failure!): Boolean
+    }
+
+    type Caller {
+      userId: ID
+      roles: [String!]!
+      requestId: String!
+      clientIp: String!
+    }
+
+    type User @key(fields: "id") {
+      id: ID!
+      name: String!
+    }
+
+    type Node {
+      id: ID!
+      child: Node!
+    }
+
+    enum Failure {
+      BAD_INPUT
+      UNEXPECTED
+    }
+  `),
+  resolvers: {
+    Query: {
+      caller: (_: unknown, __: unknown, ctx: BaseContext) => ({
+        userId: userIdOf(ctx),
+        roles: ctx.identity?.roles ?? [],
+        requestId: ctx.requestId,
+        clientIp: ctx.clientIp,
+      }),
+      user: (_: unknown, { id }: { id: string }) => ({ id, name: `User ${id}` }),
+      node: () => ({ depth: 1 }),
+      fail: (_: unknown, { kind }: { kind: 'BAD_INPUT' | 'UNEXPECTED' }) => {
+        if (kind === 'BAD_INPUT')
+          throw new BadUserInputError('Quantity must be at least 1.', 'quantity');
+        throw new Error('connection to the database lost: password=hunter2');
+      },
+    },
+    Node: {
+      id: ({ depth }: { depth: number }) => `node-${depth}`,
+      child: ({ depth }: { depth: number }) => ({ depth: depth + 1 }),
+    },
+  },
+};
+
+/** Extends `User`, so a query across both makes the gateway plan an entity fetch. */
+export const ordersSubgraph: SubgraphDefinition = {
+  name: 'orders',
+  typeDefs: parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+    type User @key(fields: "id") {
+      id: ID!
+      orderCount: Int!
+      "The caller as this subgraph verified it, on the entity fetch."
+      seenBy: ID
+    }
+  `),
+  resolvers: {
+    User: {
+      __resolveReference: ({ id }: { id: string }, ctx: BaseContext) => ({
+        id,
+        orderCount: 3,
+        seenBy: userIdOf(ctx),
+      }),
+    },
+  },
+};
+
+export interface TestSubgraph {
+  name: string;
+  typeDefs: DocumentNode;
+  url: string;
+  /** Headers of every request that reached the subgraph's /graphql, oldest first. */
+  requests: IncomingHttpHeaders[];
+  /** What the subgraph's own /readyz reports. */
+  setReady(ready: boolean): void;
+  stop(): Promise<void>;
+}
+
+/** A real subgraph, served the way the shop's subgraphs are, verifying tokens itself. */
+export async function startTestSubgraph(
+  { name, typeDefs, resolvers }: SubgraphDefinition,
+  jwksUrl: string,
+): Promise<TestSubgraph> {
+  const requests: IncomingHttpHeaders[] = [];
+  let ready = true;
+  const subgraph = await startSubgraph(
+    {
+      name,
+      typeDefs,
+      resolvers,
+      verifier: new TokenVerifier({
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        keys: remoteJwks(jwksUrl),
+      }),
+      logger: createLogger(`test-${name}`, 'silent'),
+      context: (base) => base,
+      routes: (app) => {
+        app.use('/graphql', (req, _res, next) => {
+          requests.push(req.headers);
+          next();
+        });
+      },
+      ready: async () => {
+        if (!ready) throw new Error('the store is unreachable');
+      },
+    },
+    0,
+    '127.0.0.1',
+  );
+  return {
+    name,
+    typeDefs,
+    url: subgraph.url,
+    requests,
+    setReady: (value) => {
+      ready = value;
+    },
+    stop: subgraph.stop,
+  };
+}
