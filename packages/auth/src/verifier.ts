@@ -56,7 +56,8 @@ export class TokenVerifier {
   async verify(token: string): Promise<Identity> {
     const decoded = jwt.decode(token, { complete: true });
     const header = decoded?.header as JwtHeader | undefined;
-    if (!header || header.alg !== 'RS256' || !header.kid) throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
+    if (!header || header.alg !== 'RS256' || !header.kid)
+      throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
     const key = await this.options.keys(header.kid);
     if (!key) throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
     try {

@@ -66,11 +66,9 @@ export class ConflictError extends ShopError {
 
 export class RateLimitedError extends ShopError {
   constructor(retryAfterSeconds: number) {
-    super(
-      ErrorCode.RATE_LIMITED,
-      `Too many attempts. Try again in ${retryAfterSeconds} seconds.`,
-      { retryAfterSeconds },
-    );
+    super(ErrorCode.RATE_LIMITED, `Too many attempts. Try again in ${retryAfterSeconds} seconds.`, {
+      retryAfterSeconds,
+    });
   }
 }
 

@@ -6,7 +6,8 @@ import pg from 'pg';
 const CATALOG_TYPE_OIDS = new Set([18, 19]);
 const TEXT_OID = 25;
 
-type QueryResultLike = { fields?: { dataTypeID: number }[] } | { fields?: { dataTypeID: number }[] }[];
+type QueryResultLike =
+  { fields?: { dataTypeID: number }[] } | { fields?: { dataTypeID: number }[] }[];
 
 function reportCatalogTypesAsText<R>(result: R): R {
   for (const r of (Array.isArray(result) ? result : [result]) as QueryResultLike[]) {

@@ -97,7 +97,9 @@ export async function startSubgraph<C extends BaseContext>(
       res.json({ status: 'ready', service: options.name });
     } catch (err) {
       logger.warn({ err }, 'readiness check failed');
-      res.status(503).json({ status: 'unavailable', service: options.name, error: (err as Error).message });
+      res
+        .status(503)
+        .json({ status: 'unavailable', service: options.name, error: (err as Error).message });
     }
   });
   options.routes?.(app);

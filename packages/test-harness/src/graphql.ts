@@ -2,7 +2,11 @@ export interface GraphQLResponse<T = Record<string, unknown>> {
   status: number;
   headers: Headers;
   data?: T | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: Record<string, unknown> & { code?: string } }[];
+  errors?: {
+    message: string;
+    path?: (string | number)[];
+    extensions?: Record<string, unknown> & { code?: string };
+  }[];
 }
 
 export interface RequestOptions {

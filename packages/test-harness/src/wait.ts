@@ -17,7 +17,10 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}` + (lastError ? `: ${String(lastError)}` : ''));
+      throw new Error(
+        `Timed out after ${timeoutMs} ms waiting for ${what}` +
+          (lastError ? `: ${String(lastError)}` : ''),
+      );
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }

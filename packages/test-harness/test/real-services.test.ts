@@ -13,7 +13,9 @@ describe('MongoDB-compatible server', () => {
   let connection: mongoose.Connection;
 
   beforeAll(async () => {
-    connection = await mongoose.createConnection(MONGODB_URL, { dbName, serverSelectionTimeoutMS: 5000 }).asPromise();
+    connection = await mongoose
+      .createConnection(MONGODB_URL, { dbName, serverSelectionTimeoutMS: 5000 })
+      .asPromise();
   });
   afterAll(async () => {
     await connection.dropDatabase();

@@ -5,63 +5,74 @@ import { parseOAuthClients } from './domain/oauth-clients';
  * The users service's configuration: every variable, its default and its rule. Nothing
  * else in this service reads process.env.
  */
-export const usersConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
-  LOG_LEVEL: env.logLevel(),
-  USERS_PORT: env.port(4001),
-  USERS_DATABASE_URL: env.url(['postgres', 'postgresql']).default('postgres://postgres@127.0.0.1:5432/users'),
-  /** Issuer (`iss`) and audience (`aud`) of the access tokens this service signs. */
-  JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-  JWT_AUDIENCE: z.string().min(1).default('shop'),
-  /**
-   * PEM private key(s) that sign access tokens, separated by a blank line; the first one
-   * signs, all are published in the JWKS so tokens signed by a retired key stay valid
-   * until they expire. Empty in development: a key is generated into JWT_DEV_KEY_FILE.
-   */
-  JWT_PRIVATE_KEYS: z.string().default(''),
-  JWT_DEV_KEY_FILE: z.string().default('.dev-keys/users-jwt.pem'),
-  ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
-  REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
-  /**
-   * OAuth 2.0 client-credentials clients for service-to-service calls, as
-   * `clientId:secret:scope1+scope2` entries separated by commas.
-   */
-  OAUTH_CLIENTS: z
-    .string()
-    .default('')
-    .transform((value, ctx) => {
-      try {
-        return parseOAuthClients(value);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', message: (error as Error).message });
-        return z.NEVER;
-      }
-    }),
-  /** Redis keeps the login attempt counters, shared by every replica. */
-  REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
-  /** Prefix of this service's Redis keys (tests give each file its own). */
-  REDIS_KEY_PREFIX: z.string().default('users:'),
-  /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
-  LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
-  LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
-  LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
-  ADMIN_EMAIL: z.string().email().default('admin@shop.local'),
-  ADMIN_PASSWORD: z.string().min(10).default('admin-password-change-me'),
-}).superRefine((cfg, ctx) => {
-  if (cfg.NODE_ENV === 'production' && cfg.JWT_PRIVATE_KEYS === '') {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['JWT_PRIVATE_KEYS'],
-      message: 'is required in production (PEM RSA private key); dev keys are for development only',
-    });
-  }
-  if (cfg.NODE_ENV === 'production' && cfg.ADMIN_PASSWORD === 'admin-password-change-me') {
-    ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must be changed from the default in production' });
-  }
-});
+export const usersConfigSchema = z
+  .object({
+    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    LOG_LEVEL: env.logLevel(),
+    USERS_PORT: env.port(4001),
+    USERS_DATABASE_URL: env
+      .url(['postgres', 'postgresql'])
+      .default('postgres://postgres@127.0.0.1:5432/users'),
+    /** Issuer (`iss`) and audience (`aud`) of the access tokens this service signs. */
+    JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
+    JWT_AUDIENCE: z.string().min(1).default('shop'),
+    /**
+     * PEM private key(s) that sign access tokens, separated by a blank line; the first one
+     * signs, all are published in the JWKS so tokens signed by a retired key stay valid
+     * until they expire. Empty in development: a key is generated into JWT_DEV_KEY_FILE.
+     */
+    JWT_PRIVATE_KEYS: z.string().default(''),
+    JWT_DEV_KEY_FILE: z.string().default('.dev-keys/users-jwt.pem'),
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(3600).default(900),
+    REFRESH_TOKEN_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+    /**
+     * OAuth 2.0 client-credentials clients for service-to-service calls, as
+     * `clientId:secret:scope1+scope2` entries separated by commas.
+     */
+    OAUTH_CLIENTS: z
+      .string()
+      .default('')
+      .transform((value, ctx) => {
+        try {
+          return parseOAuthClients(value);
+        } catch (error) {
+          ctx.addIssue({ code: 'custom', message: (error as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Redis keeps the login attempt counters, shared by every replica. */
+    REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    /** Prefix of this service's Redis keys (tests give each file its own). */
+    REDIS_KEY_PREFIX: z.string().default('users:'),
+    /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
+    LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
+    LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    ADMIN_EMAIL: z.string().email().default('admin@shop.local'),
+    ADMIN_PASSWORD: z.string().min(10).default('admin-password-change-me'),
+  })
+  .superRefine((cfg, ctx) => {
+    if (cfg.NODE_ENV === 'production' && cfg.JWT_PRIVATE_KEYS === '') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['JWT_PRIVATE_KEYS'],
+        message:
+          'is required in production (PEM RSA private key); dev keys are for development only',
+      });
+    }
+    if (cfg.NODE_ENV === 'production' && cfg.ADMIN_PASSWORD === 'admin-password-change-me') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ADMIN_PASSWORD'],
+        message: 'must be changed from the default in production',
+      });
+    }
+  });
 
 export type UsersConfig = z.infer<typeof usersConfigSchema>;
 
-export function loadUsersConfig(environment: Record<string, string | undefined> = process.env): UsersConfig {
+export function loadUsersConfig(
+  environment: Record<string, string | undefined> = process.env,
+): UsersConfig {
   return loadConfig('users', usersConfigSchema, environment);
 }

@@ -21,7 +21,10 @@ export function loadSigningKeys(config: UsersConfig, log: Logger): KeySet {
     mkdirSync(path.dirname(file), { recursive: true });
     const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     writeFileSync(file, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
-    log.warn({ file }, 'generated a development JWT signing key; set JWT_PRIVATE_KEYS in production');
+    log.warn(
+      { file },
+      'generated a development JWT signing key; set JWT_PRIVATE_KEYS in production',
+    );
   }
   return KeySet.fromPems(splitPems(readFileSync(file, 'utf8')));
 }

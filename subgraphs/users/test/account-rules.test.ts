@@ -21,7 +21,10 @@ describe('account rules', () => {
   it.each(['', 'ann', 'ann@', '@shop.example', 'ann@shop', 'ann smith@shop.example', 'a@b@c.de'])(
     'refuses the malformed e-mail %j',
     (email) => {
-      expect(failure(() => normaliseEmail(email))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+      expect(failure(() => normaliseEmail(email))).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'email',
+      });
     },
   );
 
@@ -37,7 +40,10 @@ describe('account rules', () => {
   it('accepts phone numbers in international format only', () => {
     expect(normalisePhone('+49 151 1234-5678')).toBe('+4915112345678');
     expect(normalisePhone('')).toBeNull();
-    expect(failure(() => normalisePhone('0151 12345678'))).toMatchObject({ code: 'BAD_USER_INPUT', field: 'phone' });
+    expect(failure(() => normalisePhone('0151 12345678'))).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'phone',
+    });
   });
 });
 
@@ -45,20 +51,41 @@ describe('address rules', () => {
   const valid = { line1: ' Main Street 1 ', city: 'Berlin', postalCode: '10115', country: 'de' };
 
   it('trims fields and upper-cases the country code', () => {
-    expect(normaliseAddress(valid)).toEqual({ line1: 'Main Street 1', line2: null, city: 'Berlin', postalCode: '10115', country: 'DE' });
+    expect(normaliseAddress(valid)).toEqual({
+      line1: 'Main Street 1',
+      line2: null,
+      city: 'Berlin',
+      postalCode: '10115',
+      country: 'DE',
+    });
   });
 
   it('refuses unknown country codes and empty required fields, naming the field', () => {
-    expect(failure(() => normaliseAddress({ ...valid, country: 'XX' }))).toMatchObject({ field: 'country' });
-    expect(failure(() => normaliseAddress({ ...valid, country: 'Germany' }))).toMatchObject({ field: 'country' });
-    expect(failure(() => normaliseAddress({ ...valid, city: '  ' }))).toMatchObject({ field: 'city', message: 'City is required.' });
+    expect(failure(() => normaliseAddress({ ...valid, country: 'XX' }))).toMatchObject({
+      field: 'country',
+    });
+    expect(failure(() => normaliseAddress({ ...valid, country: 'Germany' }))).toMatchObject({
+      field: 'country',
+    });
+    expect(failure(() => normaliseAddress({ ...valid, city: '  ' }))).toMatchObject({
+      field: 'city',
+      message: 'City is required.',
+    });
   });
 });
 
 describe('OAuth client config', () => {
   it('keeps the colons inside scope names', () => {
-    expect(parseOAuthClients('worker:0123456789abcdef:users:read+products:reserve, other:fedcba9876543210:')).toEqual([
-      { clientId: 'worker', secret: '0123456789abcdef', scopes: ['users:read', 'products:reserve'] },
+    expect(
+      parseOAuthClients(
+        'worker:0123456789abcdef:users:read+products:reserve, other:fedcba9876543210:',
+      ),
+    ).toEqual([
+      {
+        clientId: 'worker',
+        secret: '0123456789abcdef',
+        scopes: ['users:read', 'products:reserve'],
+      },
       { clientId: 'other', secret: 'fedcba9876543210', scopes: [] },
     ]);
     expect(() => parseOAuthClients('worker:short:users:read')).toThrow(/16\+ characters/);

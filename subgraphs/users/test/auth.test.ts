@@ -5,12 +5,19 @@ import { startUsersFixture, type UsersFixture } from './support/users-service';
 
 let users: UsersFixture;
 beforeAll(async () => {
-  users = await startUsersFixture({ LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3', LOGIN_MAX_ATTEMPTS_PER_IP: '20' });
+  users = await startUsersFixture({
+    LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3',
+    LOGIN_MAX_ATTEMPTS_PER_IP: '20',
+  });
 }, 60_000);
 afterAll(() => users.stop());
 
-const call = (query: string, variables: Record<string, unknown> = {}, token?: string, headers?: Record<string, string>) =>
-  graphql<Record<string, any>>(users.service.url, query, variables, { token, headers });
+const call = (
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers?: Record<string, string>,
+) => graphql<Record<string, any>>(users.service.url, query, variables, { token, headers });
 
 describe('register', () => {
   it('creates a CUSTOMER account and signs it in', async () => {
@@ -18,7 +25,13 @@ describe('register', () => {
     const res = await call(REGISTER, { input });
     expect(res.errors).toBeUndefined();
     const payload = res.data!.register;
-    expect(payload.user).toMatchObject({ email: 'new.customer@shop.test', name: input.name, phone: '+491512345678', roles: ['CUSTOMER'], addresses: [] });
+    expect(payload.user).toMatchObject({
+      email: 'new.customer@shop.test',
+      name: input.name,
+      phone: '+491512345678',
+      roles: ['CUSTOMER'],
+      addresses: [],
+    });
     expect(payload.expiresIn).toBe(900);
     expect((jwt.decode(payload.accessToken) as jwt.JwtPayload).sub).toBe(payload.user.id);
 
@@ -29,7 +42,11 @@ describe('register', () => {
   it('stores an argon2id hash, never the password', async () => {
     const input = newCustomer();
     await call(REGISTER, { input });
-    const [row] = await queryDatabase<{ password_hash: string }>(users.db.url, 'SELECT password_hash FROM users WHERE email = $1', [input.email]);
+    const [row] = await queryDatabase<{ password_hash: string }>(
+      users.db.url,
+      'SELECT password_hash FROM users WHERE email = $1',
+      [input.email],
+    );
     expect(row!.password_hash).toMatch(/^\$argon2id\$/);
     expect(row!.password_hash).not.toContain(input.password);
   });
@@ -40,14 +57,19 @@ describe('register', () => {
     const res = await call(REGISTER, { input: { ...input, email: input.email.toUpperCase() } });
     expect(errorCodes(res)).toEqual(['CONFLICT']);
     expect(res.errors![0]!.extensions).toMatchObject({ field: 'email' });
-    const rows = await queryDatabase(users.db.url, 'SELECT 1 FROM users WHERE email = $1', [input.email]);
+    const rows = await queryDatabase(users.db.url, 'SELECT 1 FROM users WHERE email = $1', [
+      input.email,
+    ]);
     expect(rows).toHaveLength(1);
   });
 
   it('lets only one of two simultaneous sign-ups with one e-mail win', async () => {
     const input = newCustomer();
     const results = await Promise.all([call(REGISTER, { input }), call(REGISTER, { input })]);
-    expect(results.map((r) => (r.errors ? r.errors[0]!.extensions!.code : 'OK')).sort()).toEqual(['CONFLICT', 'OK']);
+    expect(results.map((r) => (r.errors ? r.errors[0]!.extensions!.code : 'OK')).sort()).toEqual([
+      'CONFLICT',
+      'OK',
+    ]);
   });
 
   it('names the broken rule for a short password and a malformed e-mail', async () => {
@@ -57,7 +79,10 @@ describe('register', () => {
       extensions: { code: 'BAD_USER_INPUT', field: 'password' },
     });
     const malformed = await call(REGISTER, { input: newCustomer({ email: 'not-an-email' }) });
-    expect(malformed.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect(malformed.errors![0]!.extensions).toMatchObject({
+      code: 'BAD_USER_INPUT',
+      field: 'email',
+    });
   });
 });
 
@@ -73,7 +98,10 @@ describe('login', () => {
     const input = newCustomer();
     await call(REGISTER, { input });
     const wrongPassword = await call(LOGIN, { email: input.email, password: 'wrong password!' });
-    const unknownUser = await call(LOGIN, { email: `nobody.${Date.now()}@shop.test`, password: input.password });
+    const unknownUser = await call(LOGIN, {
+      email: `nobody.${Date.now()}@shop.test`,
+      password: input.password,
+    });
     expect(wrongPassword.errors![0]).toEqual(unknownUser.errors![0]);
     expect(errorCodes(wrongPassword)).toEqual(['UNAUTHENTICATED']);
   });
@@ -82,7 +110,9 @@ describe('login', () => {
     const input = newCustomer();
     await call(REGISTER, { input });
     for (let i = 0; i < 3; i++) {
-      expect(errorCodes(await call(LOGIN, { email: input.email, password: 'wrong password!' }))).toEqual(['UNAUTHENTICATED']);
+      expect(
+        errorCodes(await call(LOGIN, { email: input.email, password: 'wrong password!' })),
+      ).toEqual(['UNAUTHENTICATED']);
     }
     const limited = await call(LOGIN, { email: input.email, password: input.password });
     expect(errorCodes(limited)).toEqual(['RATE_LIMITED']);
@@ -93,13 +123,23 @@ describe('login', () => {
     const headers = { 'x-forwarded-for': '203.0.113.77' };
     const codes: string[] = [];
     for (let i = 0; i < 21; i++) {
-      const res = await call(LOGIN, { email: `guess${i}@shop.test`, password: 'guess password' }, undefined, headers);
+      const res = await call(
+        LOGIN,
+        { email: `guess${i}@shop.test`, password: 'guess password' },
+        undefined,
+        headers,
+      );
       codes.push(errorCodes(res)[0]!);
     }
     expect(codes.slice(0, 20).every((c) => c === 'UNAUTHENTICATED')).toBe(true);
     expect(codes[20]).toBe('RATE_LIMITED');
     // Another address is not affected.
-    const other = await call(LOGIN, { email: 'guess0@shop.test', password: 'guess password' }, undefined, { 'x-forwarded-for': '203.0.113.78' });
+    const other = await call(
+      LOGIN,
+      { email: 'guess0@shop.test', password: 'guess password' },
+      undefined,
+      { 'x-forwarded-for': '203.0.113.78' },
+    );
     expect(errorCodes(other)).toEqual(['UNAUTHENTICATED']);
   });
 });
@@ -125,27 +165,36 @@ describe('refresh tokens', () => {
     const replay = await call(REFRESH, { refreshToken: first.refreshToken });
     expect(errorCodes(replay)).toEqual(['UNAUTHENTICATED']);
     // The thief's replay also kills the token the rightful owner holds.
-    expect(errorCodes(await call(REFRESH, { refreshToken: second.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await call(REFRESH, { refreshToken: second.refreshToken }))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
   });
 
   it('let only one of two concurrent refreshes with the same token succeed', async () => {
     const first = await signUp();
-    const results = await Promise.all([1, 2, 3].map(() => call(REFRESH, { refreshToken: first.refreshToken })));
+    const results = await Promise.all(
+      [1, 2, 3].map(() => call(REFRESH, { refreshToken: first.refreshToken })),
+    );
     expect(results.filter((r) => !r.errors)).toHaveLength(1);
   });
 
   it('refuse an unknown token', async () => {
-    expect(errorCodes(await call(REFRESH, { refreshToken: 'made-up' }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await call(REFRESH, { refreshToken: 'made-up' }))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
   });
 
   it('stop working after logout, for every token of that sign-in only', async () => {
     const input = newCustomer();
     const phone = (await call(REGISTER, { input })).data!.register;
-    const laptop = (await call(LOGIN, { email: input.email, password: input.password })).data!.login;
+    const laptop = (await call(LOGIN, { email: input.email, password: input.password })).data!
+      .login;
 
     const out = await call(LOGOUT, { refreshToken: phone.refreshToken }, phone.accessToken);
     expect(out.data!.logout).toBe(true);
-    expect(errorCodes(await call(REFRESH, { refreshToken: phone.refreshToken }))).toEqual(['UNAUTHENTICATED']);
+    expect(errorCodes(await call(REFRESH, { refreshToken: phone.refreshToken }))).toEqual([
+      'UNAUTHENTICATED',
+    ]);
     expect((await call(REFRESH, { refreshToken: laptop.refreshToken })).errors).toBeUndefined();
   });
 

@@ -1,4 +1,9 @@
-import { createEmptyDatabase, migrateDeploy, queryDatabase, type TestDatabase } from '@shop/test-harness';
+import {
+  createEmptyDatabase,
+  migrateDeploy,
+  queryDatabase,
+  type TestDatabase,
+} from '@shop/test-harness';
 
 describe('users database migrations', () => {
   let db: TestDatabase;
@@ -15,7 +20,12 @@ describe('users database migrations', () => {
       db.url,
       "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
     );
-    expect(tables.map((t) => t.table_name)).toEqual(['_prisma_migrations', 'addresses', 'refresh_tokens', 'users']);
+    expect(tables.map((t) => t.table_name)).toEqual([
+      '_prisma_migrations',
+      'addresses',
+      'refresh_tokens',
+      'users',
+    ]);
 
     const applied = await queryDatabase<{ finished: boolean }>(
       db.url,
@@ -25,7 +35,10 @@ describe('users database migrations', () => {
     expect(applied.every((m) => m.finished)).toBe(true);
 
     // The case-insensitive uniqueness of e-mails rests on this index.
-    const indexes = await queryDatabase<{ indexdef: string }>(db.url, "SELECT indexdef FROM pg_indexes WHERE tablename = 'users'");
+    const indexes = await queryDatabase<{ indexdef: string }>(
+      db.url,
+      "SELECT indexdef FROM pg_indexes WHERE tablename = 'users'",
+    );
     expect(indexes.map((i) => i.indexdef).join('\n')).toMatch(/UNIQUE INDEX .* \(email\)/);
   }, 60_000);
 });

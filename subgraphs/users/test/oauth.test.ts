@@ -18,34 +18,63 @@ function tokenRequest(form: Record<string, string>, headers: Record<string, stri
     body: new URLSearchParams(form).toString(),
   });
 }
-const basic = (id: string, secret: string) => ({ authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}` });
+const basic = (id: string, secret: string) => ({
+  authorization: `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`,
+});
 
 describe('POST /oauth/token (client credentials)', () => {
   it('issues a scoped service token for a client authenticated with HTTP Basic', async () => {
-    const res = await tokenRequest({ grant_type: 'client_credentials', scope: 'users:read' }, basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret));
+    const res = await tokenRequest(
+      { grant_type: 'client_credentials', scope: 'users:read' },
+      basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret),
+    );
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
-    const body = (await res.json()) as { access_token: string; token_type: string; expires_in: number; scope: string };
+    const body = (await res.json()) as {
+      access_token: string;
+      token_type: string;
+      expires_in: number;
+      scope: string;
+    };
     expect(body).toMatchObject({ token_type: 'Bearer', expires_in: 900, scope: 'users:read' });
 
     // The token verifies against the published JWKS as a service identity.
-    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as { keys: { kid: string }[] };
+    const jwks = (await (await fetch(`${base}/.well-known/jwks.json`)).json()) as {
+      keys: { kid: string }[];
+    };
     expect(jwks.keys.length).toBeGreaterThan(0);
     const verifier = new TokenVerifier({
       issuer: users.config.JWT_ISSUER,
       audience: users.config.JWT_AUDIENCE,
-      keys: localKeys(() => new Map(jwks.keys.map((k) => [k.kid, createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]))),
+      keys: localKeys(
+        () =>
+          new Map(
+            jwks.keys.map((k) => [k.kid, createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]),
+          ),
+      ),
     });
-    await expect(verifier.verify(body.access_token)).resolves.toEqual({ kind: 'service', clientId: SERVICE_CLIENT.id, roles: [], scopes: ['users:read'] });
+    await expect(verifier.verify(body.access_token)).resolves.toEqual({
+      kind: 'service',
+      clientId: SERVICE_CLIENT.id,
+      roles: [],
+      scopes: ['users:read'],
+    });
   });
 
   it('accepts client_secret_post and grants all the client scopes when none are asked for', async () => {
-    const res = await tokenRequest({ grant_type: 'client_credentials', client_id: SERVICE_CLIENT.id, client_secret: SERVICE_CLIENT.secret });
+    const res = await tokenRequest({
+      grant_type: 'client_credentials',
+      client_id: SERVICE_CLIENT.id,
+      client_secret: SERVICE_CLIENT.secret,
+    });
     expect(((await res.json()) as { scope: string }).scope).toBe(SERVICE_CLIENT.scopes.join(' '));
   });
 
   it('answers 401 invalid_client for a wrong secret or an unknown client', async () => {
-    for (const creds of [basic(SERVICE_CLIENT.id, 'wrong-secret-0000000'), basic('nobody', 'whatever-secret-000')]) {
+    for (const creds of [
+      basic(SERVICE_CLIENT.id, 'wrong-secret-0000000'),
+      basic('nobody', 'whatever-secret-000'),
+    ]) {
       const res = await tokenRequest({ grant_type: 'client_credentials' }, creds);
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toMatch(/^Basic/);
@@ -54,18 +83,32 @@ describe('POST /oauth/token (client credentials)', () => {
   });
 
   it('refuses other grant types and scopes the client does not hold', async () => {
-    const grant = await tokenRequest({ grant_type: 'password' }, basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret));
+    const grant = await tokenRequest(
+      { grant_type: 'password' },
+      basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret),
+    );
     expect(grant.status).toBe(400);
     expect(await grant.json()).toMatchObject({ error: 'unsupported_grant_type' });
-    const scope = await tokenRequest({ grant_type: 'client_credentials', scope: 'orders:write' }, basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret));
+    const scope = await tokenRequest(
+      { grant_type: 'client_credentials', scope: 'orders:write' },
+      basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret),
+    );
     expect(scope.status).toBe(400);
     expect(await scope.json()).toMatchObject({ error: 'invalid_scope' });
   });
 
   it('gives a service token no user powers', async () => {
-    const res = await tokenRequest({ grant_type: 'client_credentials' }, basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret));
+    const res = await tokenRequest(
+      { grant_type: 'client_credentials' },
+      basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret),
+    );
     const { access_token } = (await res.json()) as { access_token: string };
-    const list = await graphql(users.service.url, '{ users { totalCount } }', {}, { token: access_token });
+    const list = await graphql(
+      users.service.url,
+      '{ users { totalCount } }',
+      {},
+      { token: access_token },
+    );
     expect(errorCodes(list)).toEqual(['FORBIDDEN']);
   });
 });

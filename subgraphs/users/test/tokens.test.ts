@@ -1,22 +1,47 @@
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { localKeys, TokenVerifier } from '@shop/auth';
-import { AccessTokenSigner, hashRefreshToken, KeySet, newRefreshToken, splitPems } from '../src/domain/tokens';
+import {
+  AccessTokenSigner,
+  hashRefreshToken,
+  KeySet,
+  newRefreshToken,
+  splitPems,
+} from '../src/domain/tokens';
 
 const pem = () =>
-  generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }) as string;
-const settings = { issuer: 'https://users.shop.test', audience: 'shop', accessTokenTtlSeconds: 900 };
+  generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
+    type: 'pkcs8',
+    format: 'pem',
+  }) as string;
+const settings = {
+  issuer: 'https://users.shop.test',
+  audience: 'shop',
+  accessTokenTtlSeconds: 900,
+};
 
 describe('access tokens', () => {
   const keys = KeySet.fromPems([pem()]);
   const signer = new AccessTokenSigner(keys, settings);
-  const verifier = new TokenVerifier({ issuer: settings.issuer, audience: 'shop', keys: localKeys(() => keys.publicKeys) });
+  const verifier = new TokenVerifier({
+    issuer: settings.issuer,
+    audience: 'shop',
+    keys: localKeys(() => keys.publicKeys),
+  });
 
   it('carries sub, roles, scope, iss, aud, a 15-minute exp and the kid', () => {
     const token = signer.forUser('user-1', ['CUSTOMER']);
-    const { header, payload } = jwt.decode(token, { complete: true }) as jwt.Jwt & { payload: jwt.JwtPayload };
+    const { header, payload } = jwt.decode(token, { complete: true }) as jwt.Jwt & {
+      payload: jwt.JwtPayload;
+    };
     expect(header).toMatchObject({ alg: 'RS256', kid: keys.signing.kid, typ: 'at+jwt' });
-    expect(payload).toMatchObject({ sub: 'user-1', roles: ['CUSTOMER'], scope: 'shop', iss: settings.issuer, aud: 'shop' });
+    expect(payload).toMatchObject({
+      sub: 'user-1',
+      roles: ['CUSTOMER'],
+      scope: 'shop',
+      iss: settings.issuer,
+      aud: 'shop',
+    });
     expect(payload.exp! - payload.iat!).toBe(900);
   });
 
@@ -48,10 +73,17 @@ describe('access tokens', () => {
     expect(rotated.jwks().keys[0]).toMatchObject({ kty: 'RSA', alg: 'RS256', use: 'sig' });
     expect(JSON.stringify(rotated.jwks())).not.toMatch(/"d":/); // no private parts
 
-    const rotatedVerifier = new TokenVerifier({ ...settings, keys: localKeys(() => rotated.publicKeys) });
-    await expect(rotatedVerifier.verify(tokenFromOldKey)).resolves.toMatchObject({ userId: 'user-2' });
+    const rotatedVerifier = new TokenVerifier({
+      ...settings,
+      keys: localKeys(() => rotated.publicKeys),
+    });
+    await expect(rotatedVerifier.verify(tokenFromOldKey)).resolves.toMatchObject({
+      userId: 'user-2',
+    });
     const fresh = new AccessTokenSigner(rotated, settings).forUser('user-3', []);
-    expect((jwt.decode(fresh, { complete: true }) as jwt.Jwt).header.kid).toBe(rotated.keys[0]!.kid);
+    expect((jwt.decode(fresh, { complete: true }) as jwt.Jwt).header.kid).toBe(
+      rotated.keys[0]!.kid,
+    );
   });
 
   it('reads several PEM keys from one config value', () => {

@@ -2,7 +2,15 @@ import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { errorCodes, graphql } from '@shop/test-harness';
 import { UserStore } from '../src/store/user';
-import { ADD_ADDRESS, LOGIN, ME, newCustomer, REGISTER, SET_ROLES, USERS } from './support/operations';
+import {
+  ADD_ADDRESS,
+  LOGIN,
+  ME,
+  newCustomer,
+  REGISTER,
+  SET_ROLES,
+  USERS,
+} from './support/operations';
 import { ADMIN, startUsersFixture, type UsersFixture } from './support/users-service';
 
 let users: UsersFixture;
@@ -13,11 +21,19 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => users.stop());
 
-function call(query: string, variables: Record<string, unknown> = {}, token?: string, headers?: Record<string, string>) {
+function call(
+  query: string,
+  variables: Record<string, unknown> = {},
+  token?: string,
+  headers?: Record<string, string>,
+) {
   return graphql<Record<string, any>>(users.service.url, query, variables, { token, headers });
 }
 async function signUp() {
-  return (await call(REGISTER, { input: newCustomer() })).data!.register as { accessToken: string; user: { id: string; email: string } };
+  return (await call(REGISTER, { input: newCustomer() })).data!.register as {
+    accessToken: string;
+    user: { id: string; email: string };
+  };
 }
 
 describe('me', () => {
@@ -40,9 +56,15 @@ describe('addresses', () => {
   it('are added to the signed-in user and listed on me', async () => {
     const customer = await signUp();
     const added = await call(ADD_ADDRESS, { input: address }, customer.accessToken);
-    expect(added.data!.addAddress).toMatchObject({ line1: 'Main Street 1', country: 'DE', line2: null });
+    expect(added.data!.addAddress).toMatchObject({
+      line1: 'Main Street 1',
+      country: 'DE',
+      line2: null,
+    });
     const me = await call(ME, {}, customer.accessToken);
-    expect(me.data!.me.addresses).toEqual([expect.objectContaining({ id: added.data!.addAddress.id, city: 'Berlin' })]);
+    expect(me.data!.me.addresses).toEqual([
+      expect.objectContaining({ id: added.data!.addAddress.id, city: 'Berlin' }),
+    ]);
   });
 
   it('need a signed-in user', async () => {
@@ -51,7 +73,11 @@ describe('addresses', () => {
 
   it('are validated field by field', async () => {
     const customer = await signUp();
-    const res = await call(ADD_ADDRESS, { input: { ...address, country: 'Narnia' } }, customer.accessToken);
+    const res = await call(
+      ADD_ADDRESS,
+      { input: { ...address, country: 'Narnia' } },
+      customer.accessToken,
+    );
     expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'country' });
     expect((await call(ME, {}, customer.accessToken)).data!.me.addresses).toEqual([]);
   });
@@ -60,22 +86,40 @@ describe('addresses', () => {
 describe('roles', () => {
   it('can be changed by an ADMIN, and the new role shows in the next token', async () => {
     const customer = await signUp();
-    const res = await call(SET_ROLES, { userId: customer.user.id, roles: ['COURIER', 'CUSTOMER', 'COURIER'] }, adminToken);
+    const res = await call(
+      SET_ROLES,
+      { userId: customer.user.id, roles: ['COURIER', 'CUSTOMER', 'COURIER'] },
+      adminToken,
+    );
     expect(res.data!.setUserRoles.roles.sort()).toEqual(['COURIER', 'CUSTOMER']);
   });
 
   it('cannot be changed by a customer, not even their own', async () => {
     const customer = await signUp();
-    const res = await call(SET_ROLES, { userId: customer.user.id, roles: ['ADMIN'] }, customer.accessToken);
+    const res = await call(
+      SET_ROLES,
+      { userId: customer.user.id, roles: ['ADMIN'] },
+      customer.accessToken,
+    );
     expect(errorCodes(res)).toEqual(['FORBIDDEN']);
     const me = await call(ME, {}, customer.accessToken);
     expect(me.data!.me.roles).toEqual(['CUSTOMER']);
   });
 
   it('answer NOT_FOUND for an unknown user and refuse an empty role list', async () => {
-    expect(errorCodes(await call(SET_ROLES, { userId: '00000000-0000-4000-8000-000000000000', roles: ['ADMIN'] }, adminToken))).toEqual(['NOT_FOUND']);
+    expect(
+      errorCodes(
+        await call(
+          SET_ROLES,
+          { userId: '00000000-0000-4000-8000-000000000000', roles: ['ADMIN'] },
+          adminToken,
+        ),
+      ),
+    ).toEqual(['NOT_FOUND']);
     const customer = await signUp();
-    expect(errorCodes(await call(SET_ROLES, { userId: customer.user.id, roles: [] }, adminToken))).toEqual(['BAD_USER_INPUT']);
+    expect(
+      errorCodes(await call(SET_ROLES, { userId: customer.user.id, roles: [] }, adminToken)),
+    ).toEqual(['BAD_USER_INPUT']);
   });
 });
 
@@ -92,7 +136,11 @@ describe('users list', () => {
     let after: string | null = null;
     let total = 0;
     for (let page = 0; page < 50; page++) {
-      const res: Awaited<ReturnType<typeof call>> = await call(USERS, { first: 2, after }, adminToken);
+      const res: Awaited<ReturnType<typeof call>> = await call(
+        USERS,
+        { first: 2, after },
+        adminToken,
+      );
       const conn = res.data!.users;
       total = conn.totalCount;
       seen.push(...conn.edges.map((e: { node: { id: string } }) => e.node.id));
@@ -106,7 +154,9 @@ describe('users list', () => {
 
   it('refuses a page size over 100 and a forged cursor', async () => {
     expect(errorCodes(await call(USERS, { first: 101 }, adminToken))).toEqual(['BAD_USER_INPUT']);
-    expect(errorCodes(await call(USERS, { first: 5, after: 'bm9wZQ' }, adminToken))).toEqual(['BAD_USER_INPUT']);
+    expect(errorCodes(await call(USERS, { first: 5, after: 'bm9wZQ' }, adminToken))).toEqual([
+      'BAD_USER_INPUT',
+    ]);
   });
 });
 
@@ -117,7 +167,10 @@ describe('User entity', () => {
     const a = await signUp();
     const b = await signUp();
     const spy = jest.spyOn(UserStore.prototype, 'findByIds');
-    const reps = [a.user.id, b.user.id, 'not-a-uuid', a.user.id].map((id) => ({ __typename: 'User', id }));
+    const reps = [a.user.id, b.user.id, 'not-a-uuid', a.user.id].map((id) => ({
+      __typename: 'User',
+      id,
+    }));
     const res = await call(ENTITIES, { reps }, adminToken);
     expect(res.data!._entities).toEqual([
       { id: a.user.id, name: expect.any(String) },
@@ -133,10 +186,18 @@ describe('User entity', () => {
     const owner = await signUp();
     const stranger = await signUp();
     const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { name email } } }`;
-    const res = await call(query, { reps: [{ __typename: 'User', id: owner.user.id }] }, stranger.accessToken);
+    const res = await call(
+      query,
+      { reps: [{ __typename: 'User', id: owner.user.id }] },
+      stranger.accessToken,
+    );
     expect(res.data!._entities[0]).toBeNull();
     expect(errorCodes(res)).toEqual(['FORBIDDEN']);
-    const own = await call(query, { reps: [{ __typename: 'User', id: owner.user.id }] }, owner.accessToken);
+    const own = await call(
+      query,
+      { reps: [{ __typename: 'User', id: owner.user.id }] },
+      owner.accessToken,
+    );
     expect(own.data!._entities[0].email).toBe(owner.user.email);
   });
 });
@@ -156,7 +217,14 @@ describe('identity spoofing straight at the subgraph', () => {
     const forged = jwt.sign(
       { roles: ['ADMIN'], scope: 'shop' },
       privateKey.export({ type: 'pkcs8', format: 'pem' }),
-      { algorithm: 'RS256', keyid: header.kid, subject: customer.user.id, issuer: users.config.JWT_ISSUER, audience: 'shop', expiresIn: 60 },
+      {
+        algorithm: 'RS256',
+        keyid: header.kid,
+        subject: customer.user.id,
+        issuer: users.config.JWT_ISSUER,
+        audience: 'shop',
+        expiresIn: 60,
+      },
     );
     const res = await call(USERS, {}, forged);
     expect(res.status).toBe(401);

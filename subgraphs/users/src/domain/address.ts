@@ -20,17 +20,22 @@ function isCountryCode(code: string): boolean {
 function required(value: string, field: string, label: string, max: number): string {
   const trimmed = value.trim();
   if (!trimmed) throw new BadUserInputError(`${label} is required.`, field);
-  if (trimmed.length > max) throw new BadUserInputError(`${label} must be at most ${max} characters.`, field);
+  if (trimmed.length > max)
+    throw new BadUserInputError(`${label} must be at most ${max} characters.`, field);
   return trimmed;
 }
 
 export function normaliseAddress(input: AddressInput): Required<AddressInput> {
   const country = input.country.trim().toUpperCase();
   if (!isCountryCode(country)) {
-    throw new BadUserInputError('Country must be an ISO 3166-1 alpha-2 code, e.g. DE or US.', 'country');
+    throw new BadUserInputError(
+      'Country must be an ISO 3166-1 alpha-2 code, e.g. DE or US.',
+      'country',
+    );
   }
   const line2 = input.line2?.trim() || null;
-  if (line2 && line2.length > 200) throw new BadUserInputError('Address line 2 must be at most 200 characters.', 'line2');
+  if (line2 && line2.length > 200)
+    throw new BadUserInputError('Address line 2 must be at most 200 characters.', 'line2');
   return {
     line1: required(input.line1, 'line1', 'Address line 1', 200),
     line2,

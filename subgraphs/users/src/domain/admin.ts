@@ -8,7 +8,12 @@ import type { UserStore } from '../store/user';
  * Creates the first administrator (ADMIN_EMAIL / ADMIN_PASSWORD) when no account has that
  * e-mail yet. An existing account is left as it is: its password may have been changed.
  */
-export async function ensureAdmin(users: UserStore, email: string, password: string, log: Logger): Promise<void> {
+export async function ensureAdmin(
+  users: UserStore,
+  email: string,
+  password: string,
+  log: Logger,
+): Promise<void> {
   const normalised = normaliseEmail(email);
   if (await users.findByEmail(normalised)) return;
   try {

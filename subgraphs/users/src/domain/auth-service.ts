@@ -25,7 +25,8 @@ export interface RegisterInput {
 
 /** The same message for an unknown e-mail and a wrong password: no account enumeration. */
 export const INVALID_CREDENTIALS = 'The e-mail or password is incorrect.';
-export const INVALID_REFRESH_TOKEN = 'The refresh token is invalid, expired or already used. Sign in again.';
+export const INVALID_REFRESH_TOKEN =
+  'The refresh token is invalid, expired or already used. Sign in again.';
 
 /** Sign-up, sign-in and the refresh-token life cycle. */
 export class AuthService {
@@ -44,10 +45,18 @@ export class AuthService {
     const phone = normalisePhone(input.phone);
     let user: UserRecord;
     try {
-      user = await this.users.create({ email, name, phone, passwordHash: await hashPassword(input.password) });
+      user = await this.users.create({
+        email,
+        name,
+        phone,
+        passwordHash: await hashPassword(input.password),
+      });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new ConflictError('An account with this e-mail already exists. Sign in instead.', 'email');
+        throw new ConflictError(
+          'An account with this e-mail already exists. Sign in instead.',
+          'email',
+        );
       }
       throw error;
     }
@@ -55,7 +64,12 @@ export class AuthService {
     return this.issueTokens(user);
   }
 
-  async login(rawEmail: string, password: string, clientIp: string, log: Logger): Promise<AuthResult> {
+  async login(
+    rawEmail: string,
+    password: string,
+    clientIp: string,
+    log: Logger,
+  ): Promise<AuthResult> {
     // A malformed e-mail cannot belong to an account: answer like any failed login.
     let email: string;
     try {
@@ -77,9 +91,13 @@ export class AuthService {
   async refresh(refreshToken: string, log: Logger): Promise<AuthResult> {
     const result = await this.refreshTokens.consume(hashRefreshToken(refreshToken));
     if (result.outcome === 'reused') {
-      log.warn({ userId: result.userId }, 'spent refresh token presented again: token family revoked');
+      log.warn(
+        { userId: result.userId },
+        'spent refresh token presented again: token family revoked',
+      );
     }
-    if (result.outcome !== 'rotated') throw new ShopError(ErrorCode.UNAUTHENTICATED, INVALID_REFRESH_TOKEN);
+    if (result.outcome !== 'rotated')
+      throw new ShopError(ErrorCode.UNAUTHENTICATED, INVALID_REFRESH_TOKEN);
     const [user] = await this.users.findByIds([result.userId]);
     if (!user) throw new ShopError(ErrorCode.UNAUTHENTICATED, INVALID_REFRESH_TOKEN);
     return this.issueTokens(user, result.familyId);

@@ -1,4 +1,10 @@
-import { createHash, createPrivateKey, createPublicKey, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { Scope, type Role } from '@shop/auth';
 
@@ -32,14 +38,21 @@ export class KeySet {
   /** The document served at /.well-known/jwks.json. */
   jwks(): { keys: Record<string, unknown>[] } {
     return {
-      keys: this.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, use: 'sig', alg: 'RS256' })),
+      keys: this.keys.map((k) => ({
+        ...k.publicKey.export({ format: 'jwk' }),
+        kid: k.kid,
+        use: 'sig',
+        alg: 'RS256',
+      })),
     };
   }
 }
 
 /** Splits a config value holding several PEM private keys. */
 export function splitPems(value: string): string[] {
-  return value.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? [];
+  return (
+    value.match(/-----BEGIN [A-Z ]*PRIVATE KEY-----[\s\S]*?-----END [A-Z ]*PRIVATE KEY-----/g) ?? []
+  );
 }
 
 export function signingKeyFromPem(pem: string): SigningKey {
@@ -52,7 +65,9 @@ export function signingKeyFromPem(pem: string): SigningKey {
 /** RFC 7638 thumbprint: a stable `kid` derived from the key itself. */
 function jwkThumbprint(publicKey: KeyObject): string {
   const { e, n } = publicKey.export({ format: 'jwk' });
-  return createHash('sha256').update(JSON.stringify({ e, kty: 'RSA', n })).digest('base64url');
+  return createHash('sha256')
+    .update(JSON.stringify({ e, kty: 'RSA', n }))
+    .digest('base64url');
 }
 
 export interface TokenSettings {

@@ -52,7 +52,10 @@ export function userResolvers(users: UserStore): Resolvers {
           throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
         }
         const [rows, total] = await Promise.all([
-          users.list(limit, cursor ? { createdAt: new Date(createdAt as string), id: id as string } : null),
+          users.list(
+            limit,
+            cursor ? { createdAt: new Date(createdAt as string), id: id as string } : null,
+          ),
           users.count(),
         ]);
         return toConnection(rows, limit, total, (u) => [u.createdAt.toISOString(), u.id]);

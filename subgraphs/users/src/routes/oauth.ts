@@ -6,7 +6,10 @@ import type { AccessTokenSigner } from '../domain/tokens';
 /** RFC 6749 §5.2 error response. */
 function oauthError(res: Response, status: number, error: string, description: string): void {
   if (status === 401) res.set('WWW-Authenticate', 'Basic realm="shop"');
-  res.status(status).set('Cache-Control', 'no-store').json({ error, error_description: description });
+  res
+    .status(status)
+    .set('Cache-Control', 'no-store')
+    .json({ error, error_description: description });
 }
 
 /** Client id and secret from HTTP Basic (client_secret_basic) or the form (client_secret_post). */
@@ -42,7 +45,12 @@ export function oauthTokenRoute(
   app.post('/oauth/token', express.urlencoded({ extended: false, limit: '10kb' }), (req, res) => {
     const body = (req.body ?? {}) as Record<string, unknown>;
     if (body.grant_type !== 'client_credentials') {
-      return oauthError(res, 400, 'unsupported_grant_type', 'Only grant_type=client_credentials is supported.');
+      return oauthError(
+        res,
+        400,
+        'unsupported_grant_type',
+        'Only grant_type=client_credentials is supported.',
+      );
     }
     const { id, secret } = clientCredentials(req);
     const client = clients.find((c) => c.clientId === id);
@@ -52,7 +60,12 @@ export function oauthTokenRoute(
     }
     const scopes = grantScopes(client, typeof body.scope === 'string' ? body.scope : undefined);
     if (!scopes) {
-      return oauthError(res, 400, 'invalid_scope', `Client ${client.clientId} may not request that scope.`);
+      return oauthError(
+        res,
+        400,
+        'invalid_scope',
+        `Client ${client.clientId} may not request that scope.`,
+      );
     }
     res.set('Cache-Control', 'no-store').json({
       access_token: signer.forService(client.clientId, scopes),

@@ -16,7 +16,12 @@ export type RotationResult =
 export class RefreshTokenStore {
   constructor(private readonly db: PrismaClient) {}
 
-  async issue(userId: string, tokenHash: string, expiresAt: Date, familyId: string = randomUUID()): Promise<void> {
+  async issue(
+    userId: string,
+    tokenHash: string,
+    expiresAt: Date,
+    familyId: string = randomUUID(),
+  ): Promise<void> {
     await this.db.refreshToken.create({ data: { userId, tokenHash, familyId, expiresAt } });
   }
 
@@ -41,6 +46,9 @@ export class RefreshTokenStore {
   }
 
   async revokeFamily(familyId: string, now: Date = new Date()): Promise<void> {
-    await this.db.refreshToken.updateMany({ where: { familyId, revokedAt: null }, data: { revokedAt: now } });
+    await this.db.refreshToken.updateMany({
+      where: { familyId, revokedAt: null },
+      data: { revokedAt: now },
+    });
   }
 }

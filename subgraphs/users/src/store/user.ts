@@ -68,7 +68,10 @@ export class UserStore {
     return this.db.address.count({ where: { userId } });
   }
 
-  addAddress(userId: string, address: Omit<AddressRecord, 'id' | 'userId' | 'createdAt'>): Promise<AddressRecord> {
+  addAddress(
+    userId: string,
+    address: Omit<AddressRecord, 'id' | 'userId' | 'createdAt'>,
+  ): Promise<AddressRecord> {
     return this.db.address.create({ data: { ...address, userId } });
   }
 }

@@ -1,5 +1,6 @@
 // GraphQL operations as a storefront would send them.
-export const USER_FIELDS = 'id email name phone roles addresses { id line1 city postalCode country }';
+export const USER_FIELDS =
+  'id email name phone roles addresses { id line1 city postalCode country }';
 
 export const REGISTER = `mutation Register($input: RegisterInput!) {
   register(input: $input) { accessToken refreshToken expiresIn user { ${USER_FIELDS} } }
@@ -24,7 +25,9 @@ export const USERS = `query Users($first: Int, $after: String) {
 
 let counter = 0;
 /** A unique, valid registration input. */
-export function newCustomer(overrides: Partial<{ email: string; password: string; name: string; phone: string }> = {}) {
+export function newCustomer(
+  overrides: Partial<{ email: string; password: string; name: string; phone: string }> = {},
+) {
   counter += 1;
   return {
     email: `customer${counter}.${Date.now()}@shop.test`,

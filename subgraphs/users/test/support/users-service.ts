@@ -1,13 +1,22 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createTestDatabase, deleteKeys, testKeyPrefix, type TestDatabase } from '@shop/test-harness';
+import {
+  createTestDatabase,
+  deleteKeys,
+  testKeyPrefix,
+  type TestDatabase,
+} from '@shop/test-harness';
 import { createLogger } from '@shop/logging';
 import { loadUsersConfig, type UsersConfig } from '../../src/config';
 import { startUsersService, type UsersService } from '../../src/server';
 
 export const ADMIN = { email: 'admin@shop.test', password: 'admin-password-for-tests' };
-export const SERVICE_CLIENT = { id: 'orders-service', secret: 'orders-service-secret-0123', scopes: ['users:read', 'products:reserve'] };
+export const SERVICE_CLIENT = {
+  id: 'orders-service',
+  secret: 'orders-service-secret-0123',
+  scopes: ['users:read', 'products:reserve'],
+};
 
 export interface UsersFixture {
   service: UsersService;
@@ -20,7 +29,9 @@ export interface UsersFixture {
  * The users service on an ephemeral port with a database, a Redis key prefix and a
  * signing key of its own, so test files do not see each other's data.
  */
-export async function startUsersFixture(overrides: Record<string, string> = {}): Promise<UsersFixture> {
+export async function startUsersFixture(
+  overrides: Record<string, string> = {},
+): Promise<UsersFixture> {
   const db = await createTestDatabase('users');
   const prefix = testKeyPrefix('users');
   const config = loadUsersConfig({

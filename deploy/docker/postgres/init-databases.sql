@@ -1,0 +1,6 @@
+-- Runs once, when the postgres container starts on an empty data volume
+-- (/docker-entrypoint-initdb.d). One database per Postgres-owning subgraph (DESIGN.md:
+-- no service reads another's store). Schemas come from each service's migrations.
+CREATE DATABASE users;
+CREATE DATABASE orders;
+CREATE DATABASE delivery;

@@ -1,0 +1,211 @@
+// docker-compose.yml, checked without Docker: every Node service's environment against its
+// own config schema, health checks, dependencies, ports (API.md) and the workspaces built.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  buildArgsOf,
+  buildOf,
+  dependenciesOf,
+  environmentOf,
+  healthCommand,
+  loadCompose,
+  portsOf,
+} from './support/compose';
+import {
+  apiPorts,
+  checkEnvironment,
+  portVariable,
+  readPackageJson,
+  repoRoot,
+  whyNotAWorkspace,
+  workspaceOfName,
+} from './support/services';
+
+const { services } = loadCompose();
+const names = Object.keys(services);
+const service = (name: string) => services[name]!;
+
+/** Services built from the shared Dockerfile, the SERVICE build arg naming their workspace. */
+const nodeServices = names.filter((name) => buildArgsOf(service(name)).SERVICE !== undefined);
+const workspaceOf = (name: string) => buildArgsOf(service(name)).SERVICE!;
+/** One-shot jobs: the Dockerfile's `migrate` target. */
+const jobs = nodeServices.filter((name) => buildOf(service(name))?.target === 'migrate');
+const longRunning = nodeServices.filter((name) => !jobs.includes(name));
+const infrastructure = names.filter((name) => !nodeServices.includes(name));
+
+/** The ports the infrastructure images listen on inside the compose network. */
+const infrastructurePorts: Record<string, number[]> = {
+  postgres: [5432],
+  mongo: [27017],
+  redis: [6379],
+  'stripe-mock': [12111, 12112],
+  mailpit: [1025, 8025],
+};
+const defaultPorts: Record<string, number> = {
+  'postgres:': 5432,
+  'postgresql:': 5432,
+  'redis:': 6379,
+  'rediss:': 6379,
+  'mongodb:': 27017,
+  'http:': 80,
+  'https:': 443,
+};
+
+const dockerfileStages = [
+  ...readFileSync(path.join(repoRoot, 'deploy/docker/Dockerfile'), 'utf8').matchAll(
+    /^FROM\s+\S+\s+AS\s+(\S+)/gim,
+  ),
+].map((match) => match[1]);
+
+describe('docker-compose.yml', () => {
+  it('builds the router and the users subgraph, and runs the users migrations', () => {
+    expect(longRunning).toEqual(expect.arrayContaining(['router', 'users']));
+    expect(jobs).toContain('users-migrate');
+  });
+
+  it.each(infrastructure)('%s (infrastructure) has a healthcheck and a pinned image', (name) => {
+    expect(healthCommand(service(name))).toBeDefined();
+    expect(service(name).image).toMatch(/^[^:]+:(?!latest$)[\w.-]+$/);
+  });
+
+  it.each(names)(
+    '%s depends only on services of this file, with conditions they can meet',
+    (name) => {
+      for (const [target, condition] of Object.entries(dependenciesOf(service(name)))) {
+        expect({ target, defined: names.includes(target) }).toEqual({ target, defined: true });
+        if (condition === 'service_healthy') {
+          expect({ target, healthcheck: healthCommand(service(target)) !== undefined }).toEqual({
+            target,
+            healthcheck: true,
+          });
+        } else if (condition === 'service_completed_successfully') {
+          expect({ target, oneShot: jobs.includes(target) }).toEqual({ target, oneShot: true });
+        } else {
+          expect(condition).toBe('service_started');
+        }
+      }
+    },
+  );
+
+  it.each(longRunning)('%s waits for the infrastructure it depends on to be healthy', (name) => {
+    for (const [target, condition] of Object.entries(dependenciesOf(service(name)))) {
+      if (infrastructure.includes(target))
+        expect({ target, condition }).toEqual({ target, condition: 'service_healthy' });
+    }
+  });
+});
+
+describe.each(nodeServices)('%s (built from deploy/docker/Dockerfile)', (name) => {
+  const workspace = workspaceOf(name);
+
+  it('builds an existing workspace directory (build arg SERVICE)', () => {
+    expect(whyNotAWorkspace(workspace)).toBeUndefined();
+  });
+
+  it('builds from the repository root with the shared Dockerfile and one of its stages', () => {
+    const build = buildOf(service(name))!;
+    expect(build.context).toBe('.');
+    expect(build.dockerfile).toBe('deploy/docker/Dockerfile');
+    if (build.target !== undefined) expect(dockerfileStages).toContain(build.target);
+  });
+
+  it("has an environment that satisfies its workspace's config schema", () => {
+    const check = checkEnvironment(workspace, environmentOf(service(name)));
+    expect(check.problems).toEqual([]);
+  });
+
+  it('points every *_URL variable at a service of this file, on a port it listens on', () => {
+    for (const [variable, value] of Object.entries(environmentOf(service(name)))) {
+      if (!variable.endsWith('_URL')) continue;
+      const url = new URL(value);
+      const port = url.port ? Number(url.port) : defaultPorts[url.protocol];
+      const host = url.hostname;
+      const listens = nodeServices.includes(host)
+        ? [apiPorts[workspaceOf(host)]]
+        : (infrastructurePorts[host] ?? []);
+      expect({ variable, host, defined: names.includes(host) }).toEqual({
+        variable,
+        host,
+        defined: true,
+      });
+      expect({ variable, port, listens: listens.includes(port) }).toEqual({
+        variable,
+        port,
+        listens: true,
+      });
+    }
+  });
+});
+
+describe.each(longRunning)('%s (a long-running Node service)', (name) => {
+  const workspace = workspaceOf(name);
+  const port = apiPorts[workspace];
+
+  it('is named after its workspace folder and has an API.md port', () => {
+    expect(workspaceOfName(name)).toBe(workspace);
+    expect(port).toBeDefined();
+  });
+
+  it('listens on its API.md port and publishes it', () => {
+    expect(environmentOf(service(name))[portVariable(workspace)]).toBe(String(port));
+    expect(buildArgsOf(service(name)).PORT).toBe(String(port));
+    expect(portsOf(service(name))).toContainEqual(
+      expect.objectContaining({ published: port, target: port }),
+    );
+  });
+
+  it('has a healthcheck on its own /healthz or /readyz', () => {
+    expect(healthCommand(service(name))).toMatch(
+      new RegExp(`http://(127\\.0\\.0\\.1|localhost):${port}/(healthz|readyz)\\b`),
+    );
+  });
+});
+
+describe.each(jobs)('%s (a one-shot job)', (name) => {
+  it('runs a migrate script that its workspace defines', () => {
+    expect(readPackageJson(workspaceOf(name)).scripts?.migrate).toBeDefined();
+  });
+
+  it('completes before a service that needs it starts, and is not restarted', () => {
+    const waiting = longRunning.filter(
+      (other) => dependenciesOf(service(other))[name] === 'service_completed_successfully',
+    );
+    expect(waiting).not.toEqual([]);
+    expect(service(name).restart ?? 'no').toBe('no');
+    expect(healthCommand(service(name))).toBeUndefined();
+    expect(portsOf(service(name))).toEqual([]);
+  });
+});
+
+describe('tokens', () => {
+  it.each(['JWT_ISSUER', 'JWT_AUDIENCE'])(
+    'every service that signs or verifies tokens reads the same %s',
+    (variable) => {
+      const values = new Set(
+        longRunning
+          .map((name) => environmentOf(service(name))[variable])
+          .filter((value) => value !== undefined),
+      );
+      expect(values.size).toBe(1);
+    },
+  );
+});
+
+describe('deploy/docker/postgres/init-databases.sql', () => {
+  it('creates every database that a *_DATABASE_URL of this file names', () => {
+    const sql = readFileSync(
+      path.join(repoRoot, 'deploy/docker/postgres/init-databases.sql'),
+      'utf8',
+    );
+    const created = [...sql.matchAll(/CREATE DATABASE (\w+)/gi)].map((m) => m[1]);
+    for (const name of nodeServices) {
+      for (const [variable, value] of Object.entries(environmentOf(service(name)))) {
+        if (!/^postgres(ql)?:/.test(value)) continue;
+        expect({ variable, created }).toEqual({
+          variable,
+          created: expect.arrayContaining([new URL(value).pathname.slice(1)]),
+        });
+      }
+    }
+  });
+});

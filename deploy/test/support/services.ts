@@ -1,0 +1,111 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { z } from '@shop/config';
+import { routerConfigSchema } from '../../../router/src/config';
+import { usersConfigSchema } from '../../../subgraphs/users/src/config';
+
+export const repoRoot = path.resolve(__dirname, '../../..');
+
+/**
+ * Each Node service's config schema, by workspace folder (the Dockerfile's SERVICE build
+ * arg). A static map on purpose: a new service is one import and one line here.
+ */
+export const configSchemas: Record<string, z.ZodType> = {
+  router: routerConfigSchema,
+  'subgraphs/users': usersConfigSchema,
+};
+
+/** "Ports in local runs" of API.md, by workspace folder. */
+export const apiPorts: Record<string, number> = {
+  router: 4000,
+  'subgraphs/users': 4001,
+  'subgraphs/products': 4002,
+  'subgraphs/cart': 4003,
+  'subgraphs/orders': 4004,
+  'subgraphs/delivery': 4005,
+  'subgraphs/notifications': 4006,
+};
+
+/** The variable a service reads its port from: ROUTER_PORT, USERS_PORT, ORDERS_PORT, ... */
+export function portVariable(workspace: string): string {
+  return `${path.basename(workspace).toUpperCase()}_PORT`;
+}
+
+/** Kubernetes Deployments and compose services are named after the workspace's folder. */
+export function workspaceOfName(name: string): string {
+  return name === 'router' ? 'router' : `subgraphs/${name}`;
+}
+
+interface PackageJson {
+  name?: string;
+  workspaces?: string[];
+  scripts?: Record<string, string>;
+}
+
+export function readPackageJson(dir: string): PackageJson {
+  return JSON.parse(readFileSync(path.join(repoRoot, dir, 'package.json'), 'utf8')) as PackageJson;
+}
+
+/**
+ * Why `dir` is not a workspace of the root package.json (npm workspaces), or undefined
+ * when it is one. Patterns are folder paths where a segment may be `*`.
+ */
+export function whyNotAWorkspace(dir: string): string | undefined {
+  if (!existsSync(path.join(repoRoot, dir, 'package.json'))) {
+    return `${dir}/package.json does not exist`;
+  }
+  const patterns = readPackageJson('.').workspaces ?? [];
+  const segments = dir.split('/');
+  const listed = patterns.some((pattern) => {
+    const parts = pattern.replace(/\/$/, '').split('/');
+    return (
+      parts.length === segments.length &&
+      parts.every((part, i) => part === '*' || part === segments[i])
+    );
+  });
+  return listed ? undefined : `${dir} is not listed in the root package.json "workspaces"`;
+}
+
+export interface SchemaCheck {
+  ok: boolean;
+  /** Human-readable problems: failed rules and variables the schema does not declare. */
+  problems: string[];
+}
+
+/**
+ * Parses an environment as the service itself would at start-up (loadConfig), and lists
+ * the variables that the schema does not declare (a typo there is silently ignored by
+ * the service: zod drops unknown keys).
+ */
+export function checkEnvironment(
+  workspace: string,
+  environment: Record<string, string>,
+): SchemaCheck {
+  const schema = configSchemas[workspace];
+  if (!schema) {
+    return {
+      ok: false,
+      problems: [`no config schema for ${workspace}: add it to configSchemas in ${__filename}`],
+    };
+  }
+  const problems: string[] = [];
+  const result = schema.safeParse(environment);
+  if (!result.success) {
+    for (const issue of result.error.issues) {
+      problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
+    }
+  }
+  const known = declaredVariables(schema);
+  if (known) {
+    for (const name of Object.keys(environment)) {
+      if (!known.has(name)) problems.push(`${name}: not a variable of ${workspace}'s config`);
+    }
+  }
+  return { ok: problems.length === 0, problems };
+}
+
+/** The variable names of a z.object schema (undefined for other shapes). */
+export function declaredVariables(schema: z.ZodType): Set<string> | undefined {
+  const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
+  return shape && typeof shape === 'object' ? new Set(Object.keys(shape)) : undefined;
+}
