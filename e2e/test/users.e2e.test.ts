@@ -134,10 +134,7 @@ describe('tokens the router refuses with 401 UNAUTHENTICATED', () => {
         return `${header}.${payload}.`;
       },
     ],
-    [
-      'an expired token',
-      () => signWithShopKey({ exp: Math.floor(Date.now() / 1000) - 60 }),
-    ],
+    ['an expired token', () => signWithShopKey({ exp: Math.floor(Date.now() / 1000) - 60 })],
     ['a token for another audience', () => signWithShopKey({ aud: 'another-shop' })],
     ['a token from another issuer', () => signWithShopKey({ iss: 'https://evil.example' })],
     ['garbage', () => 'garbage'],
