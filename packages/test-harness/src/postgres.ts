@@ -88,33 +88,28 @@ export interface TestDatabase {
   drop: () => Promise<void>;
 }
 
-/** A fresh, migrated database of the schema for one test file. Drop it in afterAll. */
-export async function createTestDatabase(schema: string): Promise<TestDatabase> {
-  const template = await ensureTemplate(schema);
-  const name = `test_${schema}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}" TEMPLATE "${template}"`));
+/** Creates a uniquely named database, as a copy of `template` when one is given. */
+async function createDatabase(prefix: string, template?: string): Promise<TestDatabase> {
+  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
+  const from = template ? ` TEMPLATE "${template}"` : '';
+  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"${from}`));
   return {
     name,
     url: databaseUrl(name),
-    drop: () =>
-      withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-        () => undefined,
-      ),
+    drop: async () => {
+      await withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`));
+    },
   };
 }
 
+/** A fresh, migrated database of the schema for one test file. Drop it in afterAll. */
+export async function createTestDatabase(schema: string): Promise<TestDatabase> {
+  return createDatabase(`test_${schema}`, await ensureTemplate(schema));
+}
+
 /** A brand-new empty database (no template), for tests of migrations themselves. */
-export async function createEmptyDatabase(prefix: string): Promise<TestDatabase> {
-  const name = `${prefix}_${randomUUID().replace(/-/g, '').slice(0, 12)}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE "${name}"`));
-  return {
-    name,
-    url: databaseUrl(name),
-    drop: () =>
-      withAdmin((admin) => admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`)).then(
-        () => undefined,
-      ),
-  };
+export function createEmptyDatabase(prefix: string): Promise<TestDatabase> {
+  return createDatabase(prefix);
 }
 
 /** Runs one query against a test database (for assertions on what was written). */
