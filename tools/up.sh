@@ -60,7 +60,7 @@ start router router 4000
 cat <<MSG
 
   The shop is running.
-    GraphQL (HTTP and graphql-ws), Apollo Sandbox:  http://localhost:4000/graphql
+    GraphQL endpoint + Apollo Sandbox:              http://localhost:4000/graphql
     users subgraph:                                 http://localhost:4001/graphql
     JWKS:                                           http://localhost:4001/.well-known/jwks.json
     Health / readiness:                             http://localhost:4000/healthz  /readyz

@@ -1,3 +1,4 @@
 export * from './identity';
 export * from './verifier';
 export * from './guards';
+export * from './service-token';

@@ -2,3 +2,4 @@ export * from './postgres';
 export * from './redis';
 export * from './wait';
 export * from './graphql';
+export * from './mongo';
