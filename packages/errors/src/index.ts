@@ -64,6 +64,19 @@ export class ConflictError extends ShopError {
   }
 }
 
+/** Not enough stock for a quantity; says how many are available so the client can offer that. */
+export class OutOfStockError extends ShopError {
+  constructor(productName: string, available: number, extensions: Record<string, unknown> = {}) {
+    super(
+      ErrorCode.OUT_OF_STOCK,
+      available > 0
+        ? `Only ${available} of "${productName}" ${available === 1 ? 'is' : 'are'} in stock.`
+        : `"${productName}" is out of stock.`,
+      { ...extensions, available },
+    );
+  }
+}
+
 export class RateLimitedError extends ShopError {
   constructor(retryAfterSeconds: number) {
     super(ErrorCode.RATE_LIMITED, `Too many attempts. Try again in ${retryAfterSeconds} seconds.`, {
