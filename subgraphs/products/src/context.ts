@@ -1,0 +1,40 @@
+import DataLoader from 'dataloader';
+import type { BaseContext } from '@shop/subgraph-kit';
+import { isObjectId } from './domain/product';
+import type { CategoryRecord, CategoryStore } from './store/category';
+import type { ProductRecord, ProductStore } from './store/product';
+
+export interface Loaders {
+  /**
+   * Batches every product look-up of one request (entity references from cart and orders
+   * included) into one query. Returns deleted and inactive products too: resolvers decide
+   * who may see them.
+   */
+  product: DataLoader<string, ProductRecord | null>;
+  category: DataLoader<string, CategoryRecord | null>;
+  /** Every category, read once per request (sub-category filters, children). */
+  allCategories: () => Promise<CategoryRecord[]>;
+}
+
+export interface Context extends BaseContext {
+  loaders: Loaders;
+}
+
+/** Ids that are not ObjectIds cannot exist; answering early keeps them out of queries. */
+function byIds<T extends { id: string }>(find: (ids: readonly string[]) => Promise<T[]>) {
+  return async (ids: readonly string[]): Promise<(T | null)[]> => {
+    const valid = ids.filter(isObjectId).map((id) => id.toLowerCase());
+    const rows = valid.length > 0 ? await find([...new Set(valid)]) : [];
+    const byId = new Map(rows.map((row) => [row.id, row]));
+    return ids.map((id) => byId.get(id.toLowerCase()) ?? null);
+  };
+}
+
+export function createLoaders(products: ProductStore, categories: CategoryStore): Loaders {
+  let all: Promise<CategoryRecord[]> | undefined;
+  return {
+    product: new DataLoader(byIds((ids) => products.findByIds(ids))),
+    category: new DataLoader(byIds((ids) => categories.findByIds(ids))),
+    allCategories: () => (all ??= categories.all()),
+  };
+}

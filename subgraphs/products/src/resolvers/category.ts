@@ -1,0 +1,38 @@
+import { requireRole, Role } from '@shop/auth';
+import type { CatalogService } from '../domain/catalog-service';
+import type { Resolvers } from '../generated/graphql';
+import { productConnection } from './product';
+
+export function categoryResolvers(catalog: CatalogService): Resolvers {
+  return {
+    Query: {
+      categories: (_parent, _args, ctx) => ctx.loaders.allCategories(),
+      category: (_parent, { id }, ctx) => ctx.loaders.category.load(id),
+    },
+
+    Mutation: {
+      createCategory: async (_parent, { input }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const category = await catalog.createCategory(input);
+        ctx.log.info({ categoryId: category.id, by: admin.userId }, 'category created');
+        return category;
+      },
+      updateCategory: async (_parent, { id, input }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const category = await catalog.updateCategory(id, input);
+        ctx.log.info({ categoryId: id, by: admin.userId }, 'category updated');
+        return category;
+      },
+    },
+
+    Category: {
+      __resolveReference: (ref, ctx) => ctx.loaders.category.load(ref.id),
+      parent: (category, _args, ctx) =>
+        category.parentId ? ctx.loaders.category.load(category.parentId) : null,
+      children: async (category, _args, ctx) =>
+        (await ctx.loaders.allCategories()).filter((c) => c.parentId === category.id),
+      products: (category, { first, after }, ctx) =>
+        productConnection(catalog, ctx, { first, after, categoryScope: category.id }),
+    },
+  };
+}

@@ -1,0 +1,102 @@
+import { requireRole, Role } from '@shop/auth';
+import { BadUserInputError } from '@shop/errors';
+import { decodeCursor, pageSize, toConnection, type Connection } from '@shop/subgraph-kit';
+import type { Context } from '../context';
+import type { CatalogService } from '../domain/catalog-service';
+import { isVisible, seesHiddenProducts, type ProductFilterInput } from '../domain/product';
+import type { StockService } from '../domain/stock-service';
+import type { Resolvers } from '../generated/graphql';
+import type { ProductRecord } from '../store/product';
+
+/** The product if the caller may see it: ADMINs everything, others live products only. */
+async function visibleProduct(id: string, ctx: Context): Promise<ProductRecord | null> {
+  const product = await ctx.loaders.product.load(id);
+  return product && isVisible(product, ctx.identity) ? product : null;
+}
+
+/** One page of products, oldest first; shared by Query.products and Category.products. */
+export async function productConnection(
+  catalog: CatalogService,
+  ctx: Context,
+  args: {
+    filter?: ProductFilterInput | null;
+    first?: number | null;
+    after?: string | null;
+    categoryScope?: string;
+  },
+): Promise<Connection<ProductRecord>> {
+  const limit = pageSize(args.first);
+  const cursor = decodeCursor(args.after);
+  const [createdAt, id] = cursor ?? [];
+  const at = typeof createdAt === 'string' ? new Date(createdAt) : null;
+  if (
+    cursor &&
+    (!at || Number.isNaN(at.getTime()) || typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id))
+  ) {
+    throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
+  }
+  const page = await catalog.listProducts({
+    filter: args.filter,
+    activeOnly: !seesHiddenProducts(ctx.identity),
+    limit,
+    after: cursor && at ? { createdAt: at, id: id as string } : null,
+    allCategories: ctx.loaders.allCategories,
+    categoryScope: args.categoryScope,
+  });
+  return toConnection(page.rows, limit, page.total, (p) => [p.createdAt.toISOString(), p.id]);
+}
+
+export function productResolvers(catalog: CatalogService, stock: StockService): Resolvers {
+  return {
+    Query: {
+      product: (_parent, { id }, ctx) => visibleProduct(id, ctx),
+      products: (_parent, { filter, first, after }, ctx) =>
+        productConnection(catalog, ctx, { filter, first, after }),
+    },
+
+    Mutation: {
+      createProduct: async (_parent, { input }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const product = await catalog.createProduct(input);
+        ctx.log.info(
+          { productId: product.id, sku: product.sku, by: admin.userId },
+          'product created',
+        );
+        return product;
+      },
+      updateProduct: async (_parent, { id, input }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const product = await catalog.updateProduct(id, input);
+        ctx.log.info({ productId: id, by: admin.userId }, 'product updated');
+        return product;
+      },
+      deleteProduct: async (_parent, { id }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        await catalog.deleteProduct(id);
+        ctx.log.info({ productId: id, by: admin.userId }, 'product deleted');
+        return true;
+      },
+      adjustStock: async (_parent, { productId, delta }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        const product = await stock.adjustStock(productId, delta);
+        ctx.log.info(
+          { productId, delta, stock: product.stock, by: admin.userId },
+          'stock adjusted',
+        );
+        return product;
+      },
+    },
+
+    Product: {
+      // cart and orders resolve products through here; a product hidden from the caller
+      // is null (not an error), which is how cart learns it can no longer be bought.
+      __resolveReference: (ref, ctx) => visibleProduct(ref.id, ctx),
+      category: (product, _args, ctx) =>
+        product.categoryId ? ctx.loaders.category.load(product.categoryId) : null,
+      inStock: (product) => product.stock > 0,
+      createdAt: (product) => product.createdAt.toISOString(),
+      updatedAt: (product) => product.updatedAt.toISOString(),
+      deletedAt: (product) => product.deletedAt?.toISOString() ?? null,
+    },
+  };
+}

@@ -1,0 +1,272 @@
+import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
+import { ConflictError } from '@shop/errors';
+import type { Money } from '@shop/money';
+import type { NewProduct, ProductAttribute, ProductPatch, ProductQuery } from '../domain/product';
+import type { Hold, StockState } from '../domain/reservation';
+import { normaliseSearchText } from '../domain/search';
+import { isDuplicateKey } from './mongo';
+
+/** A product as the rest of the service sees it. */
+export interface ProductRecord {
+  id: string;
+  sku: string;
+  name: string;
+  description: string | null;
+  price: Money;
+  categoryId: string | null;
+  stock: number;
+  active: boolean;
+  attributes: ProductAttribute[];
+  images: string[];
+  createdAt: Date;
+  updatedAt: Date;
+  deletedAt: Date | null;
+}
+
+/** A product with the stock holds of open reservations (read under the product's lock). */
+export interface ProductStock extends ProductRecord {
+  holds: Hold[];
+}
+
+interface ProductDoc {
+  _id: Types.ObjectId;
+  sku: string;
+  /**
+   * What the unique index guards: the sku while the product lives, `deleted:<id>` once it
+   * is deleted, so a deleted product frees its sku for a new one (FerretDB 1.x has no
+   * partial indexes, which would be the other way).
+   */
+  skuKey: string;
+  name: string;
+  description: string | null;
+  price: number;
+  currency: string;
+  categoryId: Types.ObjectId | null;
+  stock: number;
+  active: boolean;
+  deletedAt: Date | null;
+  attributes: ProductAttribute[];
+  images: string[];
+  /** Normalised name + description + sku; see domain/search.ts. */
+  searchText: string;
+  holds: Hold[];
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const productSchema = new Schema<ProductDoc>(
+  {
+    sku: { type: String, required: true },
+    skuKey: { type: String, required: true },
+    name: { type: String, required: true },
+    description: { type: String, default: null },
+    price: { type: Number, required: true },
+    currency: { type: String, required: true },
+    categoryId: { type: Schema.Types.ObjectId, default: null },
+    stock: { type: Number, required: true, min: 0 },
+    active: { type: Boolean, required: true },
+    deletedAt: { type: Date, default: null },
+    attributes: {
+      type: [new Schema({ name: String, value: String }, { _id: false })],
+      default: [],
+    },
+    images: { type: [String], default: [] },
+    searchText: { type: String, required: true },
+    holds: {
+      type: [new Schema({ orderId: String, quantity: Number }, { _id: false })],
+      default: [],
+    },
+  },
+  { versionKey: false, collection: 'products', timestamps: true },
+);
+productSchema.index({ skuKey: 1 }, { unique: true });
+productSchema.index({ createdAt: 1, _id: 1 });
+productSchema.index({ categoryId: 1 });
+
+/** Fields never sent outside the store unless asked for. */
+const PUBLIC_PROJECTION = { holds: 0, searchText: 0 } as const;
+
+function toRecord(doc: Omit<ProductDoc, 'holds' | 'searchText'>): ProductRecord {
+  return {
+    id: doc._id.toHexString(),
+    sku: doc.sku,
+    name: doc.name,
+    description: doc.description ?? null,
+    price: { amount: doc.price, currency: doc.currency },
+    categoryId: doc.categoryId ? doc.categoryId.toHexString() : null,
+    stock: doc.stock,
+    active: doc.active,
+    attributes: (doc.attributes ?? []).map((a) => ({ name: a.name, value: a.value })),
+    images: doc.images ?? [],
+    createdAt: doc.createdAt,
+    updatedAt: doc.updatedAt,
+    deletedAt: doc.deletedAt ?? null,
+  };
+}
+
+function duplicateSku(sku: string): ConflictError {
+  return new ConflictError(`Another product already has the sku ${sku}.`, 'sku');
+}
+
+/** Keyset position in the oldest-first product list. */
+export interface ProductCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Products in the catalog database. Writes to one product run under its stock lock. */
+export class ProductStore {
+  private readonly model: Model<ProductDoc>;
+
+  constructor(connection: Connection) {
+    this.model =
+      (connection.models.Product as Model<ProductDoc> | undefined) ??
+      connection.model<ProductDoc>('Product', productSchema);
+  }
+
+  async ensureIndexes(): Promise<void> {
+    await this.model.createIndexes();
+  }
+
+  async create(product: NewProduct): Promise<ProductRecord> {
+    try {
+      const doc = await this.model.create({
+        ...product,
+        skuKey: product.sku,
+        price: product.price.amount,
+        currency: product.price.currency,
+        categoryId: product.categoryId ? new Types.ObjectId(product.categoryId) : null,
+        searchText: normaliseSearchText(product.name, product.description, product.sku),
+        holds: [],
+      });
+      return toRecord(doc.toObject());
+    } catch (error) {
+      if (isDuplicateKey(error)) throw duplicateSku(product.sku);
+      throw error;
+    }
+  }
+
+  /** One query for many ids, deleted products included; the result is in no particular order. */
+  async findByIds(ids: readonly string[]): Promise<ProductRecord[]> {
+    const docs = await this.model
+      .find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, PUBLIC_PROJECTION)
+      .lean();
+    return docs.map(toRecord);
+  }
+
+  /** Products with their holds, for stock arithmetic under the products' locks. */
+  async findStock(ids: readonly string[]): Promise<ProductStock[]> {
+    const docs = await this.model
+      .find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { searchText: 0 })
+      .lean();
+    return docs.map((doc) => ({
+      ...toRecord(doc),
+      holds: (doc.holds ?? []).map((h) => ({ orderId: h.orderId, quantity: h.quantity })),
+    }));
+  }
+
+  /**
+   * Writes stock and holds in one single-document update. Only ever called under the
+   * product's lock: FerretDB rewrites the whole document, so an unlocked writer could
+   * undo it.
+   */
+  async writeStock(id: string, state: StockState): Promise<void> {
+    await this.model.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { stock: state.stock, holds: state.holds } },
+    );
+  }
+
+  /** Applies an update (under the product's lock); null when there is no such product. */
+  async update(current: ProductRecord, patch: ProductPatch): Promise<ProductRecord | null> {
+    const next = {
+      name: patch.name ?? current.name,
+      description: patch.description !== undefined ? patch.description : current.description,
+      sku: patch.sku ?? current.sku,
+    };
+    const set: Record<string, unknown> = {
+      ...next,
+      searchText: normaliseSearchText(next.name, next.description, next.sku),
+    };
+    if (patch.sku !== undefined && current.deletedAt === null) set.skuKey = patch.sku;
+    if (patch.price) {
+      set.price = patch.price.amount;
+      set.currency = patch.price.currency;
+    }
+    if (patch.categoryId !== undefined) {
+      set.categoryId = patch.categoryId ? new Types.ObjectId(patch.categoryId) : null;
+    }
+    if (patch.active !== undefined) set.active = patch.active;
+    if (patch.attributes !== undefined) set.attributes = patch.attributes;
+    if (patch.images !== undefined) set.images = patch.images;
+    try {
+      // updateOne, then read: FerretDB 1.x's findAndModify does not support projections.
+      await this.model.updateOne({ _id: new Types.ObjectId(current.id) }, { $set: set });
+    } catch (error) {
+      if (isDuplicateKey(error)) throw duplicateSku(next.sku);
+      throw error;
+    }
+    const [updated] = await this.findByIds([current.id]);
+    return updated ?? null;
+  }
+
+  /** Soft delete (under the product's lock): hidden everywhere, sku freed, document kept. */
+  async markDeleted(id: string, at: Date): Promise<void> {
+    await this.model.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { deletedAt: at, skuKey: `deleted:${id}` } },
+    );
+  }
+
+  /** Oldest first, keyset-paginated on (createdAt, _id); returns up to `limit + 1` products. */
+  async list(
+    query: ProductQuery,
+    limit: number,
+    after: ProductCursor | null,
+  ): Promise<ProductRecord[]> {
+    const filter = toFilter(query);
+    if (after) {
+      const id = new Types.ObjectId(after.id);
+      filter.$or = [
+        { createdAt: { $gt: after.createdAt } },
+        { createdAt: after.createdAt, _id: { $gt: id } },
+      ];
+    }
+    const docs = await this.model
+      .find(filter, PUBLIC_PROJECTION)
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(limit + 1)
+      .lean();
+    return docs.map(toRecord);
+  }
+
+  count(query: ProductQuery): Promise<number> {
+    return this.model.countDocuments(toFilter(query));
+  }
+
+  /** Every product, deleted ones included (the seed's "is the catalog empty?"). */
+  countAll(): Promise<number> {
+    return this.model.estimatedDocumentCount();
+  }
+}
+
+function toFilter(query: ProductQuery): QueryFilter<ProductDoc> {
+  const filter: QueryFilter<ProductDoc> = { deletedAt: null };
+  if (query.activeOnly) filter.active = true;
+  if (query.categoryIds) {
+    filter.categoryId = { $in: query.categoryIds.map((id) => new Types.ObjectId(id)) };
+  }
+  if (query.minPrice !== null || query.maxPrice !== null) {
+    filter.price = {
+      ...(query.minPrice !== null ? { $gte: query.minPrice } : {}),
+      ...(query.maxPrice !== null ? { $lte: query.maxPrice } : {}),
+    };
+  }
+  if (query.currency !== null) filter.currency = query.currency;
+  if (query.inStock !== null) filter.stock = query.inStock ? { $gt: 0 } : { $lte: 0 };
+  if (query.searchPatterns.length > 0) {
+    // searchText is stored normalised (lower case, no accents), so patterns need no flags.
+    filter.$and = query.searchPatterns.map((pattern) => ({ searchText: { $regex: pattern } }));
+  }
+  return filter;
+}

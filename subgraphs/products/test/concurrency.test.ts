@@ -1,0 +1,140 @@
+// Stock under contention, against the real MongoDB-compatible server. These are the tests
+// that fail on FerretDB with a plain conditional $inc (see src/store/lock.ts).
+import { randomUUID } from 'node:crypto';
+import { Scope } from '@shop/auth';
+import { createLogger } from '@shop/logging';
+import { errorCodes, graphql } from '@shop/test-harness';
+import { startProductsService } from '../src/server';
+import { clientFor } from './support/client';
+import { ADJUST_STOCK, PRODUCT, RELEASE, RESERVE } from './support/operations';
+import { startProductsFixture, type ProductsFixture } from './support/products-service';
+
+let fx: ProductsFixture;
+let client: ReturnType<typeof clientFor>;
+let serviceToken: string;
+beforeAll(async () => {
+  fx = await startProductsFixture();
+  client = clientFor(fx);
+  serviceToken = fx.tokens!.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
+});
+afterAll(() => fx.stop());
+
+const reserve = (orderId: string, lines: { productId: string; quantity: number }[]) =>
+  client.call(RESERVE, { orderId, lines }, serviceToken);
+const stockOf = async (id: string) => (await client.asAdmin(PRODUCT, { id })).data!.product.stock;
+
+it('200 concurrent reservations of 1 unit with 10 in stock: exactly 10 succeed', async () => {
+  const product = await client.createProduct({ stock: 10 });
+  const started = Date.now();
+  const results = await Promise.all(
+    Array.from({ length: 200 }, () =>
+      reserve(`order-${randomUUID()}`, [{ productId: product.id, quantity: 1 }]),
+    ),
+  );
+  const elapsed = Date.now() - started;
+
+  const succeeded = results.filter((r) => r.data?.reserveStock?.status === 'RESERVED');
+  const refused = results.filter((r) => errorCodes(r).includes('OUT_OF_STOCK'));
+  expect(succeeded).toHaveLength(10);
+  expect(refused).toHaveLength(190);
+  expect(refused[0]!.errors![0]!.extensions).toMatchObject({
+    code: 'OUT_OF_STOCK',
+    available: 0,
+    productId: product.id,
+  });
+  expect(await stockOf(product.id)).toBe(0);
+  console.log(`200 concurrent reservations took ${elapsed} ms`);
+}, 60_000);
+
+it('two replicas on one database never oversell: the lock lives in the database', async () => {
+  const product = await client.createProduct({ stock: 10 });
+  const replica = await startProductsService(fx.config, createLogger('products', 'silent'));
+  try {
+    const urls = [fx.service.url, replica.url];
+    const results = await Promise.all(
+      Array.from({ length: 100 }, (_, i) =>
+        graphql(
+          urls[i % 2]!,
+          RESERVE,
+          { orderId: `order-${randomUUID()}`, lines: [{ productId: product.id, quantity: 1 }] },
+          { token: serviceToken },
+        ),
+      ),
+    );
+    expect(results.filter((r) => !r.errors)).toHaveLength(10);
+    expect(results.filter((r) => errorCodes(r).includes('OUT_OF_STOCK'))).toHaveLength(90);
+    expect(await stockOf(product.id)).toBe(0);
+  } finally {
+    await replica.stop();
+  }
+}, 60_000);
+
+it('reservations that name the same products in opposite orders do not deadlock', async () => {
+  const a = await client.createProduct({ stock: 30 });
+  const b = await client.createProduct({ stock: 40 });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, (_, i) =>
+      reserve(
+        `order-${randomUUID()}`,
+        i % 2
+          ? [
+              { productId: a.id, quantity: 1 },
+              { productId: b.id, quantity: 2 },
+            ]
+          : [
+              { productId: b.id, quantity: 2 },
+              { productId: a.id, quantity: 1 },
+            ],
+      ),
+    ),
+  );
+  for (const res of results) expect(res.errors).toBeUndefined();
+  expect(await stockOf(a.id)).toBe(10);
+  expect(await stockOf(b.id)).toBe(0);
+}, 60_000);
+
+it('keeps stock exact when releases, reservations and adjustments run together', async () => {
+  const product = await client.createProduct({ stock: 20 });
+  const line = [{ productId: product.id, quantity: 2 }];
+  const held = Array.from({ length: 5 }, () => `order-${randomUUID()}`);
+  for (const orderId of held) expect((await reserve(orderId, line)).errors).toBeUndefined();
+  expect(await stockOf(product.id)).toBe(10);
+
+  // 5 releases (+10), 5 new reservations (-10) and 10 adjustments of +1 all at once.
+  const fresh = Array.from({ length: 5 }, () => `order-${randomUUID()}`);
+  const results = await Promise.all([
+    ...held.map((orderId) => client.call(RELEASE, { orderId }, serviceToken)),
+    ...fresh.map((orderId) => reserve(orderId, line)),
+    ...Array.from({ length: 10 }, () =>
+      client.asAdmin(ADJUST_STOCK, { productId: product.id, delta: 1 }),
+    ),
+  ]);
+  for (const res of results) expect(res.errors).toBeUndefined();
+  expect(await stockOf(product.id)).toBe(20);
+}, 60_000);
+
+it('never lets stock go below zero under concurrent negative adjustments', async () => {
+  const product = await client.createProduct({ stock: 5 });
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () =>
+      client.asAdmin(ADJUST_STOCK, { productId: product.id, delta: -1 }),
+    ),
+  );
+  expect(results.filter((r) => !r.errors)).toHaveLength(5);
+  expect(results.filter((r) => errorCodes(r).includes('BAD_USER_INPUT'))).toHaveLength(15);
+  expect(await stockOf(product.id)).toBe(0);
+}, 60_000);
+
+it('takes over a lock left behind by a crashed holder once its lease has expired', async () => {
+  const product = await client.createProduct({ stock: 3 });
+  await fx.service.connection.collection('locks').insertOne({
+    _id: `crashed-${randomUUID()}`,
+    key: `product:${product.id}`,
+    expiresAt: new Date(Date.now() - 1000),
+    holder: 'a-process-that-died',
+  } as never);
+  const res = await reserve(`order-${randomUUID()}`, [{ productId: product.id, quantity: 1 }]);
+  expect(res.errors).toBeUndefined();
+  expect(await stockOf(product.id)).toBe(2);
+  expect(await fx.service.connection.collection('locks').countDocuments()).toBe(0);
+});
