@@ -28,6 +28,9 @@ for db in users; do
     { cat "$LOGS/migrate-$db.log"; exit 1; }
 done
 
+step "loading the demo catalog (only when it is empty)"
+npm run --silent seed --workspace subgraphs/products
+
 pids=()
 stop_all() {
   trap - INT TERM EXIT
@@ -54,6 +57,8 @@ start() {
 
 step "starting subgraphs"
 start users subgraphs/users 4001
+start products subgraphs/products 4002
+start cart subgraphs/cart 4003
 step "starting the router"
 start router router 4000
 
@@ -61,7 +66,7 @@ cat <<MSG
 
   The shop is running.
     GraphQL endpoint + Apollo Sandbox:              http://localhost:4000/graphql
-    users subgraph:                                 http://localhost:4001/graphql
+    subgraphs: users :4001, products :4002, cart :4003 (each at /graphql)
     JWKS:                                           http://localhost:4001/.well-known/jwks.json
     Health / readiness:                             http://localhost:4000/healthz  /readyz
 

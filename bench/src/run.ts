@@ -2,8 +2,9 @@
 //   npm run bench -- <name> [--connections N] [--duration S]
 import { parseArgs } from 'node:util';
 import { benchMe } from './me';
+import { benchProducts } from './products';
 
-const benchmarks = { me: benchMe } as const;
+const benchmarks = { me: benchMe, products: benchProducts } as const;
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({

@@ -17,6 +17,7 @@ import {
   portVariable,
   readPackageJson,
   repoRoot,
+  subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
 } from './support/services';
@@ -28,8 +29,10 @@ const service = (name: string) => services[name]!;
 /** Services built from the shared Dockerfile, the SERVICE build arg naming their workspace. */
 const nodeServices = names.filter((name) => buildArgsOf(service(name)).SERVICE !== undefined);
 const workspaceOf = (name: string) => buildArgsOf(service(name)).SERVICE!;
-/** One-shot jobs: the Dockerfile's `migrate` target. */
-const jobs = nodeServices.filter((name) => buildOf(service(name))?.target === 'migrate');
+/** The Dockerfile stage a service is built from; the last one (runtime) by default. */
+const targetOf = (name: string) => buildOf(service(name))?.target ?? 'runtime';
+/** One-shot jobs: a target other than runtime (migrate, seed) runs `npm run <target>` once. */
+const jobs = nodeServices.filter((name) => targetOf(name) !== 'runtime');
 const longRunning = nodeServices.filter((name) => !jobs.includes(name));
 const infrastructure = names.filter((name) => !nodeServices.includes(name));
 
@@ -58,9 +61,21 @@ const dockerfileStages = [
 ].map((match) => match[1]);
 
 describe('docker-compose.yml', () => {
-  it('builds the router and the users subgraph, and runs the users migrations', () => {
-    expect(longRunning).toEqual(expect.arrayContaining(['router', 'users']));
-    expect(jobs).toContain('users-migrate');
+  it('builds the router and the subgraphs, migrates users and seeds the catalog', () => {
+    expect(longRunning).toEqual(expect.arrayContaining(['router', 'users', 'products', 'cart']));
+    expect(jobs).toEqual(expect.arrayContaining(['users-migrate', 'products-seed']));
+  });
+
+  it('routes the router to every subgraph of this file by its service name', () => {
+    const router = environmentOf(service('router'));
+    for (const name of longRunning.filter((other) => other !== 'router')) {
+      const variable = subgraphUrlVariable(name);
+      expect({ variable, url: router[variable] }).toEqual({
+        variable,
+        url: `http://${name}:${apiPorts[workspaceOf(name)]}/graphql`,
+      });
+      expect(dependenciesOf(service('router'))[name]).toBe('service_healthy');
+    }
   });
 
   it.each(infrastructure)('%s (infrastructure) has a healthcheck and a pinned image', (name) => {
@@ -162,18 +177,30 @@ describe.each(longRunning)('%s (a long-running Node service)', (name) => {
 });
 
 describe.each(jobs)('%s (a one-shot job)', (name) => {
-  it('runs a migrate script that its workspace defines', () => {
-    expect(readPackageJson(workspaceOf(name)).scripts?.migrate).toBeDefined();
+  const waiting = longRunning.filter(
+    (other) => dependenciesOf(service(other))[name] === 'service_completed_successfully',
+  );
+
+  it('runs the script of its Dockerfile target (npm run <target>) that its workspace defines', () => {
+    expect(readPackageJson(workspaceOf(name)).scripts?.[targetOf(name)]).toBeDefined();
   });
 
   it('completes before a service that needs it starts, and is not restarted', () => {
-    const waiting = longRunning.filter(
-      (other) => dependenciesOf(service(other))[name] === 'service_completed_successfully',
-    );
     expect(waiting).not.toEqual([]);
     expect(service(name).restart ?? 'no').toBe('no');
     expect(healthCommand(service(name))).toBeUndefined();
     expect(portsOf(service(name))).toEqual([]);
+  });
+
+  it('prepares the store that the services waiting for it use (same settings)', () => {
+    const own = environmentOf(service(name));
+    for (const other of waiting) {
+      expect(workspaceOf(other)).toBe(workspaceOf(name));
+      const theirs = environmentOf(service(other));
+      for (const [variable, value] of Object.entries(own)) {
+        expect({ variable, value }).toEqual({ variable, value: theirs[variable] });
+      }
+    }
   });
 });
 

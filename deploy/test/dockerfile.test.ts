@@ -41,10 +41,16 @@ describe('deploy/docker/Dockerfile', () => {
     expect(stage('runtime')).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
   });
 
-  it('has a migrate stage that runs the workspace migrations once', () => {
-    const migrate = stage('migrate');
-    expect(migrate).toMatch(/^USER node$/m);
-    expect(migrate).toMatch(/^HEALTHCHECK NONE$/m);
-    expect(migrate).toMatch(/^CMD .*npm run migrate --workspace \\"\$SERVICE\\"/m);
-  });
+  it.each(['migrate', 'seed'])(
+    'has a one-shot %s stage that runs the npm script of its name once',
+    (name) => {
+      const oneShot = stage(name);
+      expect(oneShot).toMatch(/^USER node$/m);
+      expect(oneShot).toMatch(/^HEALTHCHECK NONE$/m);
+      expect(oneShot).toMatch(/^ENTRYPOINT \["\/usr\/bin\/tini", "--"\]$/m);
+      expect(oneShot).toMatch(
+        new RegExp(`^CMD .*npm run ${name} --workspace \\\\"\\$SERVICE\\\\"`, 'm'),
+      );
+    },
+  );
 });

@@ -3,11 +3,14 @@
 // config schema, the probes, resources, Services, and what the overlays change.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import {
   containerEnvironment,
+  exampleOf,
   k8sRoot,
   podSpecOf,
   probePort,
+  readKustomization,
   render,
   type Manifest,
   type Rendered,
@@ -17,6 +20,7 @@ import {
   checkEnvironment,
   portVariable,
   readPackageJson,
+  subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
 } from './support/services';
@@ -32,16 +36,94 @@ const ofKind = (rendered: Rendered, kind: string) =>
 const deploymentNames = ofKind(base, 'Deployment').map((d) => d.metadata.name);
 const byName = (rendered: Rendered, kind: string, name: string): Manifest =>
   ofKind(rendered, kind).find((m) => m.metadata.name === name)!;
+const jobNames = (rendered: Rendered) => ofKind(rendered, 'Job').map((job) => job.metadata.name);
+/** Everything that runs a container, with the render it belongs to. */
+const workloads = Object.entries({ base, ...overlays }).flatMap(([where, rendered]) =>
+  [...ofKind(rendered, 'Deployment'), ...ofKind(rendered, 'Job')].map(
+    (manifest) =>
+      [`${where}: ${manifest.kind} ${manifest.metadata.name}`, manifest, rendered] as const,
+  ),
+);
+
+/** .gitignore patterns without a slash, which match a file name in any folder. */
+function ignoredByGit(fileName: string): boolean {
+  return readFileSync(path.join(k8sRoot, '.gitignore'), 'utf8')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line !== '' && !line.startsWith('#') && !line.includes('/'))
+    .some((pattern) =>
+      new RegExp(
+        `^${pattern
+          .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+          .replace(/\*/g, '.*')
+          .replace(/\?/g, '.')}$`,
+      ).test(fileName),
+    );
+}
 
 describe('deploy/k8s/base', () => {
-  it('deploys the router and the users subgraph, and migrates users with a Job', () => {
-    expect(deploymentNames).toEqual(expect.arrayContaining(['router', 'users']));
-    expect(ofKind(base, 'Job').map((job) => job.metadata.name)).toContain('users-migrate');
+  it('deploys the router and the subgraphs, and migrates users with a Job', () => {
+    expect(deploymentNames).toEqual(
+      expect.arrayContaining(['router', 'users', 'products', 'cart']),
+    );
+    expect(jobNames(base)).toContain('users-migrate');
   });
 
-  it('keeps secret.env and the signing keys out of git', () => {
-    const ignored = readFileSync(path.join(k8sRoot, '.gitignore'), 'utf8').split('\n');
-    expect(ignored).toEqual(expect.arrayContaining(['secret.env', '*.pem']));
+  it('keeps the secret env files and the signing keys out of git, and their examples in', () => {
+    const sources = (readKustomization(path.join(k8sRoot, 'base')).secretGenerator ?? []).flatMap(
+      (generator) => [
+        ...(generator.envs ?? []),
+        ...(generator.files ?? []).map((file) => file.slice(file.indexOf('=') + 1)),
+      ],
+    );
+    expect(sources).toEqual(
+      expect.arrayContaining(['secret.env', 'products-secret.env', 'cart-secret.env']),
+    );
+    for (const source of sources) {
+      expect({ source, ignored: ignoredByGit(source) }).toEqual({ source, ignored: true });
+      if (source.endsWith('.env')) {
+        // The committed stand-in that the tests read (and operators copy): tracked.
+        const example = exampleOf(source);
+        expect({ example, differs: example !== source }).toEqual({ example, differs: true });
+        expect({ example, ignored: ignoredByGit(example) }).toEqual({ example, ignored: false });
+      }
+    }
+  });
+
+  it('routes the router to every subgraph Deployment by its Service', () => {
+    const router = containerEnvironment(
+      podSpecOf(byName(base, 'Deployment', 'router')).containers[0]!,
+      base,
+    );
+    for (const name of deploymentNames.filter((other) => other !== 'router')) {
+      const variable = subgraphUrlVariable(name);
+      expect({ variable, url: router[variable] }).toEqual({
+        variable,
+        url: `http://${name}:${apiPorts[workspaceOfName(name)]}/graphql`,
+      });
+    }
+  });
+});
+
+describe.each(workloads)('%s', (_label, manifest, rendered) => {
+  it('points every in-cluster *_URL at a Service of the same render, on a port it exposes', () => {
+    for (const container of podSpecOf(manifest).containers) {
+      for (const [variable, value] of Object.entries(containerEnvironment(container, rendered))) {
+        if (!variable.endsWith('_URL')) continue;
+        const url = new URL(value);
+        // A bare name is a Service of this namespace; a dotted one is outside (a managed
+        // database, the examples' *.example.internal).
+        if (url.hostname.includes('.')) continue;
+        const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+        const service = byName(rendered, 'Service', url.hostname);
+        const ports = (service?.spec as { ports?: { port: number }[] } | undefined)?.ports ?? [];
+        expect({ variable, port, exposed: ports.map((p) => p.port) }).toEqual({
+          variable,
+          port,
+          exposed: expect.arrayContaining([port]),
+        });
+      }
+    }
   });
 });
 
@@ -99,23 +181,50 @@ describe.each(deploymentNames)('Deployment %s', (name) => {
   });
 });
 
-describe('Job users-migrate', () => {
-  const job = byName(base, 'Job', 'users-migrate');
+const jobs = [
+  ...jobNames(base).map((name) => ['base', name] as const),
+  ...jobNames(overlays.dev!)
+    .filter((name) => !jobNames(base).includes(name))
+    .map((name) => ['overlays/dev', name] as const),
+];
+
+describe.each(jobs)('%s: Job %s', (where, name) => {
+  const rendered = where === 'base' ? base : overlays.dev!;
+  const job = byName(rendered, 'Job', name);
   const container = podSpecOf(job).containers[0]!;
   const command = [...(container.command ?? []), ...(container.args ?? [])];
+  const script = command[2]!;
   const workspace = command[command.indexOf('--workspace') + 1]!;
+  const deployment = byName(rendered, 'Deployment', path.basename(workspace));
+  const environment = containerEnvironment(container, rendered);
 
-  it("runs its workspace's migrate script", () => {
-    expect(command.slice(0, 3)).toEqual(['npm', 'run', 'migrate']);
+  it("runs an npm script of its workspace, once (the Job's name ends with the script)", () => {
+    expect(command.slice(0, 2)).toEqual(['npm', 'run']);
     expect(whyNotAWorkspace(workspace)).toBeUndefined();
-    expect(readPackageJson(workspace).scripts?.migrate).toBeDefined();
+    expect(readPackageJson(workspace).scripts?.[script]).toBeDefined();
+    expect(name).toBe(`${path.basename(workspace)}-${script}`);
+    expect(
+      (job.spec as { template: { spec: { restartPolicy?: string } } }).template.spec.restartPolicy,
+    ).toBe('Never');
   });
 
-  it('uses the image of the service it migrates, with an environment its schema accepts', () => {
-    const deployment = byName(base, 'Deployment', path.basename(workspace));
+  it('uses the image of the service it prepares, with an environment its schema accepts', () => {
     expect(container.image).toBe(podSpecOf(deployment).containers[0]!.image);
-    const check = checkEnvironment(workspace, containerEnvironment(container, base));
+    const check = checkEnvironment(workspace, environment);
     expect(check.problems).toEqual([]);
+  });
+
+  it('prepares the store that the service uses (same settings)', () => {
+    const theirs = containerEnvironment(podSpecOf(deployment).containers[0]!, rendered);
+    for (const [variable, value] of Object.entries(environment)) {
+      expect({ variable, value }).toEqual({ variable, value: theirs[variable] });
+    }
+  });
+
+  it('requests and limits CPU and memory', () => {
+    for (const kind of ['requests', 'limits'] as const) {
+      expect(Object.keys(container.resources?.[kind] ?? {}).sort()).toEqual(['cpu', 'memory']);
+    }
   });
 });
 
@@ -124,6 +233,12 @@ describe('overlays', () => {
 
   it('dev runs with NODE_ENV=development', () => {
     expect(nodeEnv(overlays.dev!)).toBe('development');
+  });
+
+  it('dev loads the demo catalog; the base and prod never do', () => {
+    expect(jobNames(overlays.dev!)).toContain('products-seed');
+    expect(jobNames(base)).not.toContain('products-seed');
+    expect(jobNames(overlays.prod!)).not.toContain('products-seed');
   });
 
   it('prod runs with NODE_ENV=production and at least two replicas of every Deployment', () => {
@@ -145,5 +260,24 @@ describe('overlays', () => {
         ],
     );
     expect(budgets.sort()).toEqual([...deploymentNames].sort());
+  });
+
+  it('prod spreads the replicas of every Deployment over nodes', () => {
+    const dir = path.join(k8sRoot, 'overlays/prod');
+    const files = (readKustomization(dir).patches ?? []).flatMap((patch) => patch.path ?? []);
+    const spread = files.flatMap((file) =>
+      parseAllDocuments(readFileSync(path.join(dir, file), 'utf8'))
+        .map((doc) => doc.toJS() as Manifest)
+        .filter((patch) => patch.kind === 'Deployment')
+        .filter((patch) => {
+          const constraints = (
+            patch.spec as
+              { template?: { spec?: { topologySpreadConstraints?: unknown[] } } } | undefined
+          )?.template?.spec?.topologySpreadConstraints;
+          return (constraints ?? []).length > 0;
+        })
+        .map((patch) => patch.metadata.name),
+    );
+    expect(spread.sort()).toEqual([...deploymentNames].sort());
   });
 });

@@ -2,6 +2,11 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@shop/logging';
 import { loadRouterConfig } from '../../router/src/config';
 import { startRouter } from '../../router/src/server';
+import { startCartFixture, type CartFixture } from '../../subgraphs/cart/test/support/cart-service';
+import {
+  startProductsFixture,
+  type ProductsFixture,
+} from '../../subgraphs/products/test/support/products-service';
 import {
   startUsersFixture,
   type UsersFixture,
@@ -11,6 +16,8 @@ export interface Platform {
   /** The router's /graphql URL: what storefronts talk to. */
   url: string;
   users: UsersFixture;
+  products: ProductsFixture;
+  cart: CartFixture;
   /** The PEM key the users service signs with, for crafting expired or mis-addressed tokens. */
   signingKeyPem: string;
   stop: () => Promise<void>;
@@ -18,28 +25,43 @@ export interface Platform {
 
 /**
  * The whole graph in this process: every subgraph on an ephemeral port with databases and
- * keys of its own, and the router in front, routing to them.
+ * keys of its own, and the router in front, routing to them. All of them trust the tokens
+ * of this platform's users service.
  */
 export async function startPlatform(): Promise<Platform> {
   const users = await startUsersFixture();
+  const trust = {
+    JWKS_URL: users.service.jwksUrl,
+    JWT_ISSUER: users.config.JWT_ISSUER,
+    JWT_AUDIENCE: users.config.JWT_AUDIENCE,
+  };
+  const products = await startProductsFixture({
+    jwksUrl: trust.JWKS_URL,
+    issuer: trust.JWT_ISSUER,
+    audience: trust.JWT_AUDIENCE,
+  });
+  const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
   const router = await startRouter(
     loadRouterConfig({
       NODE_ENV: 'test',
       LOG_LEVEL: 'silent',
       ROUTER_PORT: '0',
-      JWKS_URL: users.service.jwksUrl,
-      JWT_ISSUER: users.config.JWT_ISSUER,
-      JWT_AUDIENCE: users.config.JWT_AUDIENCE,
+      ...trust,
       USERS_SUBGRAPH_URL: users.service.url,
+      PRODUCTS_SUBGRAPH_URL: products.service.url,
+      CART_SUBGRAPH_URL: cart.service.url,
     }),
     createLogger('router', 'silent'),
   );
   return {
     url: router.url,
     users,
+    products,
+    cart,
     signingKeyPem: readFileSync(users.config.JWT_DEV_KEY_FILE, 'utf8'),
     stop: async () => {
       await router.stop();
+      await Promise.all([cart.stop(), products.stop()]);
       await users.stop();
     },
   };

@@ -8,7 +8,8 @@ import { repoRoot } from './services';
  * `resources` (files and directories, recursively), configMapGenerator and
  * secretGenerator (`envs`, `files`, `literals`, `behavior: merge|replace`) and
  * `replicas`. Secrets come from the committed examples: `secret.env` is read as
- * `secret.example.env` next to it, and a `files` source (a PEM key) as a placeholder.
+ * `secret.example.env` next to it (`cart-secret.env` as `cart-secret.example.env`), and a
+ * `files` source (a PEM key) as a placeholder.
  */
 
 export const k8sRoot = path.join(repoRoot, 'deploy', 'k8s');
@@ -35,6 +36,8 @@ export interface Kustomization {
   configMapGenerator?: Generator[];
   secretGenerator?: Generator[];
   replicas?: { name: string; count: number }[];
+  /** Not applied by `render`; tests read the patch files themselves. */
+  patches?: { path?: string; patch?: string }[];
   images?: { name: string; newName?: string; newTag?: string }[];
 }
 
@@ -67,7 +70,7 @@ export function parseEnvFile(file: string): Record<string, string> {
 
 /** Where the committed stand-in of a git-ignored secret env file lives. */
 export function exampleOf(envFile: string): string {
-  return envFile.replace(/(^|\/)secret\.env$/, '$1secret.example.env');
+  return envFile.replace(/secret\.env$/, 'secret.example.env');
 }
 
 function generatorData(dir: string, generator: Generator, secret: boolean): Record<string, string> {

@@ -1,8 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from '@shop/config';
-import { routerConfigSchema } from '../../../router/src/config';
+import { routerConfigSchema, subgraphUrlVariable } from '../../../router/src/config';
+import { cartConfigSchema } from '../../../subgraphs/cart/src/config';
+import { productsConfigSchema } from '../../../subgraphs/products/src/config';
 import { usersConfigSchema } from '../../../subgraphs/users/src/config';
+
+/** `users` → USERS_SUBGRAPH_URL: the router's override of a subgraph's routing URL. */
+export { subgraphUrlVariable };
 
 export const repoRoot = path.resolve(__dirname, '../../..');
 
@@ -13,6 +18,8 @@ export const repoRoot = path.resolve(__dirname, '../../..');
 export const configSchemas: Record<string, z.ZodType> = {
   router: routerConfigSchema,
   'subgraphs/users': usersConfigSchema,
+  'subgraphs/products': productsConfigSchema,
+  'subgraphs/cart': cartConfigSchema,
 };
 
 /** "Ports in local runs" of API.md, by workspace folder. */

@@ -1,0 +1,42 @@
+import { env, loadConfig, z } from '@shop/config';
+import { isCurrency } from '@shop/money';
+
+/**
+ * The cart service's configuration: every variable, its default and its rule. Nothing
+ * else in this service reads process.env.
+ */
+export const cartConfigSchema = z.object({
+  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  LOG_LEVEL: env.logLevel(),
+  CART_PORT: env.port(4003),
+  /** Carts live in Redis, one hash per cart. */
+  REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  /** Prefix of this service's Redis keys (tests give each file its own). */
+  REDIS_KEY_PREFIX: z.string().default('cart:'),
+  /** A cart nobody has read or changed for this many days is deleted. */
+  CART_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /** The currency an empty cart's subtotal is shown in. */
+  DEFAULT_CURRENCY: z
+    .string()
+    .default('EUR')
+    .refine(isCurrency, 'must be an upper-case ISO 4217 code such as EUR or USD'),
+  /**
+   * The products subgraph itself (internal network), not the router: prices and stock are
+   * looked up with one `_entities` call per request.
+   */
+  PRODUCTS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4002/graphql'),
+  /** Longest a products look-up may take before the cart operation fails. */
+  PRODUCTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
+  /** Where the access tokens' public keys are published (the users service, or any OIDC provider). */
+  JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
+  JWT_AUDIENCE: z.string().min(1).default('shop'),
+});
+
+export type CartConfig = z.infer<typeof cartConfigSchema>;
+
+export function loadCartConfig(
+  environment: Record<string, string | undefined> = process.env,
+): CartConfig {
+  return loadConfig('cart', cartConfigSchema, environment);
+}

@@ -1,0 +1,220 @@
+import { ConflictError, ForbiddenError, NotFoundError } from '@shop/errors';
+import type { Context } from '../context';
+import { EMPTY_CART, type CartStore, type StoredCart } from '../store/cart';
+import {
+  addedQuantity,
+  assertCurrencyFits,
+  assertLineQuantity,
+  planMerge,
+  priceCart,
+  validateProductId,
+  validateQuantity,
+  type CartView,
+  type CatalogProduct,
+} from './cart';
+import { newGuestCartId, parseCartIdHeader, userCartId } from './cart-id';
+
+/** The cart one request works on. */
+export interface CartRef {
+  /** `Cart.id` as the client sees it. */
+  id: string;
+  /** Its Redis key. */
+  key: string;
+  owner: 'guest' | 'user';
+}
+
+/**
+ * Compare-and-set rounds before giving up. Each round lets at least one writer through,
+ * so this bounds how many requests may change one cart line at the very same moment.
+ */
+const MAX_WRITE_ATTEMPTS = 50;
+
+const tooBusy = () =>
+  new ConflictError('The cart is being changed by many requests at once; try again.');
+
+/**
+ * The cart's use cases: which cart a request is about (guest or user, merging on sign-in),
+ * pricing it from the live catalog, and changing its lines under the quantity rules.
+ */
+export class CartService {
+  constructor(
+    private readonly store: CartStore,
+    private readonly defaultCurrency: string,
+  ) {}
+
+  async view(ctx: Context): Promise<CartView> {
+    const cart = await this.cartOf(ctx);
+    return this.price(ctx, cart, await this.read(cart));
+  }
+
+  async add(ctx: Context, productId: string, quantity: number): Promise<CartView> {
+    validateProductId(productId);
+    validateQuantity(quantity);
+    const cart = await this.cartOf(ctx);
+    const stored = await this.read(cart);
+    // The product joins the cart's own look-up: still one call to products.
+    const products = await this.products(ctx, [...ids(stored), productId]);
+    const product = products.get(productId);
+    if (!product) throw new NotFoundError('Product', productId);
+    const { view } = priceCart(cart.id, stored.entries, products, this.defaultCurrency);
+    assertCurrencyFits(view, product);
+    await this.changeLine(cart, productId, quantityOf(stored, productId), (current) =>
+      addedQuantity(current, quantity, product),
+    );
+    return this.view(ctx);
+  }
+
+  async update(ctx: Context, productId: string, quantity: number): Promise<CartView> {
+    validateProductId(productId);
+    validateQuantity(quantity, { allowZero: true });
+    if (quantity === 0) return this.remove(ctx, productId);
+    const cart = await this.cartOf(ctx);
+    const stored = await this.read(cart);
+    const notInCart = () => new NotFoundError('Cart item for product', productId);
+    if (quantityOf(stored, productId) === 0) throw notInCart();
+    const product = (await this.products(ctx, ids(stored))).get(productId);
+    if (!product) throw new NotFoundError('Product', productId);
+    await this.changeLine(cart, productId, quantityOf(stored, productId), (current) => {
+      if (current === 0) throw notInCart();
+      assertLineQuantity(quantity, product, current);
+      return quantity;
+    });
+    return this.view(ctx);
+  }
+
+  async remove(ctx: Context, productId: string): Promise<CartView> {
+    validateProductId(productId);
+    const cart = await this.cartOf(ctx);
+    await this.store.remove(cart.key, [productId]);
+    return this.view(ctx);
+  }
+
+  async clear(ctx: Context): Promise<CartView> {
+    const cart = await this.cartOf(ctx);
+    await this.store.clear(cart.key);
+    return this.view(ctx);
+  }
+
+  /** Whose cart: resolved once per request, however many cart fields the operation has. */
+  private cartOf(ctx: Context): Promise<CartRef> {
+    ctx.cart ??= this.resolveCart(ctx);
+    return ctx.cart;
+  }
+
+  private async resolveCart(ctx: Context): Promise<CartRef> {
+    const guestId = parseCartIdHeader(ctx.cartIdHeader);
+    const { identity } = ctx;
+    if (identity?.kind === 'service') {
+      throw new ForbiddenError('Carts belong to shoppers; a service token has none.');
+    }
+    if (identity) {
+      const cart: CartRef = {
+        id: userCartId(identity.userId),
+        key: this.store.userKey(identity.userId),
+        owner: 'user',
+      };
+      if (guestId) await this.mergeGuestCart(ctx, cart, guestId);
+      return cart;
+    }
+    // A guest id is only ever looked up among guest carts, and an unknown or expired one
+    // gets a brand-new cart: no header can lead to somebody else's cart.
+    if (guestId && (await this.store.touch(this.store.guestKey(guestId)))) {
+      return { id: guestId, key: this.store.guestKey(guestId), owner: 'guest' };
+    }
+    const id = newGuestCartId();
+    const cart: CartRef = { id, key: this.store.guestKey(id), owner: 'guest' };
+    await this.store.create(cart.key);
+    return cart;
+  }
+
+  /**
+   * Sign-in merge: the first cart request of a signed-in user that still carries the
+   * guest's `x-cart-id` moves the guest cart's lines into the user's cart and deletes the
+   * guest cart, in one atomic step (CartStore.merge). Later requests with the same header
+   * find no guest cart, so the merge happens once even when requests race.
+   */
+  private async mergeGuestCart(ctx: Context, cart: CartRef, guestId: string): Promise<void> {
+    const guestKey = this.store.guestKey(guestId);
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      const guest = await this.store.read(guestKey);
+      if (!guest) return; // unknown, expired, or merged already
+      const user = await this.read(cart);
+      const products = await this.products(ctx, [...ids(user), ...ids(guest)]);
+      const plan = planMerge(user.entries, guest.entries, products);
+      const outcome = await this.store.merge(
+        cart.key,
+        guestKey,
+        { user: user.version, guest: guest.version },
+        plan.set,
+      );
+      if (outcome === 'merged') {
+        ctx.log.info({ lines: plan.set.length, skipped: plan.skipped }, 'guest cart merged');
+      }
+      if (outcome !== 'changed') return;
+    }
+    throw tooBusy();
+  }
+
+  /**
+   * Sets one line with compare-and-set: `next` computes the new quantity from the current
+   * one (and throws when a rule is broken); if another request changed the line in the
+   * meantime, the new current quantity is read and the rule applied again. So concurrent
+   * adds never lose an update, and the limits hold for the quantity actually written.
+   */
+  private async changeLine(
+    cart: CartRef,
+    productId: string,
+    current: number,
+    next: (current: number) => number,
+  ): Promise<void> {
+    for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
+      if (await this.store.setQuantity(cart.key, productId, current, next(current))) return;
+      current = await this.store.quantity(cart.key, productId);
+    }
+    throw tooBusy();
+  }
+
+  private async read(cart: CartRef): Promise<StoredCart> {
+    return (await this.store.read(cart.key)) ?? EMPTY_CART;
+  }
+
+  /** Catalog data for the ids, through the request's DataLoader (one batched call). */
+  private async products(
+    ctx: Context,
+    productIds: string[],
+  ): Promise<Map<string, CatalogProduct | null>> {
+    const unique = [...new Set(productIds)];
+    const loaded = await ctx.loaders.product.loadMany(unique);
+    return new Map(
+      unique.map((id, i) => {
+        const product = loaded[i];
+        if (product instanceof Error) throw product;
+        return [id, product ?? null];
+      }),
+    );
+  }
+
+  /**
+   * Prices the stored cart. Products that have vanished from the catalog since they were
+   * added (deleted, deactivated) are dropped from the view and from storage rather than
+   * failing the whole cart: the shopper could not buy them anyway, and one stale line must
+   * not lock them out of their cart.
+   */
+  private async price(ctx: Context, cart: CartRef, stored: StoredCart): Promise<CartView> {
+    const products = await this.products(ctx, ids(stored));
+    const { view, vanished } = priceCart(cart.id, stored.entries, products, this.defaultCurrency);
+    if (vanished.length > 0) {
+      await this.store.remove(cart.key, vanished);
+      ctx.log.info({ cartOwner: cart.owner, vanished }, 'dropped vanished products from cart');
+    }
+    return view;
+  }
+}
+
+function ids(cart: StoredCart): string[] {
+  return cart.entries.map((e) => e.productId);
+}
+
+function quantityOf(cart: StoredCart, productId: string): number {
+  return cart.entries.find((e) => e.productId === productId)?.quantity ?? 0;
+}

@@ -1,0 +1,208 @@
+import { BadUserInputError, OutOfStockError } from '@shop/errors';
+import { multiply, sum, type Money } from '@shop/money';
+
+/** The most units of one product a cart line may hold. */
+export const MAX_QUANTITY = 99;
+
+/** What the cart stores per line: a product id and a quantity, never a price. */
+export interface CartEntry {
+  productId: string;
+  quantity: number;
+}
+
+/** A product as the catalog (products subgraph) shows it right now. */
+export interface CatalogProduct {
+  id: string;
+  name: string;
+  price: Money;
+  stock: number;
+}
+
+/** A product seen from the cart: only the key; the router resolves the rest from products. */
+export interface ProductReference {
+  __typename: 'Product';
+  id: string;
+}
+
+/** A priced cart line (GraphQL `CartItem`). */
+export interface CartLine {
+  productId: string;
+  productName: string;
+  quantity: number;
+  unitPrice: Money;
+  lineTotal: Money;
+}
+
+/** A priced cart (GraphQL `Cart`). */
+export interface CartView {
+  id: string;
+  items: CartLine[];
+  itemCount: number;
+  subtotal: Money;
+}
+
+/**
+ * The quantity asked for in addToCart (1..99) or updateCartItem (0..99, 0 removes).
+ * GraphQL's Int already guarantees a whole number; the range is ours.
+ */
+export function validateQuantity(quantity: number, { allowZero = false } = {}): number {
+  const min = allowZero ? 0 : 1;
+  if (!Number.isInteger(quantity) || quantity < min || quantity > MAX_QUANTITY) {
+    throw new BadUserInputError(
+      `quantity must be a whole number from ${min} to ${MAX_QUANTITY}.`,
+      'quantity',
+    );
+  }
+  return quantity;
+}
+
+/** Product ids are opaque to the cart, but an empty or huge one is never a product. */
+export function validateProductId(productId: string): string {
+  if (productId.length === 0 || productId.length > 128 || /\s/.test(productId)) {
+    throw new BadUserInputError('productId is not a product id.', 'productId');
+  }
+  return productId;
+}
+
+/** How many units of the product a line may hold at most: its stock, and never above 99. */
+export function quantityLimit(product: CatalogProduct): number {
+  return Math.max(0, Math.min(product.stock, MAX_QUANTITY));
+}
+
+/**
+ * The rule for the quantity a line ends up with after addToCart or updateCartItem: at
+ * most 99 (BAD_USER_INPUT on `quantity`), at most the stock (OUT_OF_STOCK, saying how
+ * many are available).
+ */
+export function assertLineQuantity(resulting: number, product: CatalogProduct, inCart = 0): void {
+  if (resulting > MAX_QUANTITY) {
+    throw new BadUserInputError(
+      inCart > 0
+        ? `A cart holds at most ${MAX_QUANTITY} of one product; yours already has ${inCart} of "${product.name}".`
+        : `A cart holds at most ${MAX_QUANTITY} of one product.`,
+      'quantity',
+    );
+  }
+  if (resulting > product.stock) {
+    throw new OutOfStockError(product.name, Math.max(0, product.stock), {
+      productId: product.id,
+      inCart,
+    });
+  }
+}
+
+/** addToCart: the line's new quantity, validated as a whole. */
+export function addedQuantity(current: number, added: number, product: CatalogProduct): number {
+  validateQuantity(added);
+  const resulting = current + added;
+  assertLineQuantity(resulting, product, current);
+  return resulting;
+}
+
+/**
+ * Merging a guest cart into the user's on sign-in: quantities are added, capped by the
+ * stock and by 99. The cap never takes away what the user's own cart already held (stock
+ * may have dropped since they added it); checkout is where stock is finally enforced.
+ */
+export function mergedQuantity(userQuantity: number, guestQuantity: number, limit: number): number {
+  return Math.max(userQuantity, Math.min(userQuantity + guestQuantity, limit));
+}
+
+export type MergeSkipReason = 'vanished' | 'currency' | 'no-stock-left';
+
+export interface MergePlan {
+  /** The user cart's new quantities for the lines that change (guest order). */
+  set: CartEntry[];
+  /** Guest lines that were not (fully) taken over, and why. */
+  skipped: { productId: string; reason: MergeSkipReason }[];
+}
+
+/**
+ * What merging `guest` into `user` changes in the user's cart. Guest lines whose product
+ * left the catalog, or that are priced in another currency than the user's cart, are left
+ * out: a cart holds one currency. An empty user cart takes the guest cart's currency.
+ */
+export function planMerge(
+  user: readonly CartEntry[],
+  guest: readonly CartEntry[],
+  products: ReadonlyMap<string, CatalogProduct | null>,
+): MergePlan {
+  const userQuantities = new Map(user.map((e) => [e.productId, e.quantity]));
+  const currencyOf = (entries: readonly CartEntry[]) =>
+    entries.map((e) => products.get(e.productId)?.price.currency).find(Boolean);
+  const currency = currencyOf(user) ?? currencyOf(guest);
+  const plan: MergePlan = { set: [], skipped: [] };
+  for (const { productId, quantity } of guest) {
+    const product = products.get(productId);
+    if (!product) {
+      plan.skipped.push({ productId, reason: 'vanished' });
+    } else if (product.price.currency !== currency) {
+      plan.skipped.push({ productId, reason: 'currency' });
+    } else {
+      const current = userQuantities.get(productId) ?? 0;
+      const merged = mergedQuantity(current, quantity, quantityLimit(product));
+      if (merged > current) plan.set.push({ productId, quantity: merged });
+      if (merged < current + quantity) plan.skipped.push({ productId, reason: 'no-stock-left' });
+    }
+  }
+  return plan;
+}
+
+/**
+ * Prices the stored lines with current catalog data. Lines whose product is gone from the
+ * catalog (deleted or deactivated since it was added) come back in `vanished` instead of
+ * failing the whole cart; the caller drops them from storage too.
+ */
+export function priceCart(
+  id: string,
+  entries: readonly CartEntry[],
+  products: ReadonlyMap<string, CatalogProduct | null>,
+  defaultCurrency: string,
+): { view: CartView; vanished: string[] } {
+  const items: CartLine[] = [];
+  const vanished: string[] = [];
+  for (const { productId, quantity } of entries) {
+    const product = products.get(productId);
+    if (!product) {
+      vanished.push(productId);
+      continue;
+    }
+    items.push({
+      productId,
+      productName: product.name,
+      quantity,
+      unitPrice: product.price,
+      lineTotal: multiply(product.price, quantity),
+    });
+  }
+  const currency = items[0]?.unitPrice.currency ?? defaultCurrency;
+  // Only a catalog change (or two first adds racing) can mix currencies; say which line
+  // to remove rather than showing a total that adds euros to dollars.
+  const stray = items.find((line) => line.unitPrice.currency !== currency);
+  if (stray) {
+    throw new BadUserInputError(
+      `"${stray.productName}" is now priced in ${stray.unitPrice.currency} while the rest of the cart is in ${currency}: remove it from the cart.`,
+      'productId',
+    );
+  }
+  const view: CartView = {
+    id,
+    items,
+    itemCount: items.reduce((n, line) => n + line.quantity, 0),
+    subtotal: sum(
+      items.map((line) => line.lineTotal),
+      currency,
+    ),
+  };
+  return { view, vanished };
+}
+
+/** A cart holds one currency: a product priced in another one is refused (BAD_USER_INPUT). */
+export function assertCurrencyFits(cart: CartView, product: CatalogProduct): void {
+  if (cart.items.length > 0 && product.price.currency !== cart.subtotal.currency) {
+    throw new BadUserInputError(
+      `"${product.name}" is priced in ${product.price.currency}, but your cart is in ${cart.subtotal.currency}. A cart holds one currency.`,
+      'productId',
+    );
+  }
+}

@@ -1,0 +1,22 @@
+import type { CartService } from '../domain/cart-service';
+import type { Resolvers } from '../generated/graphql';
+
+/** Thin: unpack the arguments, hand them to the cart's use cases with the request context. */
+export function cartResolvers(carts: CartService): Resolvers {
+  return {
+    Query: {
+      cart: (_parent, _args, ctx) => carts.view(ctx),
+    },
+    Mutation: {
+      addToCart: (_parent, { productId, quantity }, ctx) => carts.add(ctx, productId, quantity),
+      updateCartItem: (_parent, { productId, quantity }, ctx) =>
+        carts.update(ctx, productId, quantity),
+      removeFromCart: (_parent, { productId }, ctx) => carts.remove(ctx, productId),
+      clearCart: (_parent, _args, ctx) => carts.clear(ctx),
+    },
+    CartItem: {
+      // A reference only: the router asks products for whatever Product fields the client wants.
+      product: (line) => ({ __typename: 'Product', id: line.productId }),
+    },
+  };
+}

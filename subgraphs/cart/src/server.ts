@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import Redis from 'ioredis';
+import { parse } from 'graphql';
+import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { createLogger, type Logger } from '@shop/logging';
+import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import type { CartConfig } from './config';
+import { cartIdHeaderPlugin, createLoaders, type Context } from './context';
+import { CartService } from './domain/cart-service';
+import { cartResolvers } from './resolvers/cart';
+import { CartStore } from './store/cart';
+import { ProductCatalog } from './store/catalog';
+
+export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+
+const SECONDS_PER_DAY = 86_400;
+
+/** Wires the cart subgraph: Redis store, products look-ups, token verification, resolvers. */
+export async function startCartService(
+  config: CartConfig,
+  logger: Logger = createLogger('cart', config.LOG_LEVEL),
+): Promise<RunningSubgraph> {
+  // Connects on the first command (GET /readyz or a cart request): the service starts
+  // while Redis is still coming up, and a stop right after start leaves no timer behind.
+  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+  const store = new CartStore(
+    redis,
+    config.REDIS_KEY_PREFIX,
+    config.CART_TTL_DAYS * SECONDS_PER_DAY,
+  );
+  const catalog = new ProductCatalog({
+    url: config.PRODUCTS_URL,
+    timeoutMs: config.PRODUCTS_TIMEOUT_MS,
+  });
+  const carts = new CartService(store, config.DEFAULT_CURRENCY);
+
+  const running = await startSubgraph<Context>(
+    {
+      name: 'cart',
+      typeDefs,
+      resolvers: cartResolvers(carts),
+      verifier: new TokenVerifier({
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        keys: remoteJwks(config.JWKS_URL),
+      }),
+      logger,
+      context: (base) => ({ ...base, loaders: createLoaders(catalog, base.requestId) }),
+      plugins: [cartIdHeaderPlugin],
+      ready: async () => {
+        await redis.ping();
+      },
+    },
+    config.CART_PORT,
+  );
+
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      await Promise.all([redis.quit(), catalog.close()]);
+    },
+  };
+}
