@@ -1,11 +1,8 @@
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
-import type { TokenVerifier } from '@shop/auth';
+import { CART_ID_HEADER, type TokenVerifier } from '@shop/auth';
 import { ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import type { AccessLogEntry } from './access-log';
-
-/** Sent by clients that hold a guest cart; the cart subgraph reads it. */
-export const CART_ID_HEADER = 'x-cart-id';
 
 /** Per-request state: what the router forwards to the subgraphs, and where it logs. */
 export interface RouterContext {

@@ -1,7 +1,8 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
+import { CART_ID_HEADER } from '@shop/auth';
 import { REQUEST_ID_HEADER } from '@shop/logging';
 import { Agent, fetch } from 'undici';
-import { CART_ID_HEADER, type RouterContext } from './context';
+import type { RouterContext } from './context';
 
 /**
  * One keep-alive connection pool for every call to the subgraphs. Under load, undici's

@@ -1,6 +1,4 @@
-import { createHmac, generateKeyPairSync } from 'node:crypto';
-import jwt from 'jsonwebtoken';
-import { AUDIENCE, ISSUER } from './support/jwks';
+import { createHmac } from 'node:crypto';
 import { startStack, type Stack } from './support/stack';
 
 const CALLER = { query: 'query Caller { caller { userId roles } }' };
@@ -15,8 +13,8 @@ function claims() {
     sub: 'user-1',
     roles: ['ADMIN'],
     scope: 'shop',
-    iss: ISSUER,
-    aud: AUDIENCE,
+    iss: stack.tokens.issuer,
+    aud: stack.tokens.audience,
     iat: now,
     exp: now + 300,
   };
@@ -30,7 +28,7 @@ afterAll(() => stack.stop());
 
 describe('bearer tokens', () => {
   it('passes a valid token on, and the subgraph sees the same identity', async () => {
-    const token = stack.jwks.sign({ sub: 'user-42', roles: ['CUSTOMER', 'ADMIN'] });
+    const token = stack.tokens.userToken({ sub: 'user-42', roles: ['CUSTOMER', 'ADMIN'] });
     const { status, body } = await stack.router.post(CALLER, { authorization: `Bearer ${token}` });
 
     expect(status).toBe(200);
@@ -49,39 +47,36 @@ describe('bearer tokens', () => {
   const badAuthorizations: Array<[string, () => string]> = [
     [
       'a token signed by another key under the same kid',
-      () => {
-        const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-        return `Bearer ${jwt.sign(claims(), privateKey, { algorithm: 'RS256', keyid: stack.jwks.kid })}`;
-      },
+      () => `Bearer ${stack.tokens.foreignToken()}`,
     ],
     [
       'an unsigned token (alg none)',
       () =>
-        `Bearer ${base64url({ alg: 'none', typ: 'JWT', kid: stack.jwks.kid })}.${base64url(claims())}.`,
+        `Bearer ${base64url({ alg: 'none', typ: 'JWT', kid: stack.tokens.kid })}.${base64url(claims())}.`,
     ],
     [
       'an HS256 token whose HMAC secret is the public key',
       () => {
-        const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT', kid: stack.jwks.kid })}.${base64url(claims())}`;
-        const publicPem = stack.jwks.publicKey.export({ type: 'spki', format: 'pem' });
+        const signingInput = `${base64url({ alg: 'HS256', typ: 'JWT', kid: stack.tokens.kid })}.${base64url(claims())}`;
+        const publicPem = stack.tokens.publicKey.export({ type: 'spki', format: 'pem' });
         const signature = createHmac('sha256', publicPem).update(signingInput).digest('base64url');
         return `Bearer ${signingInput}.${signature}`;
       },
     ],
-    ['an expired token', () => `Bearer ${stack.jwks.sign({}, { expiresIn: -60 })}`],
+    ['an expired token', () => `Bearer ${stack.tokens.userToken({}, { expiresIn: -60 })}`],
     [
       'a token for another audience',
-      () => `Bearer ${stack.jwks.sign({}, { audience: 'admin-console' })}`,
+      () => `Bearer ${stack.tokens.userToken({}, { audience: 'admin-console' })}`,
     ],
     [
       'a token from another issuer',
-      () => `Bearer ${stack.jwks.sign({}, { issuer: 'https://evil.example' })}`,
+      () => `Bearer ${stack.tokens.userToken({}, { issuer: 'https://evil.example' })}`,
     ],
     [
       'a token signed with an unknown kid',
-      () => `Bearer ${stack.jwks.sign({}, { keyid: 'retired-key' })}`,
+      () => `Bearer ${stack.tokens.userToken({}, { keyid: 'retired-key' })}`,
     ],
-    ['a header that is not "Bearer <token>"', () => `Token ${stack.jwks.sign()}`],
+    ['a header that is not "Bearer <token>"', () => `Token ${stack.tokens.userToken()}`],
     ['a bearer header without a token', () => 'Bearer'],
     ['a bearer value that is not a JWT', () => 'Bearer not-a-jwt'],
   ];
@@ -108,7 +103,7 @@ describe('bearer tokens', () => {
     });
     const callsBefore = stack.users.requests.length;
     const { status, body } = await router.post(CALLER, {
-      authorization: `Bearer ${stack.jwks.sign()}`,
+      authorization: `Bearer ${stack.tokens.userToken()}`,
       'x-request-id': 'req-jwks-down',
     });
 

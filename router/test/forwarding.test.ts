@@ -51,7 +51,7 @@ describe('what the router forwards to subgraphs', () => {
   });
 
   it('forwards the token on entity fetches too, where each subgraph verifies it again', async () => {
-    const token = stack.jwks.sign({ sub: 'user-7' });
+    const token = stack.tokens.userToken({ sub: 'user-7' });
     const { status, body } = await stack.router.post(
       { query: '{ user(id: "u1") { name orderCount seenBy } }' },
       { authorization: `Bearer ${token}`, 'x-request-id': 'req-entities' },
@@ -114,7 +114,7 @@ describe('errors from subgraphs', () => {
 
 describe('the access log', () => {
   it('writes one line per request with operation, status, duration and request id, never the token', async () => {
-    const token = stack.jwks.sign();
+    const token = stack.tokens.userToken();
     await stack.router.post(CALLER, {
       authorization: `Bearer ${token}`,
       'x-request-id': 'req-logged',

@@ -1,4 +1,4 @@
-import http from 'node:http';
+import http, { type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -24,6 +24,12 @@ export interface BaseContext {
   clientIp: string;
 }
 
+/** The parts of the HTTP request a service may build its context from. */
+export interface ContextRequest {
+  /** As Node parses them: names in lower case. */
+  headers: IncomingHttpHeaders;
+}
+
 export interface SubgraphOptions<C extends BaseContext> {
   name: string;
   typeDefs: DocumentNode;
@@ -31,8 +37,11 @@ export interface SubgraphOptions<C extends BaseContext> {
   resolvers: object;
   verifier: TokenVerifier;
   logger: Logger;
-  /** Adds per-request pieces (data loaders, ...) to the base context. */
-  context: (base: BaseContext) => C | Promise<C>;
+  /**
+   * Adds per-request pieces (data loaders, a header the service reads, ...) to the base
+   * context. Identity comes from `base` only: headers such as x-user-id prove nothing.
+   */
+  context: (base: BaseContext, request: ContextRequest) => C | Promise<C>;
   /** Extra HTTP routes (webhooks, JWKS, ...), mounted before /graphql. */
   routes?: (app: Express) => void;
   /** Throws when a store this service needs is unreachable; backs GET /readyz. */
@@ -115,7 +124,7 @@ export async function startSubgraph<C extends BaseContext>(
         // so a caller that reaches a subgraph directly cannot claim to be someone else.
         const identity = await options.verifier.fromAuthorizationHeader(req.headers.authorization);
         const clientIp = req.ip ?? 'unknown';
-        return options.context({ identity, requestId, log, clientIp });
+        return options.context({ identity, requestId, log, clientIp }, { headers: req.headers });
       },
     }),
   );

@@ -3,3 +3,4 @@ export * from './redis';
 export * from './wait';
 export * from './graphql';
 export * from './mongo';
+export * from './token-issuer';

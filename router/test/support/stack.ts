@@ -4,9 +4,9 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 import { composeServices } from '@apollo/composition';
 import pino from 'pino';
+import { startTokenIssuer, type TokenIssuer } from '@shop/test-harness';
 import { loadRouterConfig } from '../../src/config';
 import { startRouter, type RunningRouter } from '../../src/server';
-import { AUDIENCE, ISSUER, startJwksServer, type JwksServer } from './jwks';
 import { ordersSubgraph, startTestSubgraph, usersSubgraph, type TestSubgraph } from './subgraph';
 
 export interface GraphQLResponse {
@@ -24,9 +24,9 @@ export interface TestRouter extends RunningRouter {
   get(pathname: string, headers?: Record<string, string>): Promise<GraphQLResponse>;
 }
 
-/** A JWKS server, two real subgraphs and a router over a supergraph composed for them. */
+/** A token issuer (with its JWKS), two real subgraphs and a router over a supergraph composed for them. */
 export interface Stack {
-  jwks: JwksServer;
+  tokens: TokenIssuer;
   users: TestSubgraph;
   orders: TestSubgraph;
   router: TestRouter;
@@ -39,9 +39,9 @@ export interface Stack {
 
 export async function startStack(): Promise<Stack> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'router-test-'));
-  const jwks = await startJwksServer();
-  const users = await startTestSubgraph(usersSubgraph, jwks.url);
-  const orders = await startTestSubgraph(ordersSubgraph, jwks.url);
+  const tokens = await startTokenIssuer();
+  const users = await startTestSubgraph(usersSubgraph, tokens);
+  const orders = await startTestSubgraph(ordersSubgraph, tokens);
   const routers: TestRouter[] = [];
 
   let supergraphs = 0;
@@ -65,9 +65,9 @@ export async function startStack(): Promise<Stack> {
       NODE_ENV: 'test',
       ROUTER_PORT: '0',
       SUPERGRAPH_PATH: supergraphPath,
-      JWKS_URL: jwks.url,
-      JWT_ISSUER: ISSUER,
-      JWT_AUDIENCE: AUDIENCE,
+      JWKS_URL: tokens.jwksUrl,
+      JWT_ISSUER: tokens.issuer,
+      JWT_AUDIENCE: tokens.audience,
       ...extra,
     });
     const logs: Record<string, unknown>[] = [];
@@ -105,7 +105,7 @@ export async function startStack(): Promise<Stack> {
 
   const router = await startTestRouter();
   return {
-    jwks,
+    tokens,
     users,
     orders,
     router,
@@ -115,7 +115,7 @@ export async function startStack(): Promise<Stack> {
       for (const running of routers) await running.stop();
       await users.stop();
       await orders.stop();
-      await jwks.stop();
+      await tokens.stop();
       rmSync(workDir, { recursive: true, force: true });
     },
   };

@@ -4,7 +4,7 @@ import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { BadUserInputError } from '@shop/errors';
 import { createLogger } from '@shop/logging';
 import { startSubgraph, type BaseContext } from '@shop/subgraph-kit';
-import { AUDIENCE, ISSUER } from './jwks';
+import type { TokenIssuer } from '@shop/test-harness';
 
 export interface SubgraphDefinition {
   name: string;
@@ -116,7 +116,7 @@ export interface TestSubgraph {
 /** A real subgraph, served the way the shop's subgraphs are, verifying tokens itself. */
 export async function startTestSubgraph(
   { name, typeDefs, resolvers }: SubgraphDefinition,
-  jwksUrl: string,
+  tokens: TokenIssuer,
 ): Promise<TestSubgraph> {
   const requests: IncomingHttpHeaders[] = [];
   let ready = true;
@@ -126,9 +126,9 @@ export async function startTestSubgraph(
       typeDefs,
       resolvers,
       verifier: new TokenVerifier({
-        issuer: ISSUER,
-        audience: AUDIENCE,
-        keys: remoteJwks(jwksUrl),
+        issuer: tokens.issuer,
+        audience: tokens.audience,
+        keys: remoteJwks(tokens.jwksUrl),
       }),
       logger: createLogger(`test-${name}`, 'silent'),
       context: (base) => base,

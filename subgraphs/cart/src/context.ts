@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
-import type { ApolloServerPlugin } from '@apollo/server';
-import type { BaseContext } from '@shop/subgraph-kit';
-import { CART_ID_HEADER } from './domain/cart-id';
+import { CART_ID_HEADER } from '@shop/auth';
+import type { BaseContext, ContextRequest } from '@shop/subgraph-kit';
 import type { CartRef } from './domain/cart-service';
 import type { CatalogProduct } from './domain/cart';
 import type { ProductCatalog } from './store/catalog';
@@ -16,7 +15,7 @@ export interface Loaders {
 
 export interface Context extends BaseContext {
   loaders: Loaders;
-  /** The raw `x-cart-id` request header (see cartIdHeaderPlugin). */
+  /** The raw `x-cart-id` request header; CartService parses it when it needs the cart. */
   cartIdHeader?: string;
   /** Whose cart this request works on; resolved once per request (CartService.cartOf). */
   cart?: Promise<CartRef>;
@@ -28,13 +27,16 @@ export function createLoaders(catalog: ProductCatalog, requestId: string): Loade
   };
 }
 
-/**
- * Copies the `x-cart-id` header into the context. subgraph-kit builds the context from the
- * verified identity only and does not hand the HTTP request to it, but Apollo Server gives
- * plugins the request headers before any resolver runs.
- */
-export const cartIdHeaderPlugin: ApolloServerPlugin<Context> = {
-  async requestDidStart({ request, contextValue }) {
-    contextValue.cartIdHeader = request.http?.headers.get(CART_ID_HEADER);
-  },
-};
+export function createContext(
+  base: BaseContext,
+  { headers }: ContextRequest,
+  catalog: ProductCatalog,
+): Context {
+  const cartId = headers[CART_ID_HEADER];
+  return {
+    ...base,
+    loaders: createLoaders(catalog, base.requestId),
+    // Node joins a repeated x- header into one string; only set-cookie comes as an array.
+    cartIdHeader: Array.isArray(cartId) ? cartId.join(', ') : cartId,
+  };
+}

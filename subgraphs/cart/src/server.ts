@@ -6,7 +6,7 @@ import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { CartConfig } from './config';
-import { cartIdHeaderPlugin, createLoaders, type Context } from './context';
+import { createContext, type Context } from './context';
 import { CartService } from './domain/cart-service';
 import { cartResolvers } from './resolvers/cart';
 import { CartStore } from './store/cart';
@@ -46,8 +46,7 @@ export async function startCartService(
         keys: remoteJwks(config.JWKS_URL),
       }),
       logger,
-      context: (base) => ({ ...base, loaders: createLoaders(catalog, base.requestId) }),
-      plugins: [cartIdHeaderPlugin],
+      context: (base, request) => createContext(base, request, catalog),
       ready: async () => {
         await redis.ping();
       },

@@ -1,8 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { CART_ID_HEADER } from '@shop/auth';
 import { BadUserInputError } from '@shop/errors';
-
-/** Guests send their cart id back in this HTTP header (the router forwards it). */
-export const CART_ID_HEADER = 'x-cart-id';
 
 const ID_BYTES = 16;
 const ID_PATTERN = /^[A-Za-z0-9_-]{22}$/;

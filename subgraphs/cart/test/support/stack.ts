@@ -1,5 +1,10 @@
 import Redis from 'ioredis';
-import { graphql, TEST_REDIS_URL, type GraphQLResponse } from '@shop/test-harness';
+import {
+  graphql,
+  TEST_REDIS_URL,
+  type GraphQLResponse,
+  type TokenIssuer,
+} from '@shop/test-harness';
 import { clientFor } from '../../../products/test/support/client';
 import {
   ADJUST_STOCK,
@@ -10,7 +15,6 @@ import {
   startProductsFixture,
   type ProductsFixture,
 } from '../../../products/test/support/products-service';
-import type { TokenIssuer } from '../../../products/test/support/token-issuer';
 import { startCartFixture, type CartFixture } from './cart-service';
 import { startCountingProxy, type CountingProxy } from './counting-proxy';
 

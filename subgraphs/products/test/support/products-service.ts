@@ -1,8 +1,7 @@
 import { createLogger } from '@shop/logging';
-import { testMongoDatabase } from '@shop/test-harness';
+import { startTokenIssuer, testMongoDatabase, type TokenIssuer } from '@shop/test-harness';
 import { loadProductsConfig, type ProductsConfig } from '../../src/config';
 import { startProductsService, type ProductsService } from '../../src/server';
-import { startTokenIssuer, type TokenIssuer } from './token-issuer';
 
 export interface ProductsFixtureOverrides {
   /** Whose tokens to accept; e2e passes the users service's. Without it, a test issuer. */

@@ -5,7 +5,7 @@ import jwt from 'jsonwebtoken';
 import { Role, Scope } from '@shop/auth';
 
 /**
- * A stand-in for the users service's token issuing, for this subgraph's own tests: an RSA
+ * A stand-in for the users service's token issuing, for tests that run without it: an RSA
  * key, its JWKS served over HTTP on an ephemeral port, and RS256 tokens with the shop's
  * claims (packages/auth/src/identity.ts). e2e tests use the real users service instead.
  */
@@ -13,30 +13,28 @@ export interface TokenIssuer {
   jwksUrl: string;
   issuer: string;
   audience: string;
-  /** A signed-in user's token; `roles` default to CUSTOMER. */
-  userToken(options?: { sub?: string; roles?: string[] }): string;
+  /** The kid the JWKS publishes the key under. */
+  kid: string;
+  /** The published key, for crafting tokens a verifier must refuse (e.g. HS256 with it). */
+  publicKey: KeyObject;
+  /**
+   * A signed-in user's token; `roles` default to CUSTOMER. `overrides` replace the signing
+   * defaults (RS256, kid, issuer, audience, 10 minutes) to make expired, mis-addressed or
+   * unknown-kid tokens.
+   */
+  userToken(claims?: { sub?: string; roles?: string[] }, overrides?: jwt.SignOptions): string;
   adminToken(): string;
   /** A client-credentials service token: `client_id` = `sub`, no roles. */
   serviceToken(clientId: string, scopes: string[]): string;
-  /** A token signed by a key that the JWKS does not publish under this kid. */
+  /** An ADMIN token signed by a key that the JWKS does not publish under this kid. */
   foreignToken(): string;
   stop(): Promise<void>;
 }
 
-function sign(key: KeyObject, kid: string, claims: object, issuer: string, audience: string) {
-  return jwt.sign(claims, key, {
-    algorithm: 'RS256',
-    keyid: kid,
-    issuer,
-    audience,
-    expiresIn: 600,
-  });
-}
-
-export async function startTokenIssuer(
+export async function startTokenIssuer({
   issuer = 'http://users.test',
   audience = 'shop',
-): Promise<TokenIssuer> {
+}: { issuer?: string; audience?: string } = {}): Promise<TokenIssuer> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `test-${randomUUID().slice(0, 8)}`;
   const jwks = JSON.stringify({
@@ -53,30 +51,37 @@ export async function startTokenIssuer(
   const { port } = server.address() as AddressInfo;
   const stranger = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
 
-  const userToken = ({ sub = randomUUID(), roles = [Role.CUSTOMER] as string[] } = {}) =>
-    sign(privateKey, kid, { sub, roles, scope: Scope.SHOP }, issuer, audience);
+  const sign = (key: KeyObject, claims: object, overrides: jwt.SignOptions = {}) =>
+    jwt.sign(claims, key, {
+      algorithm: 'RS256',
+      keyid: kid,
+      issuer,
+      audience,
+      expiresIn: 600,
+      ...overrides,
+    });
+  const userToken: TokenIssuer['userToken'] = (
+    { sub = randomUUID(), roles = [Role.CUSTOMER] } = {},
+    overrides,
+  ) => sign(privateKey, { sub, roles, scope: Scope.SHOP }, overrides);
+
   return {
     jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     issuer,
     audience,
+    kid,
+    publicKey,
     userToken,
     adminToken: () => userToken({ roles: [Role.ADMIN] }),
     serviceToken: (clientId, scopes) =>
-      sign(
-        privateKey,
-        kid,
-        { sub: clientId, client_id: clientId, roles: [], scope: scopes.join(' ') },
-        issuer,
-        audience,
-      ),
+      sign(privateKey, { sub: clientId, client_id: clientId, roles: [], scope: scopes.join(' ') }),
     foreignToken: () =>
-      sign(
-        stranger,
-        kid,
-        { sub: randomUUID(), roles: [Role.ADMIN], scope: Scope.SHOP },
-        issuer,
-        audience,
-      ),
-    stop: () => new Promise<void>((resolve) => server.close(() => resolve())),
+      sign(stranger, { sub: randomUUID(), roles: [Role.ADMIN], scope: Scope.SHOP }),
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        // Verifiers keep their JWKS connection alive; close() alone would wait for it.
+        server.closeAllConnections();
+      }),
   };
 }
