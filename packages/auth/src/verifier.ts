@@ -1,6 +1,5 @@
-import { createPublicKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtHeader } from 'jsonwebtoken';
-import { JwksClient } from 'jwks-rsa';
 import { UnauthenticatedError } from '@shop/errors';
 import { identityFromClaims, type AccessTokenClaims, type Identity } from './identity';
 
@@ -13,28 +12,71 @@ export interface VerifierOptions {
   keys: KeyResolver;
 }
 
+export interface RemoteJwksOptions {
+  /** An unknown `kid` triggers at most one refetch per this many ms. */
+  refetchCooldownMs?: number;
+  /** The whole key set is refreshed when older than this (a removed key stops working). */
+  maxAgeMs?: number;
+  timeoutMs?: number;
+}
+
 /**
- * Keys from a remote JWKS endpoint (the users service, or any OIDC provider). jwks-rsa
- * caches keys by `kid` and refetches, rate-limited, when an unknown `kid` shows up — which
- * is exactly what a key rotation needs.
+ * Keys from a remote JWKS endpoint (the users service, or any OIDC provider).
+ *
+ * The whole key set is kept and looked up by `kid`. An unknown `kid` refetches the set at
+ * most once per cooldown, and a failed refetch keeps the last good set. Why not jwks-rsa:
+ * it caches per `kid` and rate-limits fetches globally, so a stream of forged tokens with
+ * random `kid`s used up the fetch budget and valid tokens whose key was not cached yet
+ * (cold start, expiry) failed with a 500.
  */
-export function remoteJwks(jwksUri: string): KeyResolver {
-  const client = new JwksClient({
-    jwksUri,
-    cache: true,
-    cacheMaxAge: 10 * 60_000,
-    rateLimit: true,
-    jwksRequestsPerMinute: 30,
-    timeout: 5_000,
-  });
-  return async (kid) => {
-    try {
-      return (await client.getSigningKey(kid)).getPublicKey();
-    } catch (error) {
-      if ((error as Error).name === 'SigningKeyNotFoundError') return undefined;
-      throw error;
-    }
+export function remoteJwks(jwksUri: string, options: RemoteJwksOptions = {}): KeyResolver {
+  const cooldownMs = options.refetchCooldownMs ?? 30_000;
+  const maxAgeMs = options.maxAgeMs ?? 10 * 60_000;
+  let keys: Map<string, KeyObject> | null = null;
+  let fetchedAt = 0;
+  let attemptedAt = 0;
+  let inFlight: Promise<void> | null = null;
+
+  const refresh = () => {
+    attemptedAt = Date.now();
+    inFlight ??= fetchJwks(jwksUri, options.timeoutMs ?? 5_000)
+      .then((fresh) => {
+        keys = fresh;
+        fetchedAt = Date.now();
+      })
+      .finally(() => {
+        inFlight = null;
+      });
+    return inFlight;
   };
+
+  return async (kid) => {
+    const now = Date.now();
+    const stale = now - fetchedAt > maxAgeMs;
+    const unknown = !keys?.has(kid);
+    if (!keys || ((stale || unknown) && now - attemptedAt >= cooldownMs)) {
+      // With no keys at all, the failure is the caller's (JWKS unreachable); with a last
+      // good set, keep serving it and try again after the cooldown.
+      await refresh().catch((error: unknown) => {
+        if (!keys) throw error;
+      });
+    }
+    return keys?.get(kid);
+  };
+}
+
+async function fetchJwks(jwksUri: string, timeoutMs: number): Promise<Map<string, KeyObject>> {
+  const response = await fetch(jwksUri, { signal: AbortSignal.timeout(timeoutMs) });
+  if (!response.ok) throw new Error(`JWKS ${jwksUri} answered HTTP ${response.status}`);
+  const body = (await response.json()) as {
+    keys?: (JsonWebKey & { kid?: string; use?: string })[];
+  };
+  const keys = new Map<string, KeyObject>();
+  for (const jwk of body.keys ?? []) {
+    if (jwk.kty !== 'RSA' || !jwk.kid || (jwk.use && jwk.use !== 'sig')) continue;
+    keys.set(jwk.kid, createPublicKey({ key: jwk, format: 'jwk' }));
+  }
+  return keys;
 }
 
 /** Keys held in memory, for the service that issues the tokens itself. */

@@ -1,0 +1,42 @@
+import DataLoader from 'dataloader';
+import type { BaseContext } from '@shop/subgraph-kit';
+import type { OrderLineRecord, OrderRecord, OrderStore } from './store/order';
+
+export interface Loaders {
+  /** Batches every order look-up of one request (entity references included) into one query. */
+  order: DataLoader<string, OrderRecord | null>;
+  lines: DataLoader<string, OrderLineRecord[]>;
+}
+
+export interface Context extends BaseContext {
+  loaders: Loaders;
+  /**
+   * The caller's bearer token as received (already verified into `identity`), forwarded to
+   * cart so that cart acts for the same customer.
+   */
+  bearerToken?: string;
+}
+
+/** The token of an `Authorization: Bearer <token>` header (already verified by subgraph-kit). */
+export function bearerTokenFrom(header: string | undefined): string | undefined {
+  return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Order ids are UUIDs; anything else cannot exist, and is kept out of SQL. */
+export const isOrderId = (id: string): boolean => UUID.test(id);
+
+export function createLoaders(orders: OrderStore): Loaders {
+  return {
+    order: new DataLoader(async (ids) => {
+      const valid = ids.filter(isOrderId);
+      const rows = valid.length ? await orders.findByIds(valid) : [];
+      const byId = new Map(rows.map((o) => [o.id, o]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    lines: new DataLoader(async (orderIds) => {
+      const rows = await orders.linesOf(orderIds);
+      return orderIds.map((id) => rows.filter((l) => l.orderId === id));
+    }),
+  };
+}

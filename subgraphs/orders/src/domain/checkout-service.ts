@@ -1,0 +1,153 @@
+import { randomUUID } from 'node:crypto';
+import type { Logger } from '@shop/logging';
+import {
+  PAYPAL_NOT_CONFIGURED,
+  PaymentFailedError,
+  STRIPE_NOT_CONFIGURED,
+  type StripePayments,
+} from '../payments/stripe';
+import { isUniqueViolation, type PrismaClient } from '../store/prisma';
+import type { OrderRecord, OrderStore, PaymentRecord } from '../store/order';
+import type { CartClient, ProductsClient, UsersClient } from '../store/subgraphs';
+import {
+  checkIdempotencyKey,
+  PaymentMethod,
+  pickAddress,
+  priceOrder,
+  type ShippingAddress,
+} from './checkout';
+
+export interface CheckoutRequest {
+  userId: string;
+  /** The customer's own bearer token: cart is read and cleared on their behalf. */
+  token: string;
+  paymentMethod: PaymentMethod;
+  shippingAddressId: string;
+  idempotencyKey: string;
+  requestId: string;
+  log: Logger;
+}
+
+export interface CheckoutResult {
+  order: OrderRecord;
+  payment: PaymentRecord;
+}
+
+/**
+ * checkout, step by step (DESIGN.md, main flow 4). The order is written in one transaction
+ * that stays open while stock is reserved and the payment opened:
+ *
+ * 1. read cart (customer's token), addresses (service token) and prices (products) — reads only;
+ * 2. BEGIN; insert the order under the unique (userId, idempotencyKey) — a concurrent repeat
+ *    blocks right here on the index until this transaction ends;
+ * 3. reserve stock for the pre-generated order id (products), open the PaymentIntent (Stripe,
+ *    idempotency key from the order id), insert the payment; COMMIT;
+ * 4. clear the cart.
+ *
+ * Any failure in 2-3 rolls the transaction back (no order, no lines, no payment) and releases
+ * the reservation; the cart is only touched after the commit. A repeat that lost the race
+ * gets the unique violation once the winner commits and returns the winner's order; if the
+ * winner failed, the repeat's insert goes through and it checks out on its own.
+ * The price of this design is one PostgreSQL connection held per checkout in flight
+ * (ORDERS_DATABASE_POOL_SIZE).
+ */
+export class CheckoutService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly orders: OrderStore,
+    private readonly cart: CartClient,
+    private readonly users: UsersClient,
+    private readonly products: ProductsClient,
+    private readonly stripe: StripePayments,
+    private readonly options: { timeoutMs: number },
+  ) {}
+
+  async checkout(req: CheckoutRequest): Promise<CheckoutResult> {
+    const key = checkIdempotencyKey(req.idempotencyKey);
+    const earlier = await this.previous(req.userId, key);
+    if (earlier) return earlier;
+
+    // Refuse what cannot work before anything is read or written.
+    if (req.paymentMethod === PaymentMethod.PAYPAL)
+      throw new PaymentFailedError(PAYPAL_NOT_CONFIGURED);
+    if (!this.stripe.configured) throw new PaymentFailedError(STRIPE_NOT_CONFIGURED);
+
+    const cartLines = await this.cart.read(req.token, req.requestId);
+    if (cartLines.length === 0) {
+      // The cart may be empty because a concurrent repeat of this very checkout just won.
+      const winner = await this.previous(req.userId, key);
+      if (winner) return winner;
+    }
+    const [addresses, catalog] = await Promise.all([
+      this.users.addressesOf(req.userId, req.requestId),
+      this.products.findByIds(
+        cartLines.map((l) => l.productId),
+        req.requestId,
+      ),
+    ]);
+    const { lines, total } = priceOrder(cartLines, catalog);
+    const { id: _addressId, ...shippingAddress } = pickAddress(addresses, req.shippingAddressId);
+
+    const orderId = randomUUID();
+    let reserveAttempted = false;
+    try {
+      const result = await this.prisma.$transaction(
+        async (tx) => {
+          const order = await this.orders.insertOrder(tx, {
+            id: orderId,
+            userId: req.userId,
+            idempotencyKey: key,
+            currency: total.currency,
+            totalAmount: total.amount,
+            shippingAddress: shippingAddress satisfies ShippingAddress,
+            lines,
+          });
+          reserveAttempted = true;
+          await this.products.reserve(orderId, lines, req.requestId);
+          const opened = await this.stripe.openPayment(orderId, total.amount, total.currency);
+          const payment = await this.orders.insertPayment(tx, {
+            orderId,
+            provider: PaymentMethod.STRIPE,
+            providerReference: opened.providerReference,
+            amount: total.amount,
+            currency: total.currency,
+            clientSecret: opened.clientSecret,
+          });
+          return { order, payment };
+        },
+        { maxWait: this.options.timeoutMs, timeout: this.options.timeoutMs },
+      );
+      req.log.info(
+        { orderId, total, paymentIntent: result.payment.providerReference },
+        'order placed',
+      );
+      await this.cart.clear(req.token, req.requestId).catch((err: unknown) =>
+        // The order stands; a cart left full is a nuisance, not a wrong order.
+        req.log.error({ err, orderId }, 'order placed but the cart could not be cleared'),
+      );
+      return result;
+    } catch (error) {
+      if (reserveAttempted) {
+        await this.products
+          .release(orderId, req.requestId)
+          .catch((err: unknown) =>
+            req.log.error({ err, orderId }, 'checkout failed and its stock could not be released'),
+          );
+      }
+      if (isUniqueViolation(error)) {
+        const winner = await this.previous(req.userId, key);
+        if (winner) return winner;
+      }
+      if (error instanceof PaymentFailedError) {
+        req.log.warn({ err: error.cause ?? error, orderId }, 'checkout: payment not opened');
+      }
+      throw error;
+    }
+  }
+
+  /** What an earlier checkout with this key produced (committed orders always have a payment). */
+  private async previous(userId: string, key: string): Promise<CheckoutResult | null> {
+    const found = await this.orders.findByIdempotencyKey(userId, key);
+    return found?.payment ? { order: found.order, payment: found.payment } : null;
+  }
+}

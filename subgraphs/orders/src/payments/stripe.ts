@@ -1,0 +1,78 @@
+import Stripe from 'stripe';
+import { ErrorCode, ShopError } from '@shop/errors';
+
+export const STRIPE_NOT_CONFIGURED =
+  'Stripe is not configured on this shop; choose another payment method.';
+export const PAYPAL_NOT_CONFIGURED =
+  'PayPal is not configured on this shop; choose another payment method.';
+
+/** A payment could not be opened (provider down, refused, or not configured). */
+export class PaymentFailedError extends ShopError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(ErrorCode.PAYMENT_FAILED, message);
+    if (options?.cause) this.cause = options.cause;
+  }
+}
+
+export interface OpenedPayment {
+  providerReference: string;
+  clientSecret: string | null;
+}
+
+export interface StripeOptions {
+  secretKey: string;
+  /** e.g. http://127.0.0.1:12111 (stripe-mock); empty for api.stripe.com. */
+  apiUrl: string;
+}
+
+/** Builds the Stripe SDK client; `apiUrl` points it at another host such as stripe-mock. */
+export function createStripe({ secretKey, apiUrl }: StripeOptions): Stripe {
+  const target = apiUrl ? new URL(apiUrl) : null;
+  return new Stripe(secretKey, {
+    // Safe to retry: every create carries an idempotency key.
+    maxNetworkRetries: 2,
+    timeout: 10_000,
+    telemetry: false,
+    ...(target
+      ? {
+          host: target.hostname,
+          port: Number(target.port || (target.protocol === 'https:' ? 443 : 80)),
+          protocol: target.protocol.replace(':', '') as 'http' | 'https',
+        }
+      : {}),
+  });
+}
+
+/**
+ * Opens Stripe PaymentIntents. The Stripe idempotency key is derived from the order id, so a
+ * retried request (by the SDK, or by a checkout resumed for the same order) can never open a
+ * second PaymentIntent for one order.
+ */
+export class StripePayments {
+  constructor(private readonly stripe: Stripe | null) {}
+
+  get configured(): boolean {
+    return this.stripe !== null;
+  }
+
+  async openPayment(orderId: string, amount: number, currency: string): Promise<OpenedPayment> {
+    if (!this.stripe) throw new PaymentFailedError(STRIPE_NOT_CONFIGURED);
+    try {
+      const intent = await this.stripe.paymentIntents.create(
+        {
+          amount,
+          currency: currency.toLowerCase(),
+          metadata: { orderId },
+          automatic_payment_methods: { enabled: true },
+        },
+        { idempotencyKey: `order-${orderId}-payment-intent` },
+      );
+      return { providerReference: intent.id, clientSecret: intent.client_secret };
+    } catch (error) {
+      throw new PaymentFailedError(
+        'Stripe could not open the payment. Nothing was charged; try again in a moment.',
+        { cause: error },
+      );
+    }
+  }
+}

@@ -1,0 +1,77 @@
+import { hasRole, requireUser, Role, type Identity } from '@shop/auth';
+import { ForbiddenError, NotFoundError } from '@shop/errors';
+import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
+import { isOrderId, type Context } from '../context';
+import type { ShippingAddress } from '../domain/checkout';
+import type { Resolvers } from '../generated/graphql';
+import type { OrderRecord, OrderStore } from '../store/order';
+
+/** The customer who placed it, an ADMIN, or an internal service (e.g. delivery). */
+function mayRead(order: OrderRecord, identity: Identity | null): boolean {
+  if (identity?.kind === 'service') return true;
+  return (
+    identity?.kind === 'user' &&
+    (identity.userId === order.userId || identity.roles.includes(Role.ADMIN))
+  );
+}
+
+async function listOrders(
+  orders: OrderStore,
+  userId: string,
+  first: number | null | undefined,
+  after: string | null | undefined,
+) {
+  const limit = pageSize(first);
+  const [rows, total] = await Promise.all([
+    orders.listForUser(userId, limit, decodeKeysetCursor(after, isOrderId)),
+    orders.countForUser(userId),
+  ]);
+  return toConnection(rows, limit, total, keysetKey);
+}
+
+export function orderResolvers(orders: OrderStore): Resolvers {
+  return {
+    Query: {
+      order: async (_parent, { id }, ctx) => {
+        requireUser(ctx.identity);
+        const order = await ctx.loaders.order.load(id);
+        // Someone else's order answers exactly like a missing one: ids are not disclosed.
+        if (!order || !mayRead(order, ctx.identity)) throw new NotFoundError('Order', id);
+        return order;
+      },
+      myOrders: (_parent, { first, after }, ctx) =>
+        listOrders(orders, requireUser(ctx.identity).userId, first, after),
+    },
+
+    Order: {
+      __resolveReference: async (ref, ctx) => {
+        const order = await ctx.loaders.order.load(ref.id);
+        return order && mayRead(order, ctx.identity) ? order : null;
+      },
+      total: (order) => ({ amount: order.totalAmount, currency: order.currency }),
+      lines: async (order, _args, ctx) =>
+        (await ctx.loaders.lines.load(order.id)).map((l) => ({ ...l, currency: order.currency })),
+      customer: (order) => ({ __typename: 'User', id: order.userId }),
+      shippingAddress: (order) => order.shippingAddress as unknown as ShippingAddress,
+      createdAt: (order) => order.createdAt.toISOString(),
+      updatedAt: (order) => order.updatedAt.toISOString(),
+    },
+
+    OrderLine: {
+      product: (line) => ({ __typename: 'Product', id: line.productId }),
+      unitPrice: (line) => ({ amount: line.unitAmount, currency: line.currency }),
+      lineTotal: (line) => ({ amount: line.unitAmount * line.quantity, currency: line.currency }),
+    },
+
+    User: {
+      __resolveReference: (ref) => ({ id: ref.id }),
+      orders: (user, { first, after }, ctx: Context) => {
+        const me = requireUser(ctx.identity);
+        if (me.userId !== user.id && !hasRole(me, Role.ADMIN)) {
+          throw new ForbiddenError('Only the account holder or an ADMIN can see their orders.');
+        }
+        return listOrders(orders, user.id, first, after);
+      },
+    },
+  };
+}

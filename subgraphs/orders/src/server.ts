@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'graphql';
+import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
+import { createLogger, type Logger } from '@shop/logging';
+import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import type { OrdersConfig } from './config';
+import { bearerTokenFrom, createLoaders, type Context } from './context';
+import { CheckoutService } from './domain/checkout-service';
+import { PaymentEventService } from './domain/payment-events';
+import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
+import { checkoutResolvers } from './resolvers/checkout';
+import { orderResolvers } from './resolvers/order';
+import { stripeWebhookRoute } from './routes/stripe-webhook';
+import { OrderStore } from './store/order';
+import { createPrisma } from './store/prisma';
+import { CartClient, ProductsClient, SubgraphClient, UsersClient } from './store/subgraphs';
+
+export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+
+/** Wires the orders subgraph: database, the subgraphs it calls, Stripe, resolvers, webhooks. */
+export async function startOrdersService(
+  config: OrdersConfig,
+  logger: Logger = createLogger('orders', config.LOG_LEVEL),
+): Promise<RunningSubgraph> {
+  const prisma = createPrisma(config.ORDERS_DATABASE_URL, config.ORDERS_DATABASE_POOL_SIZE);
+  const orders = new OrderStore(prisma);
+  const serviceTokens = new ServiceTokenClient({
+    tokenUrl: config.OAUTH_TOKEN_URL,
+    clientId: config.OAUTH_CLIENT_ID,
+    clientSecret: config.OAUTH_CLIENT_SECRET,
+  });
+  const timeout = config.SUBGRAPH_TIMEOUT_MS;
+  const clients = {
+    users: new SubgraphClient('users', config.USERS_URL, timeout),
+    products: new SubgraphClient('products', config.PRODUCTS_URL, timeout),
+    cart: new SubgraphClient('cart', config.CART_URL, timeout),
+  };
+  const products = new ProductsClient(clients.products, serviceTokens);
+
+  if (!config.STRIPE_SECRET_KEY) {
+    logger.warn(`STRIPE_SECRET_KEY is not set: ${STRIPE_NOT_CONFIGURED}`);
+  }
+  if (!config.STRIPE_WEBHOOK_SECRET) {
+    logger.warn('STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event');
+  }
+  const stripeOptions = { secretKey: config.STRIPE_SECRET_KEY, apiUrl: config.STRIPE_API_URL };
+  const payments = new StripePayments(
+    config.STRIPE_SECRET_KEY ? createStripe(stripeOptions) : null,
+  );
+  // Signature checks need no API key; the SDK only wants a non-empty one to be built.
+  const webhookStripe = createStripe({
+    ...stripeOptions,
+    secretKey: config.STRIPE_SECRET_KEY || 'sk_unset',
+  });
+
+  const checkout = new CheckoutService(
+    prisma,
+    orders,
+    new CartClient(clients.cart),
+    new UsersClient(clients.users, serviceTokens),
+    products,
+    payments,
+    { timeoutMs: config.CHECKOUT_TIMEOUT_MS },
+  );
+  const events = new PaymentEventService(prisma, orders, products, logger);
+
+  const read = orderResolvers(orders);
+  const running = await startSubgraph<Context>(
+    {
+      name: 'orders',
+      typeDefs,
+      resolvers: { ...read, Mutation: checkoutResolvers(checkout).Mutation },
+      verifier: new TokenVerifier({
+        issuer: config.JWT_ISSUER,
+        audience: config.JWT_AUDIENCE,
+        keys: remoteJwks(config.JWKS_URL),
+      }),
+      logger,
+      context: (base, request) => ({
+        ...base,
+        loaders: createLoaders(orders),
+        bearerToken: bearerTokenFrom(request.headers.authorization),
+      }),
+      routes: (app) =>
+        stripeWebhookRoute(app, webhookStripe, config.STRIPE_WEBHOOK_SECRET, events, logger),
+      ready: async () => {
+        await prisma.$queryRaw`SELECT 1`;
+      },
+    },
+    config.ORDERS_PORT,
+  );
+
+  return {
+    ...running,
+    stop: async () => {
+      await running.stop();
+      await Promise.all([prisma.$disconnect(), ...Object.values(clients).map((c) => c.close())]);
+    },
+  };
+}

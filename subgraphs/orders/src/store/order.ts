@@ -1,0 +1,133 @@
+import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
+import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
+import type { OrderStatus } from '../domain/order-status';
+
+export type OrderRecord = Order;
+export type OrderLineRecord = OrderLine;
+/** A line as the API shows it: prices are in its order's currency. */
+export type OrderLineView = OrderLine & { currency: string };
+export type PaymentRecord = Payment;
+/** The client, or the transaction client inside `$transaction`. */
+export type Db = PrismaClient | Prisma.TransactionClient;
+
+export interface NewOrder {
+  id: string;
+  userId: string;
+  idempotencyKey: string;
+  currency: string;
+  totalAmount: number;
+  shippingAddress: ShippingAddress;
+  lines: LineSnapshot[];
+}
+
+export interface NewPayment {
+  orderId: string;
+  provider: PaymentMethod;
+  providerReference: string;
+  amount: number;
+  currency: string;
+  clientSecret: string | null;
+}
+
+export interface OrderCursor {
+  createdAt: Date;
+  id: string;
+}
+
+/** Orders, their lines, payments and status history in the orders database. */
+export class OrderStore {
+  constructor(private readonly prisma: PrismaClient) {}
+
+  /**
+   * Inserts the order PENDING_PAYMENT with its lines and first history entry. Inside a
+   * transaction, a second insert with the same (userId, idempotencyKey) waits on the unique
+   * index until this one commits (then fails with P2002) or rolls back (then succeeds).
+   */
+  async insertOrder(db: Db, order: NewOrder): Promise<OrderRecord> {
+    const created = await db.order.create({
+      data: {
+        id: order.id,
+        userId: order.userId,
+        idempotencyKey: order.idempotencyKey,
+        currency: order.currency,
+        totalAmount: order.totalAmount,
+        shippingAddress: order.shippingAddress as unknown as Prisma.InputJsonObject,
+        status: 'PENDING_PAYMENT',
+        lines: { create: order.lines.map((line, position) => ({ ...line, position })) },
+        history: { create: { fromStatus: null, toStatus: 'PENDING_PAYMENT', reason: 'checkout' } },
+      },
+    });
+    return created;
+  }
+
+  insertPayment(db: Db, payment: NewPayment): Promise<PaymentRecord> {
+    return db.payment.create({ data: payment });
+  }
+
+  /** The order a user's earlier checkout with this key created, with its latest payment. */
+  async findByIdempotencyKey(
+    userId: string,
+    idempotencyKey: string,
+  ): Promise<{ order: OrderRecord; payment: PaymentRecord | null } | null> {
+    const order = await this.prisma.order.findUnique({
+      where: { userId_idempotencyKey: { userId, idempotencyKey } },
+      include: { payments: { orderBy: { createdAt: 'desc' }, take: 1 } },
+    });
+    if (!order) return null;
+    const { payments, ...rest } = order;
+    return { order: rest, payment: payments[0] ?? null };
+  }
+
+  findByIds(ids: readonly string[]): Promise<OrderRecord[]> {
+    return this.prisma.order.findMany({ where: { id: { in: [...ids] } } });
+  }
+
+  linesOf(orderIds: readonly string[]): Promise<OrderLineRecord[]> {
+    return this.prisma.orderLine.findMany({
+      where: { orderId: { in: [...orderIds] } },
+      orderBy: [{ orderId: 'asc' }, { position: 'asc' }],
+    });
+  }
+
+  /** A user's orders, newest first, `limit + 1` rows after the cursor (keyset pagination). */
+  listForUser(userId: string, limit: number, after: OrderCursor | null): Promise<OrderRecord[]> {
+    return this.prisma.order.findMany({
+      where: {
+        userId,
+        ...(after
+          ? {
+              OR: [
+                { createdAt: { lt: after.createdAt } },
+                { createdAt: after.createdAt, id: { lt: after.id } },
+              ],
+            }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: limit + 1,
+    });
+  }
+
+  countForUser(userId: string): Promise<number> {
+    return this.prisma.order.count({ where: { userId } });
+  }
+
+  /** Moves an order to a new status and records it, in the caller's transaction. */
+  async setStatus(
+    db: Db,
+    order: OrderRecord,
+    to: OrderStatus,
+    reason: string,
+  ): Promise<OrderRecord> {
+    const updated = await db.order.update({ where: { id: order.id }, data: { status: to } });
+    await db.orderStatusHistory.create({
+      data: { orderId: order.id, fromStatus: order.status, toStatus: to, reason },
+    });
+    return updated;
+  }
+
+  /** Writes an event for the outbox relay, in the caller's transaction. */
+  async addOutbox(db: Db, topic: string, payload: Prisma.InputJsonObject): Promise<void> {
+    await db.outbox.create({ data: { topic, payload } });
+  }
+}

@@ -1,0 +1,53 @@
+import { checkIdempotencyKey, pickAddress, priceOrder } from '../src/domain/checkout';
+
+const product = (id: string, amount: number, currency = 'EUR') => ({
+  id,
+  sku: `SKU-${id}`,
+  name: `Product ${id}`,
+  price: { amount, currency },
+});
+
+describe('checkout rules', () => {
+  it('prices lines from the catalog and snapshots sku and name', () => {
+    const priced = priceOrder(
+      [
+        { productId: 'a', quantity: 2 },
+        { productId: 'b', quantity: 1 },
+      ],
+      [product('a', 1250), product('b', 999)],
+    );
+    expect(priced.total).toEqual({ amount: 3499, currency: 'EUR' });
+    expect(priced.lines[0]).toEqual({
+      productId: 'a',
+      sku: 'SKU-a',
+      name: 'Product a',
+      unitAmount: 1250,
+      quantity: 2,
+    });
+  });
+
+  it('refuses an empty cart, a product no longer sold and mixed currencies', () => {
+    expect(() => priceOrder([], [])).toThrow('Your cart is empty.');
+    expect(() => priceOrder([{ productId: 'x', quantity: 1 }], [null])).toThrow(
+      'Product x in your cart is no longer sold',
+    );
+    expect(() =>
+      priceOrder(
+        [
+          { productId: 'a', quantity: 1 },
+          { productId: 'b', quantity: 1 },
+        ],
+        [product('a', 1), product('b', 1, 'USD')],
+      ),
+    ).toThrow(/one currency/);
+  });
+
+  it('checks idempotency keys and finds the address by id', () => {
+    expect(checkIdempotencyKey('3f1c-key')).toBe('3f1c-key');
+    for (const bad of ['', ' ', 'a b', 'x'.repeat(201)]) {
+      expect(() => checkIdempotencyKey(bad)).toThrow(/idempotencyKey/);
+    }
+    expect(pickAddress([{ id: 'a1' }], 'a1')).toEqual({ id: 'a1' });
+    expect(() => pickAddress([{ id: 'a1' }], 'a2')).toThrow('Shipping address a2 was not found.');
+  });
+});

@@ -1,0 +1,250 @@
+import { randomUUID } from 'node:crypto';
+import { errorCodes } from '@shop/test-harness';
+import { CHECKOUT } from './support/operations';
+import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
+
+let stack: OrdersStack;
+beforeAll(async () => {
+  stack = await startOrdersStack();
+}, 120_000);
+afterAll(() => stack?.stop());
+
+const counts = async () => {
+  const [row] = await stack.sql<{
+    orders: number;
+    lines: number;
+    payments: number;
+    history: number;
+  }>(
+    `SELECT (SELECT count(*)::int FROM orders) AS orders, (SELECT count(*)::int FROM order_lines) AS lines,
+            (SELECT count(*)::int FROM payments) AS payments, (SELECT count(*)::int FROM order_status_history) AS history`,
+  );
+  return row!;
+};
+
+describe('checkout', () => {
+  it('places the order: PENDING_PAYMENT, line snapshots, server total, PaymentIntent, cart emptied, stock reserved', async () => {
+    const customer = await stack.customer();
+    const mug = await stack.createProduct({
+      name: 'Mug',
+      price: { amount: 1250, currency: 'EUR' },
+      stock: 5,
+    });
+    const tea = await stack.createProduct({
+      name: 'Tea',
+      price: { amount: 499, currency: 'EUR' },
+      stock: 7,
+    });
+    await stack.addToCart(customer, mug.id, 2);
+    await stack.addToCart(customer, tea.id, 3);
+    const before = stack.stripe.paymentIntentCreates();
+
+    const res = await stack.checkout(customer);
+    expect(res.errors).toBeUndefined();
+    const { order, payment } = res.data!.checkout;
+    expect(order).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      total: { amount: 2 * 1250 + 3 * 499, currency: 'EUR' },
+      customer: { id: customer.userId },
+      shippingAddress: {
+        line1: '1 Main St',
+        line2: null,
+        city: 'Berlin',
+        postalCode: '10115',
+        country: 'DE',
+      },
+    });
+    expect(order.lines).toEqual([
+      {
+        product: { id: mug.id },
+        sku: mug.sku,
+        name: 'Mug',
+        quantity: 2,
+        unitPrice: { amount: 1250, currency: 'EUR' },
+        lineTotal: { amount: 2500, currency: 'EUR' },
+      },
+      {
+        product: { id: tea.id },
+        sku: tea.sku,
+        name: 'Tea',
+        quantity: 3,
+        unitPrice: { amount: 499, currency: 'EUR' },
+        lineTotal: { amount: 1497, currency: 'EUR' },
+      },
+    ]);
+    expect(payment).toMatchObject({ provider: 'STRIPE', approvalUrl: null });
+    expect(payment.clientSecret).toMatch(/^pi_\w+_secret_\w+$/);
+    expect(payment.providerReference).toMatch(/^pi_/);
+
+    // One PaymentIntent, with the Stripe idempotency key derived from the order id.
+    expect(stack.stripe.paymentIntentCreates()).toBe(before + 1);
+    expect(stack.stripe.requests.at(-1)!.idempotencyKey).toBe(`order-${order.id}-payment-intent`);
+
+    expect(await stack.cartItems(customer)).toEqual([]);
+    expect(await stack.stockOf(mug.id)).toBe(3);
+    expect(await stack.stockOf(tea.id)).toBe(4);
+
+    const [row] = await stack.sql(
+      `SELECT o.status, o.total_amount, p.status AS payment_status, p.provider_reference,
+              (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id) AS history
+         FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1`,
+      [order.id],
+    );
+    expect(row).toMatchObject({
+      status: 'PENDING_PAYMENT',
+      total_amount: 3997,
+      payment_status: 'PENDING',
+      provider_reference: payment.providerReference,
+      history: 1,
+    });
+  });
+
+  it('prices from the catalog, not from anything the client holds', async () => {
+    const customer = await stack.customer();
+    const p = await stack.createProduct({ price: { amount: 1000, currency: 'EUR' }, stock: 3 });
+    await stack.addToCart(customer, p.id, 1);
+    const update = await fetch(stack.products.service.url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${stack.adminToken}` },
+      body: JSON.stringify({
+        query: `mutation($id: ID!) { updateProduct(id: $id, input: { price: { amount: 1500, currency: "EUR" } }) { id } }`,
+        variables: { id: p.id },
+      }),
+    });
+    expect(update.status).toBe(200);
+    const res = await stack.checkout(customer);
+    expect(res.data!.checkout.order.total).toEqual({ amount: 1500, currency: 'EUR' });
+  });
+
+  it('returns the same order and payment for a repeated idempotency key', async () => {
+    const customer = await stack.customer();
+    const p = await stack.createProduct({ stock: 4 });
+    await stack.addToCart(customer, p.id, 1);
+    const idempotencyKey = randomUUID();
+    const first = await stack.checkout(customer, { idempotencyKey });
+    const creates = stack.stripe.paymentIntentCreates();
+    const again = await stack.checkout(customer, { idempotencyKey });
+    expect(again.errors).toBeUndefined();
+    expect(again.data!.checkout).toEqual(first.data!.checkout);
+    expect(stack.stripe.paymentIntentCreates()).toBe(creates);
+    expect(await stack.stockOf(p.id)).toBe(3);
+  });
+
+  describe('refuses, and writes nothing', () => {
+    let customer: Customer;
+    let product: { id: string };
+    beforeAll(async () => {
+      customer = await stack.customer();
+      product = await stack.createProduct({ stock: 2 });
+    });
+    beforeEach(async () => {
+      stack.stripe.failing = false;
+      if ((await stack.cartItems(customer)).length === 0)
+        await stack.addToCart(customer, product.id, 1);
+    });
+
+    const expectNothingChanged = async (before: Awaited<ReturnType<typeof counts>>) => {
+      expect(await counts()).toEqual(before);
+      expect(await stack.cartItems(customer)).toEqual([
+        { product: { id: product.id }, quantity: 1 },
+      ]);
+      expect(await stack.stockOf(product.id)).toBe(2);
+    };
+
+    it('an anonymous caller (UNAUTHENTICATED)', async () => {
+      const res = await stack.call(CHECKOUT, {
+        input: {
+          paymentMethod: 'STRIPE',
+          shippingAddressId: customer.addressId,
+          idempotencyKey: 'k',
+        },
+      });
+      expect(errorCodes(res)).toEqual(['UNAUTHENTICATED']);
+    });
+
+    it('an empty cart (BAD_USER_INPUT)', async () => {
+      const empty = await stack.customer();
+      const res = await stack.checkout(empty);
+      expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+      expect(res.errors![0]!.message).toBe('Your cart is empty.');
+    });
+
+    it("someone else's or an unknown address (NOT_FOUND, naming it)", async () => {
+      const other = await stack.customer();
+      const before = await counts();
+      for (const shippingAddressId of [other.addressId, randomUUID()]) {
+        const res = await stack.checkout(customer, { shippingAddressId });
+        expect(errorCodes(res)).toEqual(['NOT_FOUND']);
+        expect(res.errors![0]!.message).toBe(
+          `Shipping address ${shippingAddressId} was not found.`,
+        );
+      }
+      await expectNothingChanged(before);
+    });
+
+    it('a bad idempotency key (BAD_USER_INPUT)', async () => {
+      const res = await stack.checkout(customer, { idempotencyKey: '' });
+      expect(res.errors![0]!.extensions).toMatchObject({
+        code: 'BAD_USER_INPUT',
+        field: 'idempotencyKey',
+      });
+    });
+
+    it('PayPal, which is not configured yet (PAYMENT_FAILED)', async () => {
+      const before = await counts();
+      const res = await stack.checkout(customer, { paymentMethod: 'PAYPAL' });
+      expect(errorCodes(res)).toEqual(['PAYMENT_FAILED']);
+      expect(res.errors![0]!.message).toMatch(/PayPal is not configured/);
+      await expectNothingChanged(before);
+    });
+
+    it('more than the stock (OUT_OF_STOCK from products)', async () => {
+      await stack.addToCart(customer, product.id, 1); // 2 in the cart, 2 in stock
+      const rival = await stack.customer();
+      await stack.addToCart(rival, product.id, 1);
+      expect((await stack.checkout(rival)).errors).toBeUndefined(); // 1 left
+      const before = await counts();
+      const res = await stack.checkout(customer);
+      expect(errorCodes(res)).toEqual(['OUT_OF_STOCK']);
+      expect(res.errors![0]!.extensions).toMatchObject({ available: 1, productId: product.id });
+      expect(await counts()).toEqual(before);
+      expect(await stack.cartItems(customer)).toEqual([
+        { product: { id: product.id }, quantity: 2 },
+      ]);
+      expect(await stack.stockOf(product.id)).toBe(1);
+      // Back to the shared starting point of this block.
+      await fetch(stack.products.service.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${stack.adminToken}`,
+        },
+        body: JSON.stringify({
+          query: `mutation($id: ID!) { adjustStock(productId: $id, delta: 1) { id } }`,
+          variables: { id: product.id },
+        }),
+      });
+      await fetch(stack.cart.service.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}` },
+        body: JSON.stringify({
+          query: `mutation($id: ID!) { updateCartItem(productId: $id, quantity: 1) { id } }`,
+          variables: { id: product.id },
+        }),
+      });
+    });
+
+    it('Stripe down (PAYMENT_FAILED): stock released, cart kept, no order', async () => {
+      const before = await counts();
+      stack.stripe.failing = true;
+      const res = await stack.checkout(customer);
+      stack.stripe.failing = false;
+      expect(errorCodes(res)).toEqual(['PAYMENT_FAILED']);
+      expect(res.errors![0]!.message).toMatch(/Nothing was charged/);
+      await expectNothingChanged(before);
+      // ... and the same key works once Stripe is back.
+      const retry = await stack.checkout(customer);
+      expect(retry.errors).toBeUndefined();
+    });
+  });
+});

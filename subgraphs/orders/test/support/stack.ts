@@ -1,0 +1,295 @@
+import { randomUUID } from 'node:crypto';
+import Stripe from 'stripe';
+import { createLogger } from '@shop/logging';
+import type { RunningSubgraph } from '@shop/subgraph-kit';
+import {
+  createTestDatabase,
+  graphql,
+  queryDatabase,
+  type GraphQLResponse,
+  type TestDatabase,
+} from '@shop/test-harness';
+import { startCartFixture, type CartFixture } from '../../../cart/test/support/cart-service';
+import { ADD } from '../../../cart/test/support/operations';
+import { CREATE_PRODUCT, newProduct } from '../../../products/test/support/operations';
+import {
+  startProductsFixture,
+  type ProductsFixture,
+} from '../../../products/test/support/products-service';
+import { ADD_ADDRESS, LOGIN, REGISTER } from '../../../users/test/support/operations';
+import {
+  ADMIN,
+  startUsersFixture,
+  type UsersFixture,
+} from '../../../users/test/support/users-service';
+import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
+import { startOrdersService } from '../../src/server';
+import { CHECKOUT } from './operations';
+import { startStripeProxy, type StripeProxy } from './stripe-proxy';
+
+export const ORDERS_CLIENT = { id: 'orders', secret: 'orders-test-secret-0123456789' };
+export const WEBHOOK_SECRET = 'whsec_orders_test_secret';
+export const STRIPE_MOCK_URL = process.env.TEST_STRIPE_MOCK_URL ?? 'http://127.0.0.1:12111';
+
+export interface Customer {
+  userId: string;
+  token: string;
+  addressId: string;
+}
+
+type Response = GraphQLResponse<Record<string, any>>;
+
+/**
+ * The real users, products and cart subgraphs (each with its own database / key prefix), a
+ * counting proxy in front of stripe-mock, and the orders service with a database of its own.
+ * Every service trusts the tokens of this stack's users service.
+ */
+export interface OrdersStack {
+  orders: RunningSubgraph;
+  config: OrdersConfig;
+  db: TestDatabase;
+  users: UsersFixture;
+  products: ProductsFixture;
+  cart: CartFixture;
+  stripe: StripeProxy;
+  adminToken: string;
+  /** Sends an operation to the orders subgraph. */
+  call(query: string, variables?: Record<string, unknown>, token?: string): Promise<Response>;
+  /** A new customer with one address. */
+  customer(): Promise<Customer>;
+  createProduct(
+    overrides?: Record<string, unknown>,
+  ): Promise<{ id: string; sku: string; name: string }>;
+  stockOf(productId: string): Promise<number>;
+  addToCart(customer: Customer, productId: string, quantity: number): Promise<void>;
+  cartItems(customer: Customer): Promise<{ product: { id: string }; quantity: number }[]>;
+  checkout(customer: Customer, input?: Record<string, unknown>): Promise<Response>;
+  /** Rows of the orders database. */
+  sql<T extends Record<string, any>>(query: string, params?: unknown[]): Promise<T[]>;
+  /** Posts a Stripe event signed with the webhook secret (or the given header). */
+  postStripeEvent(event: object, signature?: string): Promise<{ status: number; body: any }>;
+  stop(): Promise<void>;
+}
+
+function ok(res: Response, what: string): Record<string, any> {
+  if (res.errors) throw new Error(`${what} failed: ${JSON.stringify(res.errors)}`);
+  return res.data!;
+}
+
+export async function startOrdersStack(env: Record<string, string> = {}): Promise<OrdersStack> {
+  const users = await startUsersFixture({
+    OAUTH_CLIENTS: `${ORDERS_CLIENT.id}:${ORDERS_CLIENT.secret}:users:read+products:reserve`,
+  });
+  const trust = {
+    JWKS_URL: users.service.jwksUrl,
+    JWT_ISSUER: users.config.JWT_ISSUER,
+    JWT_AUDIENCE: users.config.JWT_AUDIENCE,
+  };
+  const products = await startProductsFixture({
+    jwksUrl: trust.JWKS_URL,
+    issuer: trust.JWT_ISSUER,
+    audience: trust.JWT_AUDIENCE,
+  });
+  const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
+  const stripe = await startStripeProxy(STRIPE_MOCK_URL);
+  const db = await createTestDatabase('orders');
+  const usersBase = users.service.url.replace(/\/graphql$/, '');
+  const config = loadOrdersConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ORDERS_PORT: '0',
+    ORDERS_DATABASE_URL: db.url,
+    ...trust,
+    USERS_URL: users.service.url,
+    OAUTH_TOKEN_URL: `${usersBase}/oauth/token`,
+    OAUTH_CLIENT_ID: ORDERS_CLIENT.id,
+    OAUTH_CLIENT_SECRET: ORDERS_CLIENT.secret,
+    PRODUCTS_URL: products.service.url,
+    CART_URL: cart.service.url,
+    STRIPE_SECRET_KEY: 'sk_test_orders',
+    STRIPE_API_URL: stripe.url,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...env,
+  });
+  // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
+  const orders = await startOrdersService(
+    config,
+    createLogger('orders', process.env.TEST_LOG_LEVEL ?? 'silent'),
+  );
+
+  const login = await graphql<Record<string, any>>(users.service.url, LOGIN, ADMIN);
+  const adminToken = ok(login, 'admin login').login.accessToken as string;
+  const signer = new Stripe('sk_test_signer');
+
+  const stack: OrdersStack = {
+    orders,
+    config,
+    db,
+    users,
+    products,
+    cart,
+    stripe,
+    adminToken,
+    call: (query, variables = {}, token) =>
+      graphql<Record<string, any>>(orders.url, query, variables, { token }),
+    async customer() {
+      const email = `c-${randomUUID().slice(0, 12)}@shop.test`;
+      const reg = await graphql<Record<string, any>>(users.service.url, REGISTER, {
+        input: { email, password: 'customer-password-1', name: 'Ada Customer' },
+      });
+      const { accessToken, user } = ok(reg, 'register').register;
+      const address = await graphql<Record<string, any>>(
+        users.service.url,
+        ADD_ADDRESS,
+        { input: { line1: '1 Main St', city: 'Berlin', postalCode: '10115', country: 'DE' } },
+        { token: accessToken },
+      );
+      return {
+        userId: user.id,
+        token: accessToken,
+        addressId: ok(address, 'addAddress').addAddress.id,
+      };
+    },
+    async createProduct(overrides = {}) {
+      const res = await graphql<Record<string, any>>(
+        products.service.url,
+        CREATE_PRODUCT,
+        { input: newProduct(overrides) },
+        { token: adminToken },
+      );
+      return ok(res, 'createProduct').createProduct;
+    },
+    async stockOf(productId) {
+      const res = await graphql<Record<string, any>>(
+        products.service.url,
+        `
+          query ($id: ID!) {
+            product(id: $id) {
+              stock
+            }
+          }
+        `,
+        { id: productId },
+        { token: adminToken },
+      );
+      return ok(res, 'product').product.stock as number;
+    },
+    async addToCart(customer, productId, quantity) {
+      const res = await graphql<Record<string, any>>(
+        cart.service.url,
+        ADD,
+        { productId, quantity },
+        { token: customer.token },
+      );
+      ok(res, 'addToCart');
+    },
+    async cartItems(customer) {
+      const res = await graphql<Record<string, any>>(
+        cart.service.url,
+        `
+          query {
+            cart {
+              items {
+                product {
+                  id
+                }
+                quantity
+              }
+            }
+          }
+        `,
+        {},
+        { token: customer.token },
+      );
+      return ok(res, 'cart').cart.items;
+    },
+    checkout: (customer, input = {}) =>
+      stack.call(
+        CHECKOUT,
+        {
+          input: {
+            paymentMethod: 'STRIPE',
+            shippingAddressId: customer.addressId,
+            idempotencyKey: randomUUID(),
+            ...input,
+          },
+        },
+        customer.token,
+      ),
+    sql: (query, params = []) => queryDatabase(db.url, query, params),
+    async postStripeEvent(event, signature) {
+      const payload = JSON.stringify(event);
+      const header =
+        signature ?? signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+      const response = await fetch(`${orders.url.replace(/\/graphql$/, '')}/webhooks/stripe`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'stripe-signature': header },
+        body: payload,
+      });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    async stop() {
+      await orders.stop();
+      await Promise.all([db.drop(), stripe.stop(), cart.stop()]);
+      await products.stop();
+      await users.stop();
+    },
+  };
+  return stack;
+}
+
+/** A Stripe event as Stripe sends it, for a PaymentIntent. */
+export function paymentIntentEvent(
+  type: 'payment_intent.succeeded' | 'payment_intent.payment_failed',
+  intent: { id: string; amount: number; currency: string; orderId?: string },
+  eventId = `evt_${randomUUID().replace(/-/g, '')}`,
+) {
+  return {
+    id: eventId,
+    object: 'event',
+    api_version: '2025-01-27.acacia',
+    created: Math.floor(Date.now() / 1000),
+    type,
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    data: {
+      object: {
+        id: intent.id,
+        object: 'payment_intent',
+        amount: intent.amount,
+        currency: intent.currency,
+        status: type === 'payment_intent.succeeded' ? 'succeeded' : 'requires_payment_method',
+        metadata: intent.orderId ? { orderId: intent.orderId } : {},
+        last_payment_error:
+          type === 'payment_intent.payment_failed' ? { message: 'Your card was declined.' } : null,
+      },
+    },
+  };
+}
+
+export function chargeRefundedEvent(
+  paymentIntentId: string,
+  amount: number,
+  currency: string,
+  eventId = `evt_${randomUUID().replace(/-/g, '')}`,
+) {
+  return {
+    id: eventId,
+    object: 'event',
+    created: Math.floor(Date.now() / 1000),
+    type: 'charge.refunded',
+    livemode: false,
+    data: {
+      object: {
+        id: `ch_${randomUUID().replace(/-/g, '').slice(0, 20)}`,
+        object: 'charge',
+        amount,
+        amount_refunded: amount,
+        currency,
+        payment_intent: paymentIntentId,
+        refunded: true,
+      },
+    },
+  };
+}
