@@ -58,3 +58,38 @@ export function toConnection<T>(
     totalCount,
   };
 }
+
+/** Position in a list sorted by (createdAt, id): the sort key every shop list uses. */
+export interface KeysetPosition {
+  createdAt: Date;
+  id: string;
+}
+
+/** The cursor key of a row in a (createdAt, id)-sorted list. */
+export function keysetKey(row: KeysetPosition): [string, string] {
+  return [row.createdAt.toISOString(), row.id];
+}
+
+/**
+ * Decodes an `after` cursor of a (createdAt, id)-sorted list; `isId` says which ids can
+ * exist. A tampered cursor is BAD_USER_INPUT, never a database error.
+ */
+export function decodeKeysetCursor(
+  after: string | null | undefined,
+  isId: (id: string) => boolean,
+): KeysetPosition | null {
+  const key = decodeCursor(after);
+  if (!key) return null;
+  const [createdAt, id] = key;
+  const at = typeof createdAt === 'string' ? new Date(createdAt) : null;
+  if (
+    key.length !== 2 ||
+    !at ||
+    Number.isNaN(at.getTime()) ||
+    typeof id !== 'string' ||
+    !isId(id)
+  ) {
+    throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
+  }
+  return { createdAt: at, id };
+}

@@ -48,6 +48,8 @@ export const usersConfigSchema = z
     LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
     LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    /** Accounts that one IP may create per hour (each sign-up costs an argon2 hash). */
+    REGISTRATIONS_PER_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
     ADMIN_EMAIL: z.string().email().default('admin@shop.local'),
     ADMIN_PASSWORD: z.string().min(10).default('admin-password-change-me'),
   })

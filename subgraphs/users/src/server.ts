@@ -48,6 +48,7 @@ export async function startUsersService(
       maxPerEmail: config.LOGIN_MAX_ATTEMPTS_PER_EMAIL,
       maxPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
       windowSeconds: config.LOGIN_WINDOW_SECONDS,
+      registrationsPerIpPerHour: config.REGISTRATIONS_PER_IP_PER_HOUR,
     }),
     config.REFRESH_TOKEN_TTL_DAYS,
   );

@@ -86,6 +86,40 @@ describe('register', () => {
   });
 });
 
+describe('sign-up rate limit', () => {
+  it('refuses more sign-ups per IP than the hourly allowance, before any account is written', async () => {
+    const limited = await startUsersFixture({ REGISTRATIONS_PER_IP_PER_HOUR: '3' });
+    try {
+      const headers = { 'x-forwarded-for': '198.51.100.9' };
+      const codes: string[] = [];
+      for (let i = 0; i < 4; i++) {
+        const res = await graphql(
+          limited.service.url,
+          REGISTER,
+          { input: newCustomer() },
+          { headers },
+        );
+        codes.push(res.errors ? String(res.errors[0]!.extensions!.code) : 'OK');
+      }
+      expect(codes).toEqual(['OK', 'OK', 'OK', 'RATE_LIMITED']);
+      const rows = await queryDatabase(
+        limited.db.url,
+        "SELECT 1 FROM users WHERE email LIKE 'customer%'",
+      );
+      expect(rows).toHaveLength(3);
+      const other = await graphql(
+        limited.service.url,
+        REGISTER,
+        { input: newCustomer() },
+        { headers: { 'x-forwarded-for': '198.51.100.10' } },
+      );
+      expect(other.errors).toBeUndefined();
+    } finally {
+      await limited.stop();
+    }
+  });
+});
+
 describe('login', () => {
   it('signs in with the right password, whatever the e-mail case', async () => {
     const input = newCustomer();

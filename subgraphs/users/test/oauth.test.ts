@@ -1,7 +1,13 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import { errorCodes, graphql } from '@shop/test-harness';
 import { localKeys, TokenVerifier } from '@shop/auth';
-import { startUsersFixture, SERVICE_CLIENT, type UsersFixture } from './support/users-service';
+import { LOGIN } from './support/operations';
+import {
+  ADMIN,
+  startUsersFixture,
+  SERVICE_CLIENT,
+  type UsersFixture,
+} from './support/users-service';
 
 let users: UsersFixture;
 let base: string;
@@ -110,5 +116,33 @@ describe('POST /oauth/token (client credentials)', () => {
       { token: access_token },
     );
     expect(errorCodes(list)).toEqual(['FORBIDDEN']);
+  });
+
+  it('lets a service read private user fields only with the users:read scope', async () => {
+    const tokenFor = async (scope: string) => {
+      const res = await tokenRequest(
+        { grant_type: 'client_credentials', scope },
+        basic(SERVICE_CLIENT.id, SERVICE_CLIENT.secret),
+      );
+      return ((await res.json()) as { access_token: string }).access_token;
+    };
+    const admin = await graphql<any>(users.service.url, LOGIN, ADMIN);
+    const reps = [{ __typename: 'User', id: admin.data.login.user.id }];
+    const query = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on User { email } } }`;
+
+    const reader = await graphql<any>(
+      users.service.url,
+      query,
+      { reps },
+      { token: await tokenFor('users:read') },
+    );
+    expect(reader.data._entities[0].email).toBe(ADMIN.email);
+    const other = await graphql<any>(
+      users.service.url,
+      query,
+      { reps },
+      { token: await tokenFor('products:reserve') },
+    );
+    expect(errorCodes(other)).toEqual(['FORBIDDEN']);
   });
 });

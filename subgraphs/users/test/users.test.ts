@@ -154,6 +154,12 @@ describe('users list', () => {
 
   it('refuses a page size over 100 and a forged cursor', async () => {
     expect(errorCodes(await call(USERS, { first: 101 }, adminToken))).toEqual(['BAD_USER_INPUT']);
+    const wellFormedButWrong = Buffer.from(JSON.stringify(['not-a-date', 'x'])).toString(
+      'base64url',
+    );
+    expect(
+      errorCodes(await call(USERS, { first: 5, after: wellFormedButWrong }, adminToken)),
+    ).toEqual(['BAD_USER_INPUT']);
     expect(errorCodes(await call(USERS, { first: 5, after: 'bm9wZQ' }, adminToken))).toEqual([
       'BAD_USER_INPUT',
     ]);

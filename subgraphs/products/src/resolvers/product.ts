@@ -1,9 +1,19 @@
 import { requireRole, Role } from '@shop/auth';
-import { BadUserInputError } from '@shop/errors';
-import { decodeCursor, pageSize, toConnection, type Connection } from '@shop/subgraph-kit';
+import {
+  decodeKeysetCursor,
+  keysetKey,
+  pageSize,
+  toConnection,
+  type Connection,
+} from '@shop/subgraph-kit';
 import type { Context } from '../context';
 import type { CatalogService } from '../domain/catalog-service';
-import { isVisible, seesHiddenProducts, type ProductFilterInput } from '../domain/product';
+import {
+  isObjectId,
+  isVisible,
+  seesHiddenProducts,
+  type ProductFilterInput,
+} from '../domain/product';
 import type { StockService } from '../domain/stock-service';
 import type { Resolvers } from '../generated/graphql';
 import type { ProductRecord } from '../store/product';
@@ -26,24 +36,15 @@ export async function productConnection(
   },
 ): Promise<Connection<ProductRecord>> {
   const limit = pageSize(args.first);
-  const cursor = decodeCursor(args.after);
-  const [createdAt, id] = cursor ?? [];
-  const at = typeof createdAt === 'string' ? new Date(createdAt) : null;
-  if (
-    cursor &&
-    (!at || Number.isNaN(at.getTime()) || typeof id !== 'string' || !/^[0-9a-f]{24}$/.test(id))
-  ) {
-    throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
-  }
   const page = await catalog.listProducts({
     filter: args.filter,
     activeOnly: !seesHiddenProducts(ctx.identity),
     limit,
-    after: cursor && at ? { createdAt: at, id: id as string } : null,
+    after: decodeKeysetCursor(args.after, isObjectId),
     allCategories: ctx.loaders.allCategories,
     categoryScope: args.categoryScope,
   });
-  return toConnection(page.rows, limit, page.total, (p) => [p.createdAt.toISOString(), p.id]);
+  return toConnection(page.rows, limit, page.total, keysetKey);
 }
 
 export function productResolvers(catalog: CatalogService, stock: StockService): Resolvers {

@@ -38,11 +38,12 @@ export class AuthService {
     private readonly refreshTokenTtlDays: number,
   ) {}
 
-  async register(input: RegisterInput, log: Logger): Promise<AuthResult> {
+  async register(input: RegisterInput, clientIp: string, log: Logger): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
     checkPassword(input.password);
     const name = normaliseName(input.name);
     const phone = normalisePhone(input.phone);
+    await this.limiter.registration(clientIp);
     let user: UserRecord;
     try {
       user = await this.users.create({

@@ -6,6 +6,8 @@ export interface LoginLimits {
   maxPerEmail: number;
   maxPerIp: number;
   windowSeconds: number;
+  /** Sign-ups per IP per hour: each costs an argon2 hash, and bulk accounts are abuse. */
+  registrationsPerIpPerHour: number;
 }
 
 /**
@@ -17,6 +19,7 @@ export interface LoginLimits {
 export class LoginLimiter {
   private readonly perEmail: RateLimiterRedis;
   private readonly perIp: RateLimiterRedis;
+  private readonly registrations: RateLimiterRedis;
 
   constructor(redis: Redis, keyPrefix: string, limits: LoginLimits) {
     this.perEmail = new RateLimiterRedis({
@@ -31,21 +34,37 @@ export class LoginLimiter {
       points: limits.maxPerIp,
       duration: limits.windowSeconds,
     });
+    this.registrations = new RateLimiterRedis({
+      storeClient: redis,
+      keyPrefix: `${keyPrefix}register:ip`,
+      points: limits.registrationsPerIpPerHour,
+      duration: 3600,
+    });
   }
 
   /** Spends one attempt for the e-mail and the IP; RATE_LIMITED when either is used up. */
-  async attempt(email: string, ip: string): Promise<void> {
-    try {
-      await Promise.all([this.perEmail.consume(email), this.perIp.consume(ip)]);
-    } catch (error) {
-      if (error instanceof RateLimiterRes) {
-        throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
-      }
-      throw error;
-    }
+  attempt(email: string, ip: string): Promise<void> {
+    return spend([this.perEmail.consume(email), this.perIp.consume(ip)]);
+  }
+
+  /** Spends one sign-up for the IP; RATE_LIMITED when the hour's allowance is used up. */
+  registration(ip: string): Promise<void> {
+    return spend([this.registrations.consume(ip)]);
   }
 
   async succeeded(email: string): Promise<void> {
     await this.perEmail.delete(email);
+  }
+}
+
+/** rate-limiter-flexible rejects with a RateLimiterRes when a bucket is empty. */
+async function spend(consumptions: Promise<unknown>[]): Promise<void> {
+  try {
+    await Promise.all(consumptions);
+  } catch (error) {
+    if (error instanceof RateLimiterRes) {
+      throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
+    }
+    throw error;
   }
 }

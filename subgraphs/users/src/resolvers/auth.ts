@@ -10,7 +10,8 @@ async function signedIn(ctx: Context, pending: Promise<AuthResult>): Promise<Aut
 
 export function authMutations(auth: AuthService): MutationResolvers {
   return {
-    register: (_parent, { input }, ctx) => signedIn(ctx, auth.register(input, ctx.log)),
+    register: (_parent, { input }, ctx) =>
+      signedIn(ctx, auth.register(input, ctx.clientIp, ctx.log)),
     login: (_parent, { email, password }, ctx) =>
       signedIn(ctx, auth.login(email, password, ctx.clientIp, ctx.log)),
     refreshToken: (_parent, { refreshToken }, ctx) =>

@@ -1,7 +1,7 @@
-import { hasRole, requireRole, requireUser, Role, ROLES } from '@shop/auth';
+import { hasRole, requireRole, requireUser, Role, ROLES, Scope } from '@shop/auth';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
 import type { Context } from '../context';
-import { decodeCursor, pageSize, toConnection } from '@shop/subgraph-kit';
+import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import { MAX_ADDRESSES_PER_USER, normaliseAddress } from '../domain/address';
 import type { Resolvers } from '../generated/graphql';
 import type { UserRecord, UserStore } from '../store/user';
@@ -19,7 +19,7 @@ function assertMayReadPrivate(user: UserRecord, ctx: Context, field: string): vo
   const viewer = ctx.identity;
   const allowed =
     ctx.authenticatedUserId === user.id ||
-    viewer?.kind === 'service' ||
+    (viewer?.kind === 'service' && viewer.scopes.includes(Scope.USERS_READ)) ||
     (viewer?.kind === 'user' && (viewer.userId === user.id || viewer.roles.includes(Role.ADMIN)));
   if (!allowed) throw new ForbiddenError(`Only the account holder can see the ${field} of a user.`);
 }
@@ -46,19 +46,11 @@ export function userResolvers(users: UserStore): Resolvers {
       users: async (_parent, { first, after }, ctx) => {
         requireRole(ctx.identity, Role.ADMIN);
         const limit = pageSize(first);
-        const cursor = decodeCursor(after);
-        const [createdAt, id] = cursor ?? [];
-        if (cursor && (typeof createdAt !== 'string' || typeof id !== 'string')) {
-          throw new BadUserInputError('"after" is not a cursor returned by this list.', 'after');
-        }
         const [rows, total] = await Promise.all([
-          users.list(
-            limit,
-            cursor ? { createdAt: new Date(createdAt as string), id: id as string } : null,
-          ),
+          users.list(limit, decodeKeysetCursor(after, isId)),
           users.count(),
         ]);
-        return toConnection(rows, limit, total, (u) => [u.createdAt.toISOString(), u.id]);
+        return toConnection(rows, limit, total, keysetKey);
       },
     },
 

@@ -44,6 +44,8 @@ export async function startUsersFixture(
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
     OAUTH_CLIENTS: `${SERVICE_CLIENT.id}:${SERVICE_CLIENT.secret}:${SERVICE_CLIENT.scopes.join('+')}`,
+    // Test files sign up many accounts from one address; auth.test.ts checks the limit.
+    REGISTRATIONS_PER_IP_PER_HOUR: '1000',
     ...overrides,
   });
   const service = await startUsersService(config, createLogger('users', 'silent'));
