@@ -15,6 +15,13 @@ export const cartConfigSchema = z.object({
   REDIS_KEY_PREFIX: z.string().default('cart:'),
   /** A cart nobody has read or changed for this many days is deleted. */
   CART_TTL_DAYS: z.coerce.number().int().min(1).max(365).default(30),
+  /**
+   * A cart without lines (just handed out, cleared, emptied) is deleted after this many
+   * minutes without activity, so ids asked for by the thousand do not fill Redis.
+   */
+  CART_EMPTY_TTL_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+  /** The most different products (lines) one cart may hold. */
+  CART_MAX_LINES: z.coerce.number().int().min(1).max(1_000).default(100),
   /** The currency an empty cart's subtotal is shown in. */
   DEFAULT_CURRENCY: z
     .string()

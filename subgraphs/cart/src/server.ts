@@ -28,31 +28,41 @@ export async function startCartService(
     redis,
     config.REDIS_KEY_PREFIX,
     config.CART_TTL_DAYS * SECONDS_PER_DAY,
+    config.CART_EMPTY_TTL_MINUTES * 60,
   );
   const catalog = new ProductCatalog({
     url: config.PRODUCTS_URL,
     timeoutMs: config.PRODUCTS_TIMEOUT_MS,
   });
-  const carts = new CartService(store, config.DEFAULT_CURRENCY);
+  const carts = new CartService(store, config.DEFAULT_CURRENCY, config.CART_MAX_LINES);
 
-  const running = await startSubgraph<Context>(
-    {
-      name: 'cart',
-      typeDefs,
-      resolvers: cartResolvers(carts),
-      verifier: new TokenVerifier({
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-        keys: remoteJwks(config.JWKS_URL),
-      }),
-      logger,
-      context: (base, request) => createContext(base, request, catalog),
-      ready: async () => {
-        await redis.ping();
+  let running: RunningSubgraph;
+  try {
+    running = await startSubgraph<Context>(
+      {
+        name: 'cart',
+        typeDefs,
+        resolvers: cartResolvers(carts),
+        verifier: new TokenVerifier({
+          issuer: config.JWT_ISSUER,
+          audience: config.JWT_AUDIENCE,
+          keys: remoteJwks(config.JWKS_URL),
+        }),
+        logger,
+        context: (base, request) => createContext(base, request, catalog),
+        ready: async () => {
+          await redis.ping();
+        },
       },
-    },
-    config.CART_PORT,
-  );
+      config.CART_PORT,
+    );
+  } catch (error) {
+    // Nothing else will ever close them: a failed start must not leave a Redis client or
+    // the products connection pool open (a retrying caller would pile them up).
+    redis.disconnect();
+    await catalog.close();
+    throw error;
+  }
 
   return {
     ...running,

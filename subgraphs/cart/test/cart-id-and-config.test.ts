@@ -56,6 +56,8 @@ describe('configuration', () => {
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: 'cart:',
       CART_TTL_DAYS: 30,
+      CART_EMPTY_TTL_MINUTES: 60,
+      CART_MAX_LINES: 100,
       DEFAULT_CURRENCY: 'EUR',
       PRODUCTS_URL: 'http://127.0.0.1:4002/graphql',
       JWKS_URL: 'http://127.0.0.1:4001/.well-known/jwks.json',
@@ -67,7 +69,13 @@ describe('configuration', () => {
   it('names every bad variable', () => {
     let problem: unknown;
     try {
-      loadCartConfig({ DEFAULT_CURRENCY: 'XYZ', CART_TTL_DAYS: '0', PRODUCTS_URL: 'products' });
+      loadCartConfig({
+        DEFAULT_CURRENCY: 'XYZ',
+        CART_TTL_DAYS: '0',
+        PRODUCTS_URL: 'products',
+        CART_MAX_LINES: '0',
+        CART_EMPTY_TTL_MINUTES: 'soon',
+      });
     } catch (error) {
       problem = error;
     }
@@ -76,6 +84,8 @@ describe('configuration', () => {
     expect(message).toContain('DEFAULT_CURRENCY="XYZ" is invalid');
     expect(message).toContain('CART_TTL_DAYS="0" is invalid');
     expect(message).toContain('PRODUCTS_URL="products" is invalid');
+    expect(message).toContain('CART_MAX_LINES="0" is invalid');
+    expect(message).toContain('CART_EMPTY_TTL_MINUTES="soon" is invalid');
   });
 
   it('accepts any ISO currency as the default', () => {

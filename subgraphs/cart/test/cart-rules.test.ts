@@ -8,6 +8,7 @@ import {
   planMerge,
   priceCart,
   quantityLimit,
+  tooManyLines,
   validateProductId,
   validateQuantity,
   type CatalogProduct,
@@ -57,6 +58,29 @@ describe('quantity rules', () => {
     }
   });
 
+  it('key lines by the canonical (lower-case) product id, whatever the spelling', () => {
+    expect(validateProductId('65F0C0FFEE0000000000ABCD')).toBe('65f0c0ffee0000000000abcd');
+    expect(validateProductId('65f0C0ffEE0000000000AbCd')).toBe('65f0c0ffee0000000000abcd');
+  });
+
+  it.each([
+    'no-such-product',
+    '65f0c0ffee0000000000abc',
+    '65f0c0ffee0000000000abcdd',
+    'g'.repeat(24),
+  ])('refuse %p, which cannot be a product id, as NOT_FOUND', (id) => {
+    expect(thrown(() => validateProductId(id)).code).toBe(ErrorCode.NOT_FOUND);
+  });
+
+  it('name the limit of different products in a cart (BAD_USER_INPUT on productId)', () => {
+    const error = tooManyLines(100);
+    expect(error.code).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(error.extensions.field).toBe('productId');
+    expect(error.message).toBe(
+      'A cart holds at most 100 different products; remove one before adding another.',
+    );
+  });
+
   it('limit a line to its stock and to 99', () => {
     expect(quantityLimit(product('a', 100, 5))).toBe(5);
     expect(quantityLimit(product('a', 100, 500))).toBe(99);
@@ -95,6 +119,33 @@ describe('merge arithmetic', () => {
     expect(mergedQuantity(2, 3, 4)).toBe(4);
     expect(mergedQuantity(60, 60, 99)).toBe(99);
     expect(mergedQuantity(0, 7, 5)).toBe(5);
+  });
+
+  it('leaves out new lines beyond the limit of different products', () => {
+    const products = new Map<string, CatalogProduct | null>(
+      ['a', 'b', 'c', 'd', 'none'].map((id) => [id, product(id, 100, id === 'none' ? 0 : 10)]),
+    );
+    const plan = planMerge(
+      [{ productId: 'a', quantity: 1 }],
+      [
+        { productId: 'none', quantity: 1 },
+        { productId: 'b', quantity: 1 },
+        { productId: 'a', quantity: 1 },
+        { productId: 'c', quantity: 1 },
+        { productId: 'd', quantity: 1 },
+      ],
+      products,
+      3,
+    );
+    expect(plan.set).toEqual([
+      { productId: 'b', quantity: 1 },
+      { productId: 'a', quantity: 2 },
+      { productId: 'c', quantity: 1 },
+    ]);
+    expect(plan.skipped).toEqual([
+      { productId: 'none', reason: 'no-stock-left' },
+      { productId: 'd', reason: 'too-many-lines' },
+    ]);
   });
 
   it('never takes away what the user cart already held', () => {

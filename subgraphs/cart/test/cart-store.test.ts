@@ -1,7 +1,7 @@
 // The Redis store and its scripts, against a real Redis (no products subgraph needed).
 import Redis from 'ioredis';
 import { deleteKeys, TEST_REDIS_URL, testKeyPrefix } from '@shop/test-harness';
-import { CartStore } from '../src/store/cart';
+import { CartFullError, CartStore } from '../src/store/cart';
 
 const TTL = 3600;
 const prefix = testKeyPrefix('cart-store');
@@ -68,6 +68,68 @@ describe('CartStore', () => {
     await redis.expire(k, 10);
     await store.clear(k);
     expect(await redis.ttl(k)).toBeGreaterThan(TTL - 5);
+  });
+
+  it('gives a cart without lines the short empty TTL, and one with lines the full TTL', async () => {
+    const long = 86_400;
+    const short = 600;
+    const ttlStore = new CartStore(redis, prefix, long, short);
+    const k = key();
+    const ttlIsAbout = async (seconds: number) => {
+      const left = await redis.ttl(k);
+      expect(left).toBeGreaterThan(seconds - 5);
+      expect(left).toBeLessThanOrEqual(seconds);
+    };
+    await ttlStore.create(k);
+    await ttlIsAbout(short);
+    expect(await ttlStore.touch(k)).toBe(true);
+    await ttlIsAbout(short);
+    await ttlStore.read(k);
+    await ttlIsAbout(short);
+
+    await ttlStore.setQuantity(k, 'a', 0, 1);
+    await ttlIsAbout(long);
+    await redis.expire(k, 10);
+    await ttlStore.read(k);
+    await ttlIsAbout(long);
+    await redis.expire(k, 10);
+    expect(await ttlStore.touch(k)).toBe(true);
+    await ttlIsAbout(long);
+
+    // Emptied again, by any write: back to the short TTL.
+    await ttlStore.remove(k, ['a']);
+    await ttlIsAbout(short);
+    await ttlStore.setQuantity(k, 'b', 0, 1);
+    await ttlStore.clear(k);
+    await ttlIsAbout(short);
+    await ttlStore.setQuantity(k, 'b', 0, 1);
+    await ttlStore.setQuantity(k, 'b', 1, 0);
+    await ttlIsAbout(short);
+  });
+
+  it('never keeps an empty cart longer than the full TTL', async () => {
+    const k = key();
+    await new CartStore(redis, prefix, 100, 3600).create(k);
+    expect(await redis.ttl(k)).toBeLessThanOrEqual(100);
+  });
+
+  it('refuses a new line beyond maxLines, atomically, but lets existing lines change', async () => {
+    const k = key();
+    expect(await store.setQuantity(k, 'a', 0, 1, 2)).toBe(true);
+    expect(await store.setQuantity(k, 'b', 0, 1, 2)).toBe(true);
+    await expect(store.setQuantity(k, 'c', 0, 1, 2)).rejects.toBeInstanceOf(CartFullError);
+    expect(await store.setQuantity(k, 'a', 1, 5, 2)).toBe(true);
+    expect((await store.read(k))?.entries).toEqual([
+      { productId: 'a', quantity: 5 },
+      { productId: 'b', quantity: 1 },
+    ]);
+    // Many different products racing for the last free line: exactly one gets it.
+    await store.setQuantity(k, 'b', 1, 0, 3);
+    const outcomes = await Promise.allSettled(
+      ['p', 'q', 'r', 's', 't'].map((id) => store.setQuantity(k, id, 0, 1, 2)),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(1);
+    expect((await store.read(k))?.entries).toHaveLength(2);
   });
 
   it('clears a cart but keeps it, with a version that keeps growing', async () => {

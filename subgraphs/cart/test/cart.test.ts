@@ -91,6 +91,33 @@ describe('addToCart', () => {
     expect(cart.items[0].quantity).toBe(9);
   });
 
+  it('keys a line by the canonical id: another spelling is the same line, capped by stock', async () => {
+    const { token, key } = customer();
+    const p = await stack.createProduct({ stock: 3 });
+    ok(await add(token, p.id, 3));
+    const res = await add(token, p.id.toUpperCase(), 3);
+    expectError(res, 'OUT_OF_STOCK', { available: 3, inCart: 3 });
+    const cart = await cartOf(token);
+    expect(cart.itemCount).toBe(3);
+    expect(cart.items.map((i: any) => [i.product.id, i.quantity])).toEqual([[p.id, 3]]);
+    expect(Object.keys(await stack.redis.hgetall(key)).sort()).toEqual(
+      ['n', `o:${p.id}`, `q:${p.id}`, 'v'].sort(),
+    );
+  });
+
+  it('accepts an upper-case id and stores, shows and updates it lower-cased', async () => {
+    const { token, key } = customer();
+    const p = await stack.createProduct({ stock: 10 });
+    const upper = p.id.toUpperCase();
+    const added = ok(await add(token, upper, 2)).addToCart;
+    expect(added.items.map((i: any) => [i.product.id, i.quantity])).toEqual([[p.id, 2]]);
+    expect(await stack.redis.hget(key, `q:${p.id}`)).toBe('2');
+    const updated = ok(await stack.call(UPDATE, { productId: upper, quantity: 5 }, { token }));
+    expect(updated.updateCartItem.items.map((i: any) => i.quantity)).toEqual([5]);
+    const removed = ok(await stack.call(REMOVE, { productId: upper }, { token }));
+    expect(removed.removeFromCart.items).toEqual([]);
+  });
+
   it('stores product ids and quantities, never a price', async () => {
     const { token, key } = customer();
     const p = await stack.createProduct({ price: { amount: 4321, currency: 'EUR' }, stock: 5 });
@@ -253,6 +280,52 @@ describe('removeFromCart and clearCart', () => {
       itemCount: 0,
       subtotal: { amount: 0, currency: 'EUR' },
     });
+  });
+});
+
+describe('the limit of different products per cart (CART_MAX_LINES)', () => {
+  it('refuses a new line beyond it with BAD_USER_INPUT; existing lines still change', async () => {
+    const small = await startCartFixture({
+      CART_MAX_LINES: '2',
+      PRODUCTS_URL: stack.products.service.url,
+      JWKS_URL: stack.tokens.jwksUrl,
+      JWT_ISSUER: stack.tokens.issuer,
+      JWT_AUDIENCE: stack.tokens.audience,
+    });
+    try {
+      const call = (query: string, variables: Record<string, unknown>, token?: string) =>
+        graphql<Record<string, any>>(small.service.url, query, variables, { token });
+      const { token } = customer();
+      const [a, b, c] = [
+        await stack.createProduct({ stock: 10 }),
+        await stack.createProduct({ stock: 10 }),
+        await stack.createProduct({ stock: 10 }),
+      ];
+      ok(await call(ADD, { productId: a.id, quantity: 1 }, token));
+      ok(await call(ADD, { productId: b.id, quantity: 1 }, token));
+      const full = await call(ADD, { productId: c.id, quantity: 1 }, token);
+      expectError(full, 'BAD_USER_INPUT', { field: 'productId' });
+      expect(full.errors![0]!.message).toBe(
+        'A cart holds at most 2 different products; remove one before adding another.',
+      );
+      const more = ok(await call(ADD, { productId: a.id.toUpperCase(), quantity: 2 }, token));
+      expect(more.addToCart.items.map((i: any) => i.quantity)).toEqual([3, 1]);
+
+      // Guests too, and a removed line makes room again.
+      const guest = ok(await call(ADD, { productId: a.id, quantity: 1 })).addToCart.id;
+      const asGuest = (query: string, variables: Record<string, unknown>) =>
+        graphql<Record<string, any>>(small.service.url, query, variables, {
+          headers: { 'x-cart-id': guest },
+        });
+      ok(await asGuest(ADD, { productId: b.id, quantity: 1 }));
+      expectError(await asGuest(ADD, { productId: c.id, quantity: 1 }), 'BAD_USER_INPUT', {
+        field: 'productId',
+      });
+      ok(await asGuest(REMOVE, { productId: a.id }));
+      ok(await asGuest(ADD, { productId: c.id, quantity: 1 }));
+    } finally {
+      await small.stop();
+    }
   });
 });
 

@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { newGuestCartId, userCartId } from '../src/domain/cart-id';
 import { expectError, ok } from './support/assert';
-import { ADD, CART } from './support/operations';
+import { ADD, CART, CLEAR } from './support/operations';
 import { startCartStack, type CartStack } from './support/stack';
 
 let stack: CartStack;
@@ -76,8 +76,8 @@ describe('guest carts', () => {
     },
   );
 
-  it('expire after the configured time without activity, refreshed by reads', async () => {
-    const cartId = await guestCart([]);
+  it('with lines expire after the configured time without activity, refreshed by reads', async () => {
+    const cartId = await guestCart([[(await stack.createProduct()).id, 1]]);
     const key = stack.guestKey(cartId);
     const days30 = 30 * 86_400;
     expect(await stack.redis.ttl(key)).toBeGreaterThan(days30 - 60);
@@ -86,6 +86,28 @@ describe('guest carts', () => {
     await stack.redis.expire(key, 60);
     ok(await stack.call(CART, {}, { cartId }));
     expect(await stack.redis.ttl(key)).toBeGreaterThan(days30 - 60);
+  });
+
+  it('that are empty live an hour, not 30 days: anonymous reads cannot fill Redis', async () => {
+    const hour = 3600;
+    const ids = new Set<string>();
+    for (let i = 0; i < 20; i++) ids.add(ok(await stack.call(CART)).cart.id);
+    expect(ids.size).toBe(20);
+    for (const id of ids) {
+      const left = await stack.redis.ttl(stack.guestKey(id));
+      expect(left).toBeGreaterThan(0);
+      expect(left).toBeLessThanOrEqual(hour);
+    }
+    // Reading an empty cart keeps its id working, still for an hour only...
+    const [cartId] = ids;
+    expect(ok(await stack.call(CART, {}, { cartId })).cart.id).toBe(cartId);
+    expect(await stack.redis.ttl(stack.guestKey(cartId!))).toBeLessThanOrEqual(hour);
+    // ...the first line gives it the full 30 days, and emptying it takes them away again.
+    const p = await stack.createProduct();
+    ok(await stack.call(ADD, { productId: p.id, quantity: 1 }, { cartId }));
+    expect(await stack.redis.ttl(stack.guestKey(cartId!))).toBeGreaterThan(30 * 86_400 - 60);
+    ok(await stack.call(CLEAR, {}, { cartId }));
+    expect(await stack.redis.ttl(stack.guestKey(cartId!))).toBeLessThanOrEqual(hour);
   });
 
   it('are not for service tokens', async () => {

@@ -1,12 +1,15 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '@shop/errors';
 import type { Context } from '../context';
-import { EMPTY_CART, type CartStore, type StoredCart } from '../store/cart';
+import { CartFullError, EMPTY_CART, type CartStore, type StoredCart } from '../store/cart';
 import {
   addedQuantity,
   assertCurrencyFits,
   assertLineQuantity,
+  DEFAULT_MAX_LINES,
+  isCanonicalProductId,
   planMerge,
   priceCart,
+  tooManyLines,
   validateProductId,
   validateQuantity,
   type CartView,
@@ -40,6 +43,8 @@ export class CartService {
   constructor(
     private readonly store: CartStore,
     private readonly defaultCurrency: string,
+    /** The most different products one cart may hold (CART_MAX_LINES). */
+    private readonly maxLines: number = DEFAULT_MAX_LINES,
   ) {}
 
   async view(ctx: Context): Promise<CartView> {
@@ -47,11 +52,13 @@ export class CartService {
     return this.price(ctx, cart, await this.read(cart));
   }
 
-  async add(ctx: Context, productId: string, quantity: number): Promise<CartView> {
-    validateProductId(productId);
+  async add(ctx: Context, rawProductId: string, quantity: number): Promise<CartView> {
+    const productId = validateProductId(rawProductId);
     validateQuantity(quantity);
     const cart = await this.cartOf(ctx);
     const stored = await this.read(cart);
+    const isNewLine = quantityOf(stored, productId) === 0;
+    if (isNewLine && stored.entries.length >= this.maxLines) throw tooManyLines(this.maxLines);
     // The product joins the cart's own look-up: still one call to products.
     const products = await this.products(ctx, [...ids(stored), productId]);
     const product = products.get(productId);
@@ -64,8 +71,8 @@ export class CartService {
     return this.view(ctx);
   }
 
-  async update(ctx: Context, productId: string, quantity: number): Promise<CartView> {
-    validateProductId(productId);
+  async update(ctx: Context, rawProductId: string, quantity: number): Promise<CartView> {
+    const productId = validateProductId(rawProductId);
     validateQuantity(quantity, { allowZero: true });
     if (quantity === 0) return this.remove(ctx, productId);
     const cart = await this.cartOf(ctx);
@@ -82,8 +89,8 @@ export class CartService {
     return this.view(ctx);
   }
 
-  async remove(ctx: Context, productId: string): Promise<CartView> {
-    validateProductId(productId);
+  async remove(ctx: Context, rawProductId: string): Promise<CartView> {
+    const productId = validateProductId(rawProductId);
     const cart = await this.cartOf(ctx);
     await this.store.remove(cart.key, [productId]);
     return this.view(ctx);
@@ -140,7 +147,7 @@ export class CartService {
       if (!guest) return; // unknown, expired, or merged already
       const user = await this.read(cart);
       const products = await this.products(ctx, [...ids(user), ...ids(guest)]);
-      const plan = planMerge(user.entries, guest.entries, products);
+      const plan = planMerge(user.entries, guest.entries, products, this.maxLines);
       const outcome = await this.store.merge(
         cart.key,
         guestKey,
@@ -168,7 +175,16 @@ export class CartService {
     next: (current: number) => number,
   ): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      if (await this.store.setQuantity(cart.key, productId, current, next(current))) return;
+      const quantity = next(current);
+      try {
+        if (await this.store.setQuantity(cart.key, productId, current, quantity, this.maxLines)) {
+          return;
+        }
+      } catch (error) {
+        // Other products were added meanwhile and filled the cart (checked atomically).
+        if (error instanceof CartFullError) throw tooManyLines(this.maxLines);
+        throw error;
+      }
       current = await this.store.quantity(cart.key, productId);
     }
     throw tooBusy();
@@ -178,20 +194,25 @@ export class CartService {
     return (await this.store.read(cart.key)) ?? EMPTY_CART;
   }
 
-  /** Catalog data for the ids, through the request's DataLoader (one batched call). */
+  /**
+   * Catalog data for the ids, through the request's DataLoader (one batched call). Only
+   * canonical ids are looked up: a line stored under another spelling (possible only
+   * before ids were canonicalised) counts as vanished and is dropped like one.
+   */
   private async products(
     ctx: Context,
     productIds: string[],
   ): Promise<Map<string, CatalogProduct | null>> {
     const unique = [...new Set(productIds)];
-    const loaded = await ctx.loaders.product.loadMany(unique);
-    return new Map(
-      unique.map((id, i) => {
-        const product = loaded[i];
-        if (product instanceof Error) throw product;
-        return [id, product ?? null];
-      }),
-    );
+    const canonical = unique.filter(isCanonicalProductId);
+    const loaded = await ctx.loaders.product.loadMany(canonical);
+    const found = new Map<string, CatalogProduct | null>(unique.map((id) => [id, null]));
+    canonical.forEach((id, i) => {
+      const product = loaded[i];
+      if (product instanceof Error) throw product;
+      found.set(id, product ?? null);
+    });
+    return found;
   }
 
   /**

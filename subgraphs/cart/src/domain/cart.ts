@@ -1,4 +1,4 @@
-import { BadUserInputError, OutOfStockError } from '@shop/errors';
+import { BadUserInputError, NotFoundError, OutOfStockError } from '@shop/errors';
 import { multiply, sum, type Money } from '@shop/money';
 
 /** The most units of one product a cart line may hold. */
@@ -56,12 +56,39 @@ export function validateQuantity(quantity: number, { allowZero = false } = {}): 
   return quantity;
 }
 
-/** Product ids are opaque to the cart, but an empty or huge one is never a product. */
+/** Products' ids are MongoDB ObjectIds: 24 hexadecimal digits, written in lower case. */
+const PRODUCT_ID = /^[0-9a-f]{24}$/;
+
+/** Whether `id` is a product id in its canonical (lower-case) spelling. */
+export function isCanonicalProductId(id: string): boolean {
+  return PRODUCT_ID.test(id);
+}
+
+/**
+ * The product id the cart keys its line by. ObjectIds are accepted in any case but always
+ * stored and looked up lower-cased, so one product is one line however a client spells it.
+ * An empty, huge or blank-containing value is no id at all (BAD_USER_INPUT on `productId`);
+ * anything else that is not 24 hex digits cannot name a product (NOT_FOUND, as for an
+ * unknown product), and is never sent to the products subgraph.
+ */
 export function validateProductId(productId: string): string {
   if (productId.length === 0 || productId.length > 128 || /\s/.test(productId)) {
     throw new BadUserInputError('productId is not a product id.', 'productId');
   }
-  return productId;
+  const id = productId.toLowerCase();
+  if (!isCanonicalProductId(id)) throw new NotFoundError('Product', productId);
+  return id;
+}
+
+/** The default of CART_MAX_LINES: how many different products one cart may hold. */
+export const DEFAULT_MAX_LINES = 100;
+
+/** A new line would take the cart beyond `maxLines` different products (BAD_USER_INPUT). */
+export function tooManyLines(maxLines: number): BadUserInputError {
+  return new BadUserInputError(
+    `A cart holds at most ${maxLines} different products; remove one before adding another.`,
+    'productId',
+  );
 }
 
 /** How many units of the product a line may hold at most: its stock, and never above 99. */
@@ -108,7 +135,7 @@ export function mergedQuantity(userQuantity: number, guestQuantity: number, limi
   return Math.max(userQuantity, Math.min(userQuantity + guestQuantity, limit));
 }
 
-export type MergeSkipReason = 'vanished' | 'currency' | 'no-stock-left';
+export type MergeSkipReason = 'vanished' | 'currency' | 'no-stock-left' | 'too-many-lines';
 
 export interface MergePlan {
   /** The user cart's new quantities for the lines that change (guest order). */
@@ -120,28 +147,34 @@ export interface MergePlan {
 /**
  * What merging `guest` into `user` changes in the user's cart. Guest lines whose product
  * left the catalog, or that are priced in another currency than the user's cart, are left
- * out: a cart holds one currency. An empty user cart takes the guest cart's currency.
+ * out: a cart holds one currency. An empty user cart takes the guest cart's currency. New
+ * lines beyond `maxLines` different products are left out too.
  */
 export function planMerge(
   user: readonly CartEntry[],
   guest: readonly CartEntry[],
   products: ReadonlyMap<string, CatalogProduct | null>,
+  maxLines = Number.POSITIVE_INFINITY,
 ): MergePlan {
   const userQuantities = new Map(user.map((e) => [e.productId, e.quantity]));
   const currencyOf = (entries: readonly CartEntry[]) =>
     entries.map((e) => products.get(e.productId)?.price.currency).find(Boolean);
   const currency = currencyOf(user) ?? currencyOf(guest);
   const plan: MergePlan = { set: [], skipped: [] };
+  let lines = userQuantities.size;
   for (const { productId, quantity } of guest) {
     const product = products.get(productId);
     if (!product) {
       plan.skipped.push({ productId, reason: 'vanished' });
     } else if (product.price.currency !== currency) {
       plan.skipped.push({ productId, reason: 'currency' });
+    } else if (!userQuantities.has(productId) && lines >= maxLines) {
+      plan.skipped.push({ productId, reason: 'too-many-lines' });
     } else {
       const current = userQuantities.get(productId) ?? 0;
       const merged = mergedQuantity(current, quantity, quantityLimit(product));
       if (merged > current) plan.set.push({ productId, quantity: merged });
+      if (current === 0 && merged > 0) lines++;
       if (merged < current + quantity) plan.skipped.push({ productId, reason: 'no-stock-left' });
     }
   }

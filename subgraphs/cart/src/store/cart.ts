@@ -17,41 +17,70 @@ export type MergeOutcome = 'merged' | 'gone' | 'changed';
 //   q:<id>     quantity of product <id>
 //   o:<id>     the line's number, for a stable order (hash fields have none)
 // The key exists from the moment a cart id is handed out, so an id that is not a key is
-// unknown or expired. Every command refreshes the TTL: carts expire after CART_TTL_DAYS
-// without activity. Writes are Lua scripts, atomic in Redis, so concurrent requests for
-// one cart never lose an update.
+// unknown or expired. Every command refreshes the TTL: a cart with lines expires after
+// CART_TTL_DAYS without activity, a cart without lines (new, cleared, emptied) after the
+// short empty TTL, so ids handed out by the thousand never pile up in Redis. Writes are
+// Lua scripts, atomic in Redis, so concurrent requests for one cart never lose an update.
 
-/** Sets one line's quantity if it still is `expected` (compare-and-set); 0 removes it. */
-const SET_QUANTITY = `
+/** KEEP(key, ttl, emptyTtl): refreshes the TTL by what the cart holds (nothing if no key). */
+const KEEP = `
+local function lineCount(key)
+  local meta = redis.call('HEXISTS', key, 'v') + redis.call('HEXISTS', key, 'n')
+  return (redis.call('HLEN', key) - meta) / 2
+end
+local function keep(key, ttl, emptyTtl)
+  if redis.call('EXISTS', key) == 0 then return 0 end
+  if lineCount(key) > 0 then redis.call('EXPIRE', key, ttl) else redis.call('EXPIRE', key, emptyTtl) end
+  return 1
+end
+`;
+
+/** The cart's hash, its TTL refreshed in the same step (empty when there is no such key). */
+const READ = `${KEEP}
+keep(KEYS[1], ARGV[1], ARGV[2])
+return redis.call('HGETALL', KEYS[1])`;
+
+/** Refreshes the TTL; 0 when there is no such cart. */
+const TOUCH = `${KEEP}
+return keep(KEYS[1], ARGV[1], ARGV[2])`;
+
+/**
+ * Sets one line's quantity if it still is `expected` (compare-and-set); 0 removes it.
+ * 1 written, 0 the line changed meanwhile, -1 a new line would exceed ARGV[4] lines.
+ */
+const SET_QUANTITY = `${KEEP}
 local key, id = KEYS[1], ARGV[1]
-local expected, nextQ, ttl = tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4]
+local expected, nextQ, maxLines = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local current = tonumber(redis.call('HGET', key, 'q:' .. id) or '0')
 if current ~= expected then return 0 end
 if nextQ == 0 then
   redis.call('HDEL', key, 'q:' .. id, 'o:' .. id)
 else
-  if current == 0 then redis.call('HSET', key, 'o:' .. id, redis.call('HINCRBY', key, 'n', 1)) end
+  if current == 0 then
+    if lineCount(key) >= maxLines then return -1 end
+    redis.call('HSET', key, 'o:' .. id, redis.call('HINCRBY', key, 'n', 1))
+  end
   redis.call('HSET', key, 'q:' .. id, nextQ)
 end
 redis.call('HINCRBY', key, 'v', 1)
-redis.call('EXPIRE', key, ttl)
+keep(key, ARGV[5], ARGV[6])
 return 1`;
 
-/** Removes lines (ARGV[2..]); removing a line that is not there is not an error. */
-const REMOVE = `
-local key, ttl = KEYS[1], ARGV[1]
-for i = 2, #ARGV do redis.call('HDEL', key, 'q:' .. ARGV[i], 'o:' .. ARGV[i]) end
+/** Removes lines (ARGV[3..]); removing a line that is not there is not an error. */
+const REMOVE = `${KEEP}
+local key = KEYS[1]
+for i = 3, #ARGV do redis.call('HDEL', key, 'q:' .. ARGV[i], 'o:' .. ARGV[i]) end
 redis.call('HINCRBY', key, 'v', 1)
-redis.call('EXPIRE', key, ttl)
+keep(key, ARGV[1], ARGV[2])
 return 1`;
 
 /** Empties the cart but keeps the key (and so the cart id) and a growing version. */
-const CLEAR = `
-local key, ttl = KEYS[1], ARGV[1]
+const CLEAR = `${KEEP}
+local key = KEYS[1]
 local version = tonumber(redis.call('HGET', key, 'v') or '0')
 redis.call('DEL', key)
 redis.call('HSET', key, 'v', version + 1, 'n', 0)
-redis.call('EXPIRE', key, ttl)
+keep(key, ARGV[1], ARGV[2])
 return 1`;
 
 /**
@@ -61,13 +90,13 @@ return 1`;
  * the guest cart happen in one step, so of two racing sign-in requests exactly one merges
  * and the other finds the guest cart gone; no crash in between can lose or double a line.
  */
-const MERGE = `
+const MERGE = `${KEEP}
 local userKey, guestKey = KEYS[1], KEYS[2]
-local userVersion, guestVersion, ttl = ARGV[1], ARGV[2], ARGV[3]
+local userVersion, guestVersion = ARGV[1], ARGV[2]
 if redis.call('EXISTS', guestKey) == 0 then return 0 end
 if (redis.call('HGET', userKey, 'v') or '0') ~= userVersion then return -1 end
 if redis.call('HGET', guestKey, 'v') ~= guestVersion then return -1 end
-for i = 4, #ARGV, 2 do
+for i = 5, #ARGV, 2 do
   local id = ARGV[i]
   if redis.call('HEXISTS', userKey, 'o:' .. id) == 0 then
     redis.call('HSET', userKey, 'o:' .. id, redis.call('HINCRBY', userKey, 'n', 1))
@@ -75,39 +104,64 @@ for i = 4, #ARGV, 2 do
   redis.call('HSET', userKey, 'q:' .. id, ARGV[i + 1])
 end
 redis.call('HINCRBY', userKey, 'v', 1)
-redis.call('EXPIRE', userKey, ttl)
+keep(userKey, ARGV[3], ARGV[4])
 redis.call('DEL', guestKey)
 return 1`;
 
+/** setQuantity would have added a line beyond the cart's limit of different products. */
+export class CartFullError extends Error {
+  constructor(readonly maxLines: number) {
+    super(`the cart already holds ${maxLines} lines`);
+    this.name = 'CartFullError';
+  }
+}
+
 interface CartScripts {
+  cartRead(key: string, ttl: number, emptyTtl: number): Promise<string[]>;
+  cartTouch(key: string, ttl: number, emptyTtl: number): Promise<number>;
   cartSetQuantity(
     key: string,
     productId: string,
     expected: number,
     next: number,
+    maxLines: number,
     ttl: number,
+    emptyTtl: number,
   ): Promise<number>;
-  cartRemove(key: string, ttl: number, ...productIds: string[]): Promise<number>;
-  cartClear(key: string, ttl: number): Promise<number>;
+  cartRemove(key: string, ttl: number, emptyTtl: number, ...productIds: string[]): Promise<number>;
+  cartClear(key: string, ttl: number, emptyTtl: number): Promise<number>;
   cartMerge(
     userKey: string,
     guestKey: string,
     userVersion: string,
     guestVersion: string,
     ttl: number,
+    emptyTtl: number,
     ...entries: (string | number)[]
   ): Promise<number>;
 }
 
+/** Default TTL of a cart without lines: an hour. */
+export const EMPTY_CART_TTL_SECONDS = 3600;
+
 /** Carts in Redis: product ids and quantities only; prices always come from the catalog. */
 export class CartStore {
   private readonly scripts: CartScripts;
+  private readonly emptyTtlSeconds: number;
 
+  /**
+   * `ttlSeconds`: how long a cart with lines lives without activity; `emptyTtlSeconds`: how
+   * long a cart without lines does (never longer than `ttlSeconds`).
+   */
   constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
     private readonly ttlSeconds: number,
+    emptyTtlSeconds = EMPTY_CART_TTL_SECONDS,
   ) {
+    this.emptyTtlSeconds = Math.min(emptyTtlSeconds, ttlSeconds);
+    redis.defineCommand('cartRead', { numberOfKeys: 1, lua: READ });
+    redis.defineCommand('cartTouch', { numberOfKeys: 1, lua: TOUCH });
     redis.defineCommand('cartSetQuantity', { numberOfKeys: 1, lua: SET_QUANTITY });
     redis.defineCommand('cartRemove', { numberOfKeys: 1, lua: REMOVE });
     redis.defineCommand('cartClear', { numberOfKeys: 1, lua: CLEAR });
@@ -126,15 +180,15 @@ export class CartStore {
 
   /** The cart, or null when the key does not exist (never created, or expired). */
   async read(key: string): Promise<StoredCart | null> {
-    const results = await this.redis.multi().hgetall(key).expire(key, this.ttlSeconds).exec();
-    const [error, hash] = results?.[0] ?? [new Error('Redis transaction was aborted')];
-    if (error) throw error;
-    return parseCart(hash as Record<string, string>);
+    const flat = await this.scripts.cartRead(key, this.ttlSeconds, this.emptyTtlSeconds);
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < flat.length; i += 2) hash[flat[i]!] = flat[i + 1]!;
+    return parseCart(hash);
   }
 
   /** Refreshes the TTL; false when there is no such cart (unknown or expired id). */
   async touch(key: string): Promise<boolean> {
-    return (await this.redis.expire(key, this.ttlSeconds)) === 1;
+    return (await this.scripts.cartTouch(key, this.ttlSeconds, this.emptyTtlSeconds)) === 1;
   }
 
   /** One line's quantity, 0 when the product is not in the cart. */
@@ -142,29 +196,44 @@ export class CartStore {
     return Number((await this.redis.hget(key, `q:${productId}`)) ?? 0);
   }
 
-  /** Creates an empty cart under a new key (a new guest cart id). */
+  /**
+   * Creates an empty cart under a new key (a new guest cart id). It has no lines, so it
+   * lives only the empty TTL unless something is added.
+   */
   async create(key: string): Promise<void> {
-    await this.redis.multi().hset(key, 'v', 0, 'n', 0).expire(key, this.ttlSeconds).exec();
+    await this.redis.multi().hset(key, 'v', 0, 'n', 0).expire(key, this.emptyTtlSeconds).exec();
   }
 
-  /** Compare-and-set of one line's quantity; false when it was no longer `expected`. */
+  /**
+   * Compare-and-set of one line's quantity; false when it was no longer `expected`.
+   * CartFullError when it would add a line to a cart that already has `maxLines`.
+   */
   async setQuantity(
     key: string,
     productId: string,
     expected: number,
     next: number,
+    maxLines = Number.MAX_SAFE_INTEGER,
   ): Promise<boolean> {
-    return (
-      (await this.scripts.cartSetQuantity(key, productId, expected, next, this.ttlSeconds)) === 1
+    const result = await this.scripts.cartSetQuantity(
+      key,
+      productId,
+      expected,
+      next,
+      maxLines,
+      this.ttlSeconds,
+      this.emptyTtlSeconds,
     );
+    if (result === -1) throw new CartFullError(maxLines);
+    return result === 1;
   }
 
   async remove(key: string, productIds: readonly string[]): Promise<void> {
-    await this.scripts.cartRemove(key, this.ttlSeconds, ...productIds);
+    await this.scripts.cartRemove(key, this.ttlSeconds, this.emptyTtlSeconds, ...productIds);
   }
 
   async clear(key: string): Promise<void> {
-    await this.scripts.cartClear(key, this.ttlSeconds);
+    await this.scripts.cartClear(key, this.ttlSeconds, this.emptyTtlSeconds);
   }
 
   /**
@@ -184,6 +253,7 @@ export class CartStore {
       versions.user,
       versions.guest,
       this.ttlSeconds,
+      this.emptyTtlSeconds,
       ...set.flatMap((e) => [e.productId, e.quantity]),
     );
     return result === 1 ? 'merged' : result === 0 ? 'gone' : 'changed';
