@@ -52,7 +52,7 @@ export function remoteJwks(jwksUri: string, options: RemoteJwksOptions = {}): Ke
 
   return async (kid) => {
     const now = Date.now();
-    const stale = now - fetchedAt > maxAgeMs;
+    const stale = now - fetchedAt >= maxAgeMs;
     const unknown = !keys?.has(kid);
     if (!keys || ((stale || unknown) && now - attemptedAt >= cooldownMs)) {
       // With no keys at all, the failure is the caller's (JWKS unreachable); with a last

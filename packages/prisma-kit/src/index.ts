@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { PrismaPg } from '@prisma/adapter-pg';
 import pg from 'pg';
 
@@ -79,4 +80,24 @@ export interface RuntimePoolOptions {
 /** The driver adapter for a service's Prisma client at run time. */
 export function runtimeAdapter(databaseUrl: string, options: RuntimePoolOptions = {}): PrismaPg {
   return new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+}
+
+/**
+ * The Prisma CLI config of one Postgres-owning subgraph (prisma/<name>/prisma.config.ts):
+ * Migrate on the WASM schema engine through the pg driver adapter, so no native engine is
+ * downloaded (docs/adr/0002). The database URL comes from `<NAME>_DATABASE_URL`, with the
+ * local development database as the default.
+ */
+export function subgraphPrismaConfig(directory: string, name: string) {
+  const variable = `${name.toUpperCase()}_DATABASE_URL`;
+  const databaseUrl = process.env[variable] ?? `postgres://postgres@127.0.0.1:5432/${name}`;
+  // schema.prisma reads env("<NAME>_DATABASE_URL"): make sure it is set for `generate` too.
+  process.env[variable] = databaseUrl;
+  return {
+    experimental: { adapter: true },
+    engine: 'js',
+    schema: path.join(directory, 'schema.prisma'),
+    migrations: { path: path.join(directory, 'migrations') },
+    adapter: async () => migrateAdapter(databaseUrl),
+  } as const;
 }

@@ -129,7 +129,18 @@ export async function startSubgraph<C extends BaseContext>(
     }),
   );
 
-  await new Promise<void>((resolve) => httpServer.listen(port, host, resolve));
+  // A taken port must reject start-up (so the caller can close its stores), not crash the
+  // process with an unhandled 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(port, host, () => {
+      httpServer.off('error', reject);
+      resolve();
+    });
+  }).catch(async (error: unknown) => {
+    await apollo.stop();
+    throw error;
+  });
   const actualPort = (httpServer.address() as AddressInfo).port;
   logger.info({ port: actualPort }, `${options.name} subgraph listening`);
 
@@ -142,3 +153,4 @@ export async function startSubgraph<C extends BaseContext>(
 }
 
 export * from './pagination';
+export * from './run';

@@ -126,3 +126,42 @@ export async function queryDatabase<T extends pg.QueryResultRow>(
     await client.end();
   }
 }
+
+export interface MigratedSchema {
+  /** Tables of the public schema, sorted by name. */
+  tables: string[];
+  /** Every index definition of the public schema, one per line. */
+  indexes: string;
+  /** True when every row of _prisma_migrations has finished. */
+  allFinished: boolean;
+}
+
+/**
+ * Runs the real `prisma migrate deploy` of a schema into a brand-new empty database and
+ * reads back what it created; the database is dropped afterwards.
+ */
+export async function migrateFreshDatabase(schema: string): Promise<MigratedSchema> {
+  const db = await createEmptyDatabase(`migrate_${schema}`);
+  try {
+    await migrateDeploy(schema, db.url);
+    const tables = await queryDatabase<{ table_name: string }>(
+      db.url,
+      "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+    );
+    const indexes = await queryDatabase<{ indexdef: string }>(
+      db.url,
+      "SELECT indexdef FROM pg_indexes WHERE schemaname = 'public'",
+    );
+    const migrations = await queryDatabase<{ finished: boolean }>(
+      db.url,
+      'SELECT finished_at IS NOT NULL AS finished FROM _prisma_migrations',
+    );
+    return {
+      tables: tables.map((t) => t.table_name),
+      indexes: indexes.map((i) => i.indexdef).join('\n'),
+      allFinished: migrations.length > 0 && migrations.every((m) => m.finished),
+    };
+  } finally {
+    await db.drop();
+  }
+}

@@ -1,27 +1,5 @@
-import { ConfigError } from '@shop/config';
-import { createLogger } from '@shop/logging';
+import { runService } from '@shop/subgraph-kit';
 import { loadUsersConfig } from './config';
 import { startUsersService } from './server';
 
-async function main(): Promise<void> {
-  const config = loadUsersConfig();
-  const logger = createLogger('users', config.LOG_LEVEL);
-  const service = await startUsersService(config, logger);
-  const shutdown = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
-    service.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        logger.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
-  };
-  process.once('SIGTERM', shutdown);
-  process.once('SIGINT', shutdown);
-}
-
-main().catch((error: unknown) => {
-  console.error(error instanceof ConfigError ? error.message : error);
-  process.exit(1);
-});
+runService('users', () => loadUsersConfig(), startUsersService);

@@ -1,0 +1,43 @@
+import { ConfigError } from '@shop/config';
+import { createLogger, type Logger } from '@shop/logging';
+
+/**
+ * The `main` of every service: load the config (a ConfigError is printed as plain text,
+ * for the person fixing the deployment, and exits 1), start, and on SIGTERM / SIGINT
+ * (Kubernetes, docker compose, Ctrl-C) stop gracefully — in-flight requests finish first.
+ * A second signal gets Node's default behaviour: exit at once.
+ */
+export function runService<C extends { LOG_LEVEL: string }>(
+  name: string,
+  loadConfig: () => C,
+  start: (config: C, logger: Logger) => Promise<{ stop: () => Promise<void> }>,
+): void {
+  let config: C;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    console.error(error instanceof ConfigError ? error.message : error);
+    process.exit(1);
+  }
+  const logger = createLogger(name, config.LOG_LEVEL);
+  start(config, logger).then(
+    (service) => {
+      for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+        process.once(signal, () => {
+          logger.info({ signal }, 'stopping: draining in-flight requests');
+          service.stop().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              logger.error({ err }, 'did not stop cleanly');
+              process.exit(1);
+            },
+          );
+        });
+      }
+    },
+    (err: unknown) => {
+      logger.fatal({ err }, `${name} failed to start`);
+      process.exit(1);
+    },
+  );
+}
