@@ -17,6 +17,7 @@ import { routerContext, type RouterContext } from './context';
 import { formatRouterError, logInternalErrors, requestErrorHandler } from './errors';
 import { operationLimits } from './limits';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
+import { webhookRelay } from './webhooks';
 
 /** How long GET /readyz waits for each subgraph's own /readyz. */
 const READINESS_TIMEOUT_MS = 2_000;
@@ -102,6 +103,8 @@ export async function startRouter(
       );
     }
   }
+
+  webhookRelay(app, routingUrls, pool, logger);
 
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok', service: 'router' });

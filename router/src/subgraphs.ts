@@ -32,6 +32,15 @@ export class SubgraphPool {
     }
   }
 
+  /** A plain HTTP call to a subgraph on the same pool (webhook relays). */
+  relay(url: URL, init: { method: string; headers: Record<string, string>; body: Buffer }) {
+    return fetch(url, {
+      ...init,
+      dispatcher: this.agent,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
+  }
+
   close(): Promise<void> {
     return this.agent.close();
   }

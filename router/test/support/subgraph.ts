@@ -1,3 +1,4 @@
+import express from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse, type DocumentNode } from 'graphql';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
@@ -133,6 +134,13 @@ export async function startTestSubgraph(
       logger: createLogger(`test-${name}`, 'silent'),
       context: (base) => base,
       routes: (app) => {
+        // Echoes a webhook as received, so tests can see what the router relayed.
+        app.post('/webhooks/stripe', express.raw({ type: () => true }), (req, res) => {
+          res.status(202).json({
+            body: Buffer.isBuffer(req.body) ? req.body.toString('base64') : null,
+            headers: req.headers,
+          });
+        });
         app.use('/graphql', (req, _res, next) => {
           requests.push(req.headers);
           next();
