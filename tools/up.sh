@@ -10,6 +10,13 @@ cd "$ROOT"
 export NODE_ENV="${NODE_ENV:-development}"
 export ADMIN_EMAIL="${ADMIN_EMAIL:-admin@shop.local}"
 export ADMIN_PASSWORD="${ADMIN_PASSWORD:-admin-password-change-me}"
+# Local payments: stripe-mock stands in for Stripe; the webhook secret signs test events.
+export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
+export STRIPE_API_URL="${STRIPE_API_URL:-http://127.0.0.1:12111}"
+export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_development}"
+# orders signs in to users with the client-credentials grant (development secret).
+export OAUTH_CLIENT_SECRET="${OAUTH_CLIENT_SECRET:-orders-dev-secret-change-me}"
+export OAUTH_CLIENTS="${OAUTH_CLIENTS:-orders:$OAUTH_CLIENT_SECRET:users:read+products:reserve}"
 LOGS="$ROOT/.cache/logs"
 mkdir -p "$LOGS"
 
@@ -18,7 +25,7 @@ install_packages
 generate_code
 
 # Each Postgres-owning subgraph: its database, then its migrations.
-for db in users; do
+for db in users orders; do
   if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname = '$db'")" != 1 ]; then
     step "creating database $db"
     psql -h 127.0.0.1 -U postgres -d postgres -qc "create database $db"
@@ -59,6 +66,7 @@ step "starting subgraphs"
 start users subgraphs/users 4001
 start products subgraphs/products 4002
 start cart subgraphs/cart 4003
+start orders subgraphs/orders 4004
 step "starting the router"
 start router router 4000
 
@@ -66,7 +74,8 @@ cat <<MSG
 
   The shop is running.
     GraphQL endpoint + Apollo Sandbox:              http://localhost:4000/graphql
-    subgraphs: users :4001, products :4002, cart :4003 (each at /graphql)
+    subgraphs: users :4001, products :4002, cart :4003, orders :4004 (each at /graphql)
+    Stripe webhooks (stripe-mock locally):          http://localhost:4000/webhooks/stripe
     JWKS:                                           http://localhost:4001/.well-known/jwks.json
     Health / readiness:                             http://localhost:4000/healthz  /readyz
 

@@ -4,6 +4,11 @@ import { loadRouterConfig } from '../../router/src/config';
 import { startRouter } from '../../router/src/server';
 import { startCartFixture, type CartFixture } from '../../subgraphs/cart/test/support/cart-service';
 import {
+  ORDERS_OAUTH_CLIENTS,
+  startOrdersFixture,
+  type OrdersFixture,
+} from '../../subgraphs/orders/test/support/orders-service';
+import {
   startProductsFixture,
   type ProductsFixture,
 } from '../../subgraphs/products/test/support/products-service';
@@ -18,6 +23,7 @@ export interface Platform {
   users: UsersFixture;
   products: ProductsFixture;
   cart: CartFixture;
+  orders: OrdersFixture;
   /** The PEM key the users service signs with, for crafting expired or mis-addressed tokens. */
   signingKeyPem: string;
   stop: () => Promise<void>;
@@ -29,7 +35,7 @@ export interface Platform {
  * of this platform's users service.
  */
 export async function startPlatform(): Promise<Platform> {
-  const users = await startUsersFixture();
+  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
   const trust = {
     JWKS_URL: users.service.jwksUrl,
     JWT_ISSUER: users.config.JWT_ISSUER,
@@ -41,6 +47,14 @@ export async function startPlatform(): Promise<Platform> {
     audience: trust.JWT_AUDIENCE,
   });
   const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
+  const orders = await startOrdersFixture({
+    jwksUrl: trust.JWKS_URL,
+    issuer: trust.JWT_ISSUER,
+    audience: trust.JWT_AUDIENCE,
+    usersUrl: users.service.url,
+    productsUrl: products.service.url,
+    cartUrl: cart.service.url,
+  });
   const router = await startRouter(
     loadRouterConfig({
       NODE_ENV: 'test',
@@ -50,6 +64,7 @@ export async function startPlatform(): Promise<Platform> {
       USERS_SUBGRAPH_URL: users.service.url,
       PRODUCTS_SUBGRAPH_URL: products.service.url,
       CART_SUBGRAPH_URL: cart.service.url,
+      ORDERS_SUBGRAPH_URL: orders.service.url,
     }),
     createLogger('router', 'silent'),
   );
@@ -58,9 +73,11 @@ export async function startPlatform(): Promise<Platform> {
     users,
     products,
     cart,
+    orders,
     signingKeyPem: readFileSync(users.config.JWT_DEV_KEY_FILE, 'utf8'),
     stop: async () => {
       await router.stop();
+      await orders.stop();
       await Promise.all([cart.stop(), products.stop()]);
       await users.stop();
     },

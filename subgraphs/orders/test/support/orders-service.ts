@@ -1,0 +1,76 @@
+import { createLogger } from '@shop/logging';
+import type { RunningSubgraph } from '@shop/subgraph-kit';
+import { createTestDatabase, type TestDatabase } from '@shop/test-harness';
+import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
+import { startOrdersService } from '../../src/server';
+
+/** The OAuth client the orders service signs in with; give it to the users fixture. */
+export const ORDERS_CLIENT = { id: 'orders', secret: 'orders-test-secret-0123456789' };
+export const ORDERS_OAUTH_CLIENTS = `${ORDERS_CLIENT.id}:${ORDERS_CLIENT.secret}:users:read+products:reserve`;
+export const WEBHOOK_SECRET = 'whsec_orders_test_secret';
+export const STRIPE_MOCK_URL = process.env.TEST_STRIPE_MOCK_URL ?? 'http://127.0.0.1:12111';
+
+export interface OrdersFixture {
+  service: RunningSubgraph;
+  config: OrdersConfig;
+  db: TestDatabase;
+  stop: () => Promise<void>;
+}
+
+/** Where the orders service finds the services it calls, and whose tokens it trusts. */
+export interface OrdersNeighbours {
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  usersUrl: string;
+  productsUrl: string;
+  cartUrl: string;
+  stripeApiUrl?: string;
+}
+
+/**
+ * The orders service on an ephemeral port with a database of its own, signing in to the
+ * given users service as ORDERS_CLIENT and paying through stripe-mock (or a proxy of it).
+ */
+export async function startOrdersFixture(
+  neighbours: OrdersNeighbours,
+  env: Record<string, string> = {},
+): Promise<OrdersFixture> {
+  const db = await createTestDatabase('orders');
+  const config = loadOrdersConfig({
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ORDERS_PORT: '0',
+    ORDERS_DATABASE_URL: db.url,
+    JWKS_URL: neighbours.jwksUrl,
+    JWT_ISSUER: neighbours.issuer,
+    JWT_AUDIENCE: neighbours.audience,
+    USERS_URL: neighbours.usersUrl,
+    OAUTH_TOKEN_URL: neighbours.usersUrl.replace(/\/graphql$/, '/oauth/token'),
+    OAUTH_CLIENT_ID: ORDERS_CLIENT.id,
+    OAUTH_CLIENT_SECRET: ORDERS_CLIENT.secret,
+    PRODUCTS_URL: neighbours.productsUrl,
+    CART_URL: neighbours.cartUrl,
+    STRIPE_SECRET_KEY: 'sk_test_orders',
+    STRIPE_API_URL: neighbours.stripeApiUrl ?? STRIPE_MOCK_URL,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    ...env,
+  });
+  // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
+  const service = await startOrdersService(
+    config,
+    createLogger('orders', process.env.TEST_LOG_LEVEL ?? 'silent'),
+  ).catch(async (error: unknown) => {
+    await db.drop();
+    throw error;
+  });
+  return {
+    service,
+    config,
+    db,
+    stop: async () => {
+      await service.stop();
+      await db.drop();
+    },
+  };
+}
