@@ -10,10 +10,12 @@ import {
   healthCommand,
   loadCompose,
   portsOf,
+  type ComposeService,
 } from './support/compose';
 import {
   apiPorts,
   checkEnvironment,
+  ordersClientPairing,
   portVariable,
   readPackageJson,
   repoRoot,
@@ -61,9 +63,13 @@ const dockerfileStages = [
 ].map((match) => match[1]);
 
 describe('docker-compose.yml', () => {
-  it('builds the router and the subgraphs, migrates users and seeds the catalog', () => {
-    expect(longRunning).toEqual(expect.arrayContaining(['router', 'users', 'products', 'cart']));
-    expect(jobs).toEqual(expect.arrayContaining(['users-migrate', 'products-seed']));
+  it('builds the router and the subgraphs, migrates users and orders, seeds the catalog', () => {
+    expect(longRunning).toEqual(
+      expect.arrayContaining(['router', 'users', 'products', 'cart', 'orders']),
+    );
+    expect(jobs).toEqual(
+      expect.arrayContaining(['users-migrate', 'orders-migrate', 'products-seed']),
+    );
   });
 
   it('routes the router to every subgraph of this file by its service name', () => {
@@ -234,5 +240,66 @@ describe('deploy/docker/postgres/init-databases.sql', () => {
         });
       }
     }
+  });
+});
+
+/** A service's environment as written, before interpolation. */
+function rawEnvironmentOf(entry: ComposeService): Record<string, string> {
+  const environment = entry.environment;
+  if (!environment || Array.isArray(environment)) return {};
+  return Object.fromEntries(
+    Object.entries(environment).flatMap(([key, value]) =>
+      value === null ? [] : [[key, String(value)]],
+    ),
+  );
+}
+
+describe('orders', () => {
+  const orders = environmentOf(service('orders'));
+  const users = environmentOf(service('users'));
+
+  it("OAuth client is listed in users' OAUTH_CLIENTS with its secret and scopes", () => {
+    expect(ordersClientPairing(orders, users)).toEqual({
+      clientId: 'orders',
+      listed: true,
+      secretMatches: true,
+      missingScopes: [],
+    });
+  });
+
+  it('OAuth client secret is one expression that both sides read, so `.env` changes both', () => {
+    const secret = rawEnvironmentOf(service('orders')).OAUTH_CLIENT_SECRET!;
+    expect(secret).toMatch(/^\$\{[A-Z_]+:-[^}]{16,}\}$/);
+    expect(rawEnvironmentOf(service('users')).OAUTH_CLIENTS).toContain(
+      `${orders.OAUTH_CLIENT_ID}:${secret}:`,
+    );
+  });
+
+  it('calls the users, products and cart subgraphs themselves and users for its tokens', () => {
+    expect(orders).toMatchObject({
+      USERS_URL: 'http://users:4001/graphql',
+      PRODUCTS_URL: 'http://products:4002/graphql',
+      CART_URL: 'http://cart:4003/graphql',
+      OAUTH_TOKEN_URL: 'http://users:4001/oauth/token',
+      JWKS_URL: 'http://users:4001/.well-known/jwks.json',
+    });
+  });
+
+  it('pays against stripe-mock by default, with secret-like values overridable from `.env`', () => {
+    expect(orders.STRIPE_API_URL).toBe('http://stripe-mock:12111');
+    expect(dependenciesOf(service('orders'))['stripe-mock']).toBe('service_healthy');
+    const raw = rawEnvironmentOf(service('orders'));
+    for (const variable of ['STRIPE_SECRET_KEY', 'STRIPE_WEBHOOK_SECRET', 'OAUTH_CLIENT_SECRET']) {
+      expect({ variable, value: raw[variable] }).toEqual({
+        variable,
+        value: expect.stringMatching(/^\$\{[A-Z_]+:-.+\}$/),
+      });
+      expect({ variable, empty: orders[variable] === '' }).toEqual({ variable, empty: false });
+    }
+  });
+
+  it('uses Redis for its queues (REDIS_URL) when its config reads one', () => {
+    expect(orders.REDIS_URL).toBe('redis://redis:6379');
+    expect(dependenciesOf(service('orders')).redis).toBe('service_healthy');
   });
 });

@@ -18,6 +18,7 @@ import {
 import {
   apiPorts,
   checkEnvironment,
+  ordersClientPairing,
   portVariable,
   readPackageJson,
   subgraphUrlVariable,
@@ -62,11 +63,11 @@ function ignoredByGit(fileName: string): boolean {
 }
 
 describe('deploy/k8s/base', () => {
-  it('deploys the router and the subgraphs, and migrates users with a Job', () => {
+  it('deploys the router and the subgraphs, and migrates users and orders with Jobs', () => {
     expect(deploymentNames).toEqual(
-      expect.arrayContaining(['router', 'users', 'products', 'cart']),
+      expect.arrayContaining(['router', 'users', 'products', 'cart', 'orders']),
     );
-    expect(jobNames(base)).toContain('users-migrate');
+    expect(jobNames(base)).toEqual(expect.arrayContaining(['users-migrate', 'orders-migrate']));
   });
 
   it('keeps the secret env files and the signing keys out of git, and their examples in', () => {
@@ -77,7 +78,12 @@ describe('deploy/k8s/base', () => {
       ],
     );
     expect(sources).toEqual(
-      expect.arrayContaining(['secret.env', 'products-secret.env', 'cart-secret.env']),
+      expect.arrayContaining([
+        'secret.env',
+        'products-secret.env',
+        'cart-secret.env',
+        'orders-secret.env',
+      ]),
     );
     for (const source of sources) {
       expect({ source, ignored: ignoredByGit(source) }).toEqual({ source, ignored: true });
@@ -102,6 +108,48 @@ describe('deploy/k8s/base', () => {
         url: `http://${name}:${apiPorts[workspaceOfName(name)]}/graphql`,
       });
     }
+  });
+});
+
+describe.each(Object.entries({ base, ...overlays }))('%s: orders', (_where, rendered) => {
+  const environment = (name: string) =>
+    containerEnvironment(podSpecOf(byName(rendered, 'Deployment', name)).containers[0]!, rendered);
+
+  it("OAuth client is listed in users' OAUTH_CLIENTS with its secret and scopes", () => {
+    expect(ordersClientPairing(environment('orders'), environment('users'))).toEqual({
+      clientId: 'orders',
+      listed: true,
+      secretMatches: true,
+      missingScopes: [],
+    });
+  });
+
+  it('reads its OAuth client secret and Stripe keys from its own Secret, not a ConfigMap', () => {
+    const secrets = rendered.secrets.get('orders-secrets') ?? {};
+    for (const variable of [
+      'ORDERS_DATABASE_URL',
+      'OAUTH_CLIENT_SECRET',
+      'STRIPE_SECRET_KEY',
+      'STRIPE_WEBHOOK_SECRET',
+    ]) {
+      expect({ variable, inSecret: variable in secrets }).toEqual({ variable, inSecret: true });
+      for (const [name, data] of rendered.configMaps) {
+        expect({ variable, configMap: name, present: variable in data }).toEqual({
+          variable,
+          configMap: name,
+          present: false,
+        });
+      }
+    }
+  });
+
+  it('calls the users, products and cart Services themselves and users for its tokens', () => {
+    expect(environment('orders')).toMatchObject({
+      USERS_URL: 'http://users:4001/graphql',
+      PRODUCTS_URL: 'http://products:4002/graphql',
+      CART_URL: 'http://cart:4003/graphql',
+      OAUTH_TOKEN_URL: 'http://users:4001/oauth/token',
+    });
   });
 });
 

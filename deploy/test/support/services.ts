@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { z } from '@shop/config';
 import { routerConfigSchema, subgraphUrlVariable } from '../../../router/src/config';
 import { cartConfigSchema } from '../../../subgraphs/cart/src/config';
+import { ordersConfigSchema } from '../../../subgraphs/orders/src/config';
 import { productsConfigSchema } from '../../../subgraphs/products/src/config';
 import { usersConfigSchema } from '../../../subgraphs/users/src/config';
 
@@ -20,6 +21,7 @@ export const configSchemas: Record<string, z.ZodType> = {
   'subgraphs/users': usersConfigSchema,
   'subgraphs/products': productsConfigSchema,
   'subgraphs/cart': cartConfigSchema,
+  'subgraphs/orders': ordersConfigSchema,
 };
 
 /** "Ports in local runs" of API.md, by workspace folder. */
@@ -115,4 +117,46 @@ export function checkEnvironment(
 export function declaredVariables(schema: z.ZodType): Set<string> | undefined {
   const shape = (schema as unknown as { shape?: Record<string, unknown> }).shape;
   return shape && typeof shape === 'object' ? new Set(Object.keys(shape)) : undefined;
+}
+
+/** The scopes that orders' OAuth client needs: addresses from users, stock reservations. */
+export const ORDERS_OAUTH_SCOPES = ['users:read', 'products:reserve'];
+
+export interface OAuthClientEntry {
+  clientId: string;
+  secret: string;
+  scopes: string[];
+}
+
+/** Users' OAUTH_CLIENTS as users itself parses it (its config schema), or the problems. */
+export function oauthClientsOf(usersEnvironment: Record<string, string>): OAuthClientEntry[] {
+  const result = usersConfigSchema.safeParse(usersEnvironment);
+  if (!result.success) {
+    throw new Error(result.error.issues.map((issue) => issue.message).join('; '));
+  }
+  return result.data.OAUTH_CLIENTS;
+}
+
+/**
+ * Whether users would grant orders' service token: an OAUTH_CLIENTS entry with orders'
+ * OAUTH_CLIENT_ID, the same secret and every scope orders needs. Returned as an object
+ * that names what is wrong, for readable test failures.
+ */
+export function ordersClientPairing(
+  ordersEnvironment: Record<string, string>,
+  usersEnvironment: Record<string, string>,
+): {
+  clientId: string | undefined;
+  listed: boolean;
+  secretMatches: boolean;
+  missingScopes: string[];
+} {
+  const clientId = ordersEnvironment.OAUTH_CLIENT_ID;
+  const entry = oauthClientsOf(usersEnvironment).find((client) => client.clientId === clientId);
+  return {
+    clientId,
+    listed: entry !== undefined,
+    secretMatches: entry !== undefined && entry.secret === ordersEnvironment.OAUTH_CLIENT_SECRET,
+    missingScopes: ORDERS_OAUTH_SCOPES.filter((scope) => !entry?.scopes.includes(scope)),
+  };
 }
