@@ -50,6 +50,29 @@ export const ordersConfigSchema = z
       .refine((v) => v === '' || /^https?:\/\/[^/]+\/?$/.test(v), 'must be http(s)://host[:port]'),
     /** Signing secret of the Stripe webhook endpoint (whsec_...); webhooks are refused without. */
     STRIPE_WEBHOOK_SECRET: z.string().default(''),
+    /** Redis for BullMQ: the outbox relay's producers and this service's workers. */
+    REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
+    QUEUE_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
+      .default('shop'),
+    /** How long an unpaid order holds its stock before it is cancelled. */
+    ORDER_PAYMENT_TIMEOUT_MINUTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 60)
+      .default(30),
+    /**
+     * Overrides ORDER_PAYMENT_TIMEOUT_MINUTES in milliseconds; for tests only (refused in
+     * production), so that an expiry can be watched within a test's time.
+     */
+    ORDER_PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(0).optional(),
+    /** Pause between two outbox polls when the last one found nothing to publish. */
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
+    OUTBOX_RELAY_ENABLED: env.bool(true),
   })
   .superRefine((cfg, ctx) => {
     if (cfg.OAUTH_CLIENT_SECRET === '' && cfg.NODE_ENV !== 'development') {
@@ -57,6 +80,13 @@ export const ordersConfigSchema = z
         code: 'custom',
         path: ['OAUTH_CLIENT_SECRET'],
         message: `is required when NODE_ENV=${cfg.NODE_ENV} (the secret of OAuth client "${cfg.OAUTH_CLIENT_ID}" in users' OAUTH_CLIENTS)`,
+      });
+    }
+    if (cfg.NODE_ENV === 'production' && cfg.ORDER_PAYMENT_TIMEOUT_MS !== undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ORDER_PAYMENT_TIMEOUT_MS'],
+        message: 'is for tests; use ORDER_PAYMENT_TIMEOUT_MINUTES in production',
       });
     }
     if (cfg.NODE_ENV === 'production' && cfg.OAUTH_CLIENT_SECRET === DEV_OAUTH_CLIENT_SECRET) {
@@ -69,6 +99,11 @@ export const ordersConfigSchema = z
   });
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;
+
+/** How long an unpaid order waits for its payment, in milliseconds. */
+export function paymentTimeoutMs(config: OrdersConfig): number {
+  return config.ORDER_PAYMENT_TIMEOUT_MS ?? config.ORDER_PAYMENT_TIMEOUT_MINUTES * 60_000;
+}
 
 export function loadOrdersConfig(
   environment: Record<string, string | undefined> = process.env,

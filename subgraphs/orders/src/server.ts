@@ -4,13 +4,18 @@ import { parse } from 'graphql';
 import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
-import type { OrdersConfig } from './config';
+import { Queues } from '@shop/queues';
+import { paymentTimeoutMs, type OrdersConfig } from './config';
 import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { CheckoutService } from './domain/checkout-service';
+import { OrderLifecycleService } from './domain/order-lifecycle';
 import { PaymentEventService } from './domain/payment-events';
+import { startExpiryWorker } from './jobs/expire-order';
+import { OutboxRelay } from './jobs/outbox-relay';
 import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
 import { checkoutResolvers } from './resolvers/checkout';
 import { orderResolvers } from './resolvers/order';
+import { orderLifecycleResolvers } from './resolvers/order-lifecycle';
 import { stripeWebhookRoute } from './routes/stripe-webhook';
 import { OrderStore } from './store/order';
 import { createPrisma } from './store/prisma';
@@ -61,16 +66,21 @@ export async function startOrdersService(
     new UsersClient(clients.users, serviceTokens),
     products,
     payments,
-    { timeoutMs: config.CHECKOUT_TIMEOUT_MS },
+    { timeoutMs: config.CHECKOUT_TIMEOUT_MS, paymentTimeoutMs: paymentTimeoutMs(config) },
   );
   const events = new PaymentEventService(prisma, orders, products, logger);
+  const lifecycle = new OrderLifecycleService(prisma, orders, products, payments, logger);
 
   const read = orderResolvers(orders);
+  const mutations = {
+    ...checkoutResolvers(checkout).Mutation,
+    ...orderLifecycleResolvers(lifecycle).Mutation,
+  };
   const running = await startSubgraph<Context>(
     {
       name: 'orders',
       typeDefs,
-      resolvers: { ...read, Mutation: checkoutResolvers(checkout).Mutation },
+      resolvers: { ...read, Mutation: mutations },
       verifier: new TokenVerifier({
         issuer: config.JWT_ISSUER,
         audience: config.JWT_AUDIENCE,
@@ -90,11 +100,22 @@ export async function startOrdersService(
     },
     config.ORDERS_PORT,
   );
+  // Redis connections open only once the server is up, so a failed start leaks none.
+  const queues = new Queues({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const relay = new OutboxRelay(prisma, queues, logger, {
+    intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  startExpiryWorker(queues, lifecycle, logger);
+  if (config.OUTBOX_RELAY_ENABLED) relay.start();
+  else logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
 
   return {
     ...running,
     stop: async () => {
       await running.stop();
+      // The relay finishes its batch and the worker its running jobs before the database goes.
+      await relay.stop();
+      await queues.close();
       await Promise.all([prisma.$disconnect(), ...Object.values(clients).map((c) => c.close())]);
     },
   };

@@ -1,5 +1,5 @@
 import { ConfigError } from '@shop/config';
-import { DEV_OAUTH_CLIENT_SECRET, loadOrdersConfig } from '../src/config';
+import { DEV_OAUTH_CLIENT_SECRET, loadOrdersConfig, paymentTimeoutMs } from '../src/config';
 
 describe('orders config', () => {
   it('has working defaults in development', () => {
@@ -24,5 +24,34 @@ describe('orders config', () => {
     expect(() => loadOrdersConfig({ ORDERS_DATABASE_URL: 'mysql://x/y' })).toThrow(
       /ORDERS_DATABASE_URL/,
     );
+  });
+
+  it('has queue defaults: local Redis, prefix shop, 30 minutes to pay, relay on every second', () => {
+    const config = loadOrdersConfig({});
+    expect(config).toMatchObject({
+      REDIS_URL: 'redis://127.0.0.1:6379',
+      QUEUE_PREFIX: 'shop',
+      ORDER_PAYMENT_TIMEOUT_MINUTES: 30,
+      OUTBOX_POLL_INTERVAL_MS: 1000,
+      OUTBOX_RELAY_ENABLED: true,
+    });
+    expect(paymentTimeoutMs(config)).toBe(30 * 60_000);
+    expect(paymentTimeoutMs(loadOrdersConfig({ ORDER_PAYMENT_TIMEOUT_MS: '250' }))).toBe(250);
+    expect(loadOrdersConfig({ OUTBOX_RELAY_ENABLED: 'false' }).OUTBOX_RELAY_ENABLED).toBe(false);
+  });
+
+  it('refuses a bad Redis URL, timeout or prefix, and the test-only timeout in production', () => {
+    expect(() => loadOrdersConfig({ REDIS_URL: 'http://x' })).toThrow(/REDIS_URL/);
+    expect(() => loadOrdersConfig({ ORDER_PAYMENT_TIMEOUT_MINUTES: '0' })).toThrow(
+      /ORDER_PAYMENT_TIMEOUT_MINUTES/,
+    );
+    expect(() => loadOrdersConfig({ QUEUE_PREFIX: 'a b' })).toThrow(/QUEUE_PREFIX/);
+    expect(() =>
+      loadOrdersConfig({
+        NODE_ENV: 'production',
+        OAUTH_CLIENT_SECRET: 's3cret-value',
+        ORDER_PAYMENT_TIMEOUT_MS: '10',
+      }),
+    ).toThrow(/ORDER_PAYMENT_TIMEOUT_MS/);
   });
 });

@@ -24,6 +24,8 @@ describe('orders SDL', () => {
     const api = printSchema(result.schema!.toAPISchema().toGraphQLJSSchema());
     for (const expected of [
       'checkout(input: CheckoutInput!): CheckoutPayload!',
+      'cancelOrder(orderId: ID!): Order!',
+      'refundOrder(orderId: ID!): Order!',
       'order(id: ID!): Order',
       'myOrders(first: Int = 20, after: String): OrderConnection!',
       'orders(first: Int = 20, after: String): OrderConnection!',

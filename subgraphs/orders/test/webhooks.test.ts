@@ -36,7 +36,8 @@ const orderState = async (orderId: string) => {
   }>(
     `SELECT o.status, p.status AS payment,
             (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id) AS history,
-            (SELECT count(*)::int FROM outbox x WHERE x.payload->>'orderId' = o.id::text) AS outbox
+            (SELECT count(*)::int FROM outbox x
+              WHERE x.payload->>'orderId' = o.id::text AND x.topic <> 'order.expire') AS outbox
        FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1`,
     [orderId],
   );
@@ -87,12 +88,13 @@ describe('POST /webhooks/stripe', () => {
       outbox: 1,
     });
     const [outbox] = await stack.sql(
-      `SELECT topic, payload, published_at FROM outbox WHERE payload->>'orderId' = $1`,
+      `SELECT topic, payload, published_at FROM outbox
+        WHERE payload->>'orderId' = $1 AND topic = 'order.paid'`,
       [orderId],
     );
     expect(outbox).toMatchObject({
       topic: 'order.paid',
-      payload: { orderId, amount: 3000, currency: 'EUR' },
+      payload: { orderId, total: 3000, currency: 'EUR' },
       published_at: null,
     });
     expect(await reservationStatus(orderId, productId)).toBe('COMMITTED');

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@shop/logging';
+import { JobName } from '@shop/queues';
 import {
   PAYPAL_NOT_CONFIGURED,
   PaymentFailedError,
@@ -41,7 +42,8 @@ export interface CheckoutResult {
  * 2. BEGIN; insert the order under the unique (userId, idempotencyKey) — a concurrent repeat
  *    blocks right here on the index until this transaction ends;
  * 3. reserve stock for the pre-generated order id (products), open the PaymentIntent (Stripe,
- *    idempotency key from the order id), insert the payment; COMMIT;
+ *    idempotency key from the order id), insert the payment and the outbox row that schedules
+ *    the order's expiry (`order.expire`); COMMIT;
  * 4. clear the cart.
  *
  * Any failure in 2-3 rolls the transaction back (no order, no lines, no payment) and releases
@@ -59,7 +61,7 @@ export class CheckoutService {
     private readonly users: UsersClient,
     private readonly products: ProductsClient,
     private readonly stripe: StripePayments,
-    private readonly options: { timeoutMs: number },
+    private readonly options: { timeoutMs: number; paymentTimeoutMs: number },
   ) {}
 
   async checkout(req: CheckoutRequest): Promise<CheckoutResult> {
@@ -112,6 +114,12 @@ export class CheckoutService {
             amount: total.amount,
             currency: total.currency,
             clientSecret: opened.clientSecret,
+          });
+          // The payment timeout goes through the outbox with the order: committed together,
+          // so no unpaid order can exist without its expiry (see OutboxRelay).
+          await this.orders.addOutbox(tx, JobName.ORDER_EXPIRE, {
+            orderId,
+            expiresAt: new Date(Date.now() + this.options.paymentTimeoutMs).toISOString(),
           });
           return { order, payment };
         },

@@ -1,11 +1,10 @@
 import type Stripe from 'stripe';
 import type { Logger } from '@shop/logging';
+import { JobName } from '@shop/queues';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
 import { canTransition, OrderStatus } from './order-status';
-
-export const OutboxTopic = { ORDER_PAID: 'order.paid', ORDER_REFUNDED: 'order.refunded' } as const;
 
 /** What applying one event did; `commitStock` names an order whose stock is now sold. */
 export type EventOutcome =
@@ -89,10 +88,10 @@ export class PaymentEventService {
       return { kind: 'ignored', reason: `order ${order.id} is ${order.status}, not payable` };
     }
     await this.orders.setStatus(tx, order, OrderStatus.PAID, `stripe:${eventId}`);
-    await this.orders.addOutbox(tx, OutboxTopic.ORDER_PAID, {
+    await this.orders.addOutbox(tx, JobName.ORDER_PAID, {
       orderId: order.id,
       userId: order.userId,
-      amount: order.totalAmount,
+      total: order.totalAmount,
       currency: order.currency,
     });
     return { kind: 'applied', commitStockFor: order.id };
@@ -138,7 +137,7 @@ export class PaymentEventService {
     }
     await tx.payment.update({ where: { id: payment.id }, data: { status: 'REFUNDED' } });
     await this.orders.setStatus(tx, order, OrderStatus.REFUNDED, `stripe:${eventId}`);
-    await this.orders.addOutbox(tx, OutboxTopic.ORDER_REFUNDED, {
+    await this.orders.addOutbox(tx, JobName.ORDER_REFUNDED, {
       orderId: order.id,
       userId: order.userId,
       amount: charge.amount_refunded,

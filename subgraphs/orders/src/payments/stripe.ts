@@ -75,4 +75,24 @@ export class StripePayments {
       );
     }
   }
+
+  /**
+   * Refunds a PaymentIntent in full. The idempotency key is derived from the order, so a
+   * retry (a transaction that failed after Stripe answered, then repeated) refunds once.
+   */
+  async refund(orderId: string, paymentIntentId: string): Promise<string> {
+    if (!this.stripe) throw new PaymentFailedError(STRIPE_NOT_CONFIGURED);
+    try {
+      const refund = await this.stripe.refunds.create(
+        { payment_intent: paymentIntentId, metadata: { orderId } },
+        { idempotencyKey: `order-${orderId}-refund` },
+      );
+      return refund.id;
+    } catch (error) {
+      throw new PaymentFailedError(
+        'Stripe could not refund the payment; the order is unchanged. Try again in a moment.',
+        { cause: error },
+      );
+    }
+  }
 }

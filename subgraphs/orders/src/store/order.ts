@@ -1,3 +1,5 @@
+import { ConflictError } from '@shop/errors';
+import type { JobData, JobName } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
 import type { OrderStatus } from '../domain/order-status';
@@ -112,22 +114,63 @@ export class OrderStore {
     return this.prisma.order.count({ where: { userId } });
   }
 
-  /** Moves an order to a new status and records it, in the caller's transaction. */
+  /**
+   * Reads an order and locks its row until the caller's transaction ends, so that two status
+   * changes of one order (a cancel and a payment webhook, say) happen one after the other.
+   */
+  async lockOrder(db: Db, orderId: string): Promise<OrderRecord | null> {
+    await db.$queryRaw`SELECT 1 FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
+    return db.order.findUnique({ where: { id: orderId } });
+  }
+
+  /** The payment that took the order's money, if one did. */
+  capturedPayment(db: Db, orderId: string): Promise<PaymentRecord | null> {
+    return db.payment.findFirst({
+      where: { orderId, status: 'SUCCEEDED' },
+      orderBy: { createdAt: 'desc' },
+    });
+  }
+
+  /** Whether money was ever taken for the order (captured, or captured and refunded). */
+  async wasCharged(db: Db, orderId: string): Promise<boolean> {
+    const n = await db.payment.count({
+      where: { orderId, status: { in: ['SUCCEEDED', 'REFUNDED'] } },
+    });
+    return n > 0;
+  }
+
+  markRefunded(db: Db, paymentId: string): Promise<PaymentRecord> {
+    return db.payment.update({ where: { id: paymentId }, data: { status: 'REFUNDED' } });
+  }
+
+  /**
+   * Moves an order to a new status and records it, in the caller's transaction. The update
+   * only applies while the order is still in the status the caller read: a concurrent change
+   * in between makes it fail (CONFLICT) instead of being silently overwritten.
+   */
   async setStatus(
     db: Db,
     order: OrderRecord,
     to: OrderStatus,
     reason: string,
   ): Promise<OrderRecord> {
-    const updated = await db.order.update({ where: { id: order.id }, data: { status: to } });
+    const { count } = await db.order.updateMany({
+      where: { id: order.id, status: order.status },
+      data: { status: to },
+    });
+    if (count !== 1) {
+      throw new ConflictError(
+        `Order ${order.id} changed meanwhile; it is no longer ${order.status}.`,
+      );
+    }
     await db.orderStatusHistory.create({
       data: { orderId: order.id, fromStatus: order.status, toStatus: to, reason },
     });
-    return updated;
+    return db.order.findUniqueOrThrow({ where: { id: order.id } });
   }
 
   /** Writes an event for the outbox relay, in the caller's transaction. */
-  async addOutbox(db: Db, topic: string, payload: Prisma.InputJsonObject): Promise<void> {
-    await db.outbox.create({ data: { topic, payload } });
+  async addOutbox<N extends JobName>(db: Db, topic: N, payload: JobData<N>): Promise<void> {
+    await db.outbox.create({ data: { topic, payload: payload as Prisma.InputJsonObject } });
   }
 }

@@ -23,3 +23,5 @@ export const ORDER_ENTITIES = `query($reps: [_Any!]!) {
 export const USER_ORDERS = `query($reps: [_Any!]!) {
   _entities(representations: $reps) { ... on User { id orders(first: 10) { totalCount edges { node { id } } } } }
 }`;
+export const CANCEL_ORDER = `mutation Cancel($orderId: ID!) { cancelOrder(orderId: $orderId) { id status updatedAt } }`;
+export const REFUND_ORDER = `mutation Refund($orderId: ID!) { refundOrder(orderId: $orderId) { id status updatedAt } }`;

@@ -1,6 +1,12 @@
 import { createLogger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
-import { createTestDatabase, type TestDatabase } from '@shop/test-harness';
+import {
+  createTestDatabase,
+  deleteKeys,
+  TEST_REDIS_URL,
+  testKeyPrefix,
+  type TestDatabase,
+} from '@shop/test-harness';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
 import { startOrdersService } from '../../src/server';
 
@@ -37,6 +43,9 @@ export async function startOrdersFixture(
   env: Record<string, string> = {},
 ): Promise<OrdersFixture> {
   const db = await createTestDatabase('orders');
+  // BullMQ keys of its own (deleted by stop()) unless the caller shares a prefix with the
+  // delivery and notifications workers; BullMQ adds the ':' after the prefix itself.
+  const ownPrefix = env.QUEUE_PREFIX ? null : testKeyPrefix('orders').replace(/:$/, '');
   const config = loadOrdersConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -54,6 +63,8 @@ export async function startOrdersFixture(
     STRIPE_SECRET_KEY: 'sk_test_orders',
     STRIPE_API_URL: neighbours.stripeApiUrl ?? STRIPE_MOCK_URL,
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    REDIS_URL: TEST_REDIS_URL,
+    ...(ownPrefix ? { QUEUE_PREFIX: ownPrefix } : {}),
     ...env,
   });
   // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
@@ -70,7 +81,7 @@ export async function startOrdersFixture(
     db,
     stop: async () => {
       await service.stop();
-      await db.drop();
+      await Promise.all([db.drop(), ownPrefix ? deleteKeys(`${ownPrefix}:`) : undefined]);
     },
   };
 }

@@ -4,8 +4,11 @@ import { createLogger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
 import {
   createTestDatabase,
+  deleteKeys,
   graphql,
   queryDatabase,
+  TEST_REDIS_URL,
+  testKeyPrefix,
   type GraphQLResponse,
   type TestDatabase,
 } from '@shop/test-harness';
@@ -76,6 +79,11 @@ function ok(res: Response, what: string): Record<string, any> {
   return res.data!;
 }
 
+/**
+ * `env` overrides the orders service's configuration. The stack's BullMQ keys live under a
+ * prefix of its own (deleted by stop()); the outbox relay is off unless `env` turns it on,
+ * so that tests which read outbox rows see them as written.
+ */
 export async function startOrdersStack(env: Record<string, string> = {}): Promise<OrdersStack> {
   const users = await startUsersFixture({
     OAUTH_CLIENTS: `${ORDERS_CLIENT.id}:${ORDERS_CLIENT.secret}:users:read+products:reserve`,
@@ -94,6 +102,8 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
   const stripe = await startStripeProxy(STRIPE_MOCK_URL);
   const db = await createTestDatabase('orders');
   const usersBase = users.service.url.replace(/\/graphql$/, '');
+  // BullMQ adds ':' after the prefix itself.
+  const queuePrefix = testKeyPrefix('orders').replace(/:$/, '');
   const config = loadOrdersConfig({
     NODE_ENV: 'test',
     LOG_LEVEL: 'silent',
@@ -109,6 +119,9 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
     STRIPE_SECRET_KEY: 'sk_test_orders',
     STRIPE_API_URL: stripe.url,
     STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    REDIS_URL: TEST_REDIS_URL,
+    QUEUE_PREFIX: queuePrefix,
+    OUTBOX_RELAY_ENABLED: 'false',
     ...env,
   });
   // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
@@ -230,7 +243,7 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
     },
     async stop() {
       await orders.stop();
-      await Promise.all([db.drop(), stripe.stop(), cart.stop()]);
+      await Promise.all([db.drop(), stripe.stop(), cart.stop(), deleteKeys(`${queuePrefix}:`)]);
       await products.stop();
       await users.stop();
     },

@@ -1,0 +1,86 @@
+import { z } from '@shop/config';
+
+/** Every BullMQ queue of the shop. A queue belongs to the service whose workers consume it. */
+export const QueueName = {
+  /** Consumed by delivery: create a shipment for a paid order. */
+  DELIVERY: 'delivery',
+  /** Consumed by notifications: e-mail / SMS for state changes a customer cares about. */
+  NOTIFICATIONS: 'notifications',
+  /** Consumed by orders itself: delayed jobs on its own orders (payment timeout). */
+  ORDERS: 'orders',
+} as const;
+export type QueueName = (typeof QueueName)[keyof typeof QueueName];
+
+/** Job names; the outbox topics of orders are the same strings. */
+export const JobName = {
+  ORDER_PAID: 'order.paid',
+  ORDER_CANCELLED: 'order.cancelled',
+  ORDER_REFUNDED: 'order.refunded',
+  ORDER_EXPIRE: 'order.expire',
+} as const;
+export type JobName = (typeof JobName)[keyof typeof JobName];
+
+const id = z.uuid();
+const amount = z.number().int().min(0);
+const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case');
+
+/**
+ * Job payloads carry ids and the minimum context; workers reload the rest from the owner.
+ * Amounts are integers of minor units.
+ */
+export const jobSchemas = {
+  [JobName.ORDER_PAID]: z.object({ orderId: id, userId: id, total: amount, currency }),
+  [JobName.ORDER_CANCELLED]: z.object({
+    orderId: id,
+    userId: id,
+    total: amount,
+    currency,
+    /** Whether money had been taken and was refunded as the order was cancelled. */
+    refunded: z.boolean(),
+    reason: z.enum(['customer', 'payment-timeout']),
+  }),
+  [JobName.ORDER_REFUNDED]: z.object({ orderId: id, userId: id, amount, currency }),
+  [JobName.ORDER_EXPIRE]: z.object({
+    orderId: id,
+    /** ISO 8601: when the unpaid order expires; the producer turns it into the job's delay. */
+    expiresAt: z.iso.datetime(),
+  }),
+} satisfies Record<JobName, z.ZodType>;
+
+export type JobData<N extends JobName> = z.infer<(typeof jobSchemas)[N]>;
+
+export const JOB_NAMES: readonly JobName[] = Object.values(JobName);
+
+export function isJobName(name: string): name is JobName {
+  return (JOB_NAMES as readonly string[]).includes(name);
+}
+
+/** Validates a payload for its job name; throws a ZodError naming the bad field. */
+export function parseJobData<N extends JobName>(name: N, data: unknown): JobData<N> {
+  return jobSchemas[name].parse(data) as JobData<N>;
+}
+
+/**
+ * The queues each job goes to. One event may feed several consumers; each queue gets its
+ * own job (with the same job id, which is unique per queue).
+ */
+export const routes: Readonly<Record<JobName, readonly QueueName[]>> = {
+  [JobName.ORDER_PAID]: [QueueName.DELIVERY, QueueName.NOTIFICATIONS],
+  [JobName.ORDER_CANCELLED]: [QueueName.NOTIFICATIONS],
+  [JobName.ORDER_REFUNDED]: [QueueName.NOTIFICATIONS],
+  [JobName.ORDER_EXPIRE]: [QueueName.ORDERS],
+};
+
+/**
+ * The job id rule: `<job name>__<business key>`, where the key is what makes the job unique
+ * (an outbox row id, an order id). Adding a job whose id exists in the queue is a no-op in
+ * BullMQ, so a producer that repeats itself (a relay restarted between add and mark, a
+ * retried request) enqueues nothing twice. BullMQ refuses ids that contain ':' or look like
+ * integers, so neither is accepted as a key.
+ */
+export function jobId(name: JobName, key: string): string {
+  if (!/^[A-Za-z0-9._-]{1,200}$/.test(key)) {
+    throw new Error(`job id key ${JSON.stringify(key)} must be 1-200 of [A-Za-z0-9._-]`);
+  }
+  return `${name}__${key}`;
+}

@@ -1,0 +1,141 @@
+import { ConflictError, ErrorCode, NotFoundError, type ShopError } from '@shop/errors';
+import type { Logger } from '@shop/logging';
+import { JobName } from '@shop/queues';
+import type { StripePayments } from '../payments/stripe';
+import type { PrismaClient } from '../store/prisma';
+import type { Db, OrderRecord, OrderStore } from '../store/order';
+import type { ProductsClient } from '../store/subgraphs';
+import { OrderStatus, transition } from './order-status';
+
+export type CancelReason = 'customer' | 'payment-timeout';
+
+/**
+ * Status changes after checkout that a person or a timer asks for: cancel (customer),
+ * refund (ADMIN) and expiry (the delayed `order.expire` job). Each runs in one transaction
+ * that locks the order row, checks the move with the state machine, and writes the new
+ * status, its history entry and the outbox event together.
+ *
+ * Stripe is called inside that transaction (like checkout does), with an idempotency key
+ * derived from the order: if the commit fails after Stripe refunded, the repeat gets the
+ * same refund back instead of a second one. Products is called after the commit, because
+ * a released reservation cannot be taken back: see releaseStock.
+ */
+export class OrderLifecycleService {
+  constructor(
+    private readonly prisma: PrismaClient,
+    private readonly orders: OrderStore,
+    private readonly products: ProductsClient,
+    private readonly stripe: StripePayments,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * The customer's cancel: PENDING_PAYMENT → CANCELLED (stock released), or PAID → refunded
+   * in full, then CANCELLED. Someone else's order is NOT_FOUND, as in `order(id)`.
+   */
+  async cancel(orderId: string, userId: string, requestId?: string): Promise<OrderRecord> {
+    const { order, refunded } = await this.prisma.$transaction(async (tx) => {
+      const order = await this.orders.lockOrder(tx, orderId);
+      if (!order || order.userId !== userId) throw new NotFoundError('Order', orderId);
+      return this.cancelLocked(tx, order, 'customer');
+    });
+    // The order is cancelled either way; the delayed `order.expire` job releases again later.
+    if (!refunded) {
+      await this.releaseStock(order, requestId).catch((err: unknown) =>
+        this.log.error({ err, orderId }, 'order cancelled but its stock is not released yet'),
+      );
+    }
+    return order;
+  }
+
+  /** ADMIN: PAID / FULFILLING / SHIPPED / DELIVERED → REFUNDED, refunded in full on Stripe. */
+  async refund(orderId: string, adminId: string): Promise<OrderRecord> {
+    return this.prisma.$transaction(async (tx) => {
+      const order = await this.orders.lockOrder(tx, orderId);
+      if (!order) throw new NotFoundError('Order', orderId);
+      transition(order.id, order.status, OrderStatus.REFUNDED);
+      await this.refundPayment(tx, order);
+      const refunded = await this.orders.setStatus(
+        tx,
+        order,
+        OrderStatus.REFUNDED,
+        `admin:${adminId}`,
+      );
+      await this.orders.addOutbox(tx, JobName.ORDER_REFUNDED, {
+        orderId: order.id,
+        userId: order.userId,
+        amount: order.totalAmount,
+        currency: order.currency,
+      });
+      return refunded;
+    });
+  }
+
+  /**
+   * The payment timeout (job `order.expire`): an order still PENDING_PAYMENT is cancelled
+   * and its stock released; any other order is left alone. Safe to run again: a retry after
+   * a failed release finds the order CANCELLED and releases again (releaseStock is
+   * idempotent), which also makes this job the backstop for a customer cancel whose release
+   * failed.
+   */
+  async expire(orderId: string): Promise<'cancelled' | 'released' | 'untouched'> {
+    const result = await this.prisma.$transaction(async (tx) => {
+      const order = await this.orders.lockOrder(tx, orderId);
+      if (!order) return null;
+      if (order.status === OrderStatus.PENDING_PAYMENT) {
+        const { order: cancelled } = await this.cancelLocked(tx, order, 'payment-timeout');
+        return { order: cancelled, changed: true };
+      }
+      if (order.status === OrderStatus.CANCELLED && !(await this.orders.wasCharged(tx, orderId))) {
+        return { order, changed: false };
+      }
+      return null;
+    });
+    if (!result) return 'untouched';
+    await this.releaseStock(result.order);
+    return result.changed ? 'cancelled' : 'released';
+  }
+
+  private async cancelLocked(
+    tx: Db,
+    order: OrderRecord,
+    reason: CancelReason,
+  ): Promise<{ order: OrderRecord; refunded: boolean }> {
+    transition(order.id, order.status, OrderStatus.CANCELLED);
+    const refunded = order.status === OrderStatus.PAID;
+    if (refunded) await this.refundPayment(tx, order);
+    const cancelled = await this.orders.setStatus(tx, order, OrderStatus.CANCELLED, reason);
+    await this.orders.addOutbox(tx, JobName.ORDER_CANCELLED, {
+      orderId: order.id,
+      userId: order.userId,
+      total: order.totalAmount,
+      currency: order.currency,
+      refunded,
+      reason,
+    });
+    return { order: cancelled, refunded };
+  }
+
+  private async refundPayment(tx: Db, order: OrderRecord): Promise<void> {
+    const payment = await this.orders.capturedPayment(tx, order.id);
+    if (!payment) {
+      throw new ConflictError(`Order ${order.id} has no captured payment to refund.`);
+    }
+    await this.stripe.refund(order.id, payment.providerReference);
+    await this.orders.markRefunded(tx, payment.id);
+  }
+
+  /**
+   * Gives an unpaid order's units back, after the commit (a released reservation cannot be
+   * re-held, so it must not happen before the order is surely cancelled). A reservation
+   * already committed (sold) is refused by products with CONFLICT: nothing to release.
+   */
+  private async releaseStock(order: OrderRecord, requestId?: string): Promise<void> {
+    try {
+      await this.products.release(order.id, requestId);
+    } catch (error) {
+      if ((error as ShopError).code === ErrorCode.CONFLICT) return;
+      throw error;
+    }
+  }
+}

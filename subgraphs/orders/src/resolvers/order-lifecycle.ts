@@ -1,0 +1,22 @@
+import { requireRole, requireUser, Role } from '@shop/auth';
+import { NotFoundError } from '@shop/errors';
+import { isOrderId } from '../context';
+import type { OrderLifecycleService } from '../domain/order-lifecycle';
+import type { Resolvers } from '../generated/graphql';
+
+export function orderLifecycleResolvers(lifecycle: OrderLifecycleService): Resolvers {
+  return {
+    Mutation: {
+      cancelOrder: async (_parent, { orderId }, ctx) => {
+        const me = requireUser(ctx.identity);
+        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        return lifecycle.cancel(orderId, me.userId, ctx.requestId);
+      },
+      refundOrder: async (_parent, { orderId }, ctx) => {
+        const admin = requireRole(ctx.identity, Role.ADMIN);
+        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        return lifecycle.refund(orderId, admin.userId);
+      },
+    },
+  };
+}
