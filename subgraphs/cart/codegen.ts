@@ -1,24 +1,9 @@
 // GraphQL Code Generator: typed resolvers from this subgraph's SDL (federation mode).
-import type { CodegenConfig } from '@graphql-codegen/cli';
+// The deep import keeps the server code (Express, Apollo) out of the code generator.
+import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
-const config: CodegenConfig = {
-  schema: 'src/schema.graphql',
-  generates: {
-    'src/generated/graphql.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
-      config: {
-        federation: true,
-        useIndexSignature: true,
-        contextType: '../context#Context',
-        mappers: {
-          Cart: '../domain/cart#CartView',
-          CartItem: '../domain/cart#CartLine',
-          Product: '../domain/cart#ProductReference',
-        },
-        enumsAsTypes: true,
-        scalars: { ID: 'string' },
-      },
-    },
-  },
-};
-export default config;
+export default subgraphCodegenConfig({
+  Cart: '../domain/cart#CartView',
+  CartItem: '../domain/cart#CartLine',
+  Product: '../domain/cart#ProductReference',
+});

@@ -1,24 +1,9 @@
 // GraphQL Code Generator: typed resolvers from this subgraph's SDL (federation mode).
-import type { CodegenConfig } from '@graphql-codegen/cli';
+// The deep import keeps the server code (Express, Apollo) out of the code generator.
+import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
-const config: CodegenConfig = {
-  schema: 'src/schema.graphql',
-  generates: {
-    'src/generated/graphql.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
-      config: {
-        federation: true,
-        useIndexSignature: true,
-        contextType: '../context#Context',
-        mappers: {
-          Product: '../store/product#ProductRecord',
-          Category: '../store/category#CategoryRecord',
-          StockReservation: '../store/reservation#ReservationRecord',
-        },
-        enumsAsTypes: true,
-        scalars: { ID: 'string' },
-      },
-    },
-  },
-};
-export default config;
+export default subgraphCodegenConfig({
+  Product: '../store/product#ProductRecord',
+  Category: '../store/category#CategoryRecord',
+  StockReservation: '../store/reservation#ReservationRecord',
+});

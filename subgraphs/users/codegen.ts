@@ -1,23 +1,8 @@
 // GraphQL Code Generator: typed resolvers from this subgraph's SDL (federation mode).
-import type { CodegenConfig } from '@graphql-codegen/cli';
+// The deep import keeps the server code (Express, Apollo) out of the code generator.
+import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
-const config: CodegenConfig = {
-  schema: 'src/schema.graphql',
-  generates: {
-    'src/generated/graphql.ts': {
-      plugins: ['typescript', 'typescript-resolvers'],
-      config: {
-        federation: true,
-        useIndexSignature: true,
-        contextType: '../context#Context',
-        mappers: {
-          User: '../store/user#UserRecord',
-          Address: '../store/user#AddressRecord',
-        },
-        enumsAsTypes: true,
-        scalars: { ID: 'string' },
-      },
-    },
-  },
-};
-export default config;
+export default subgraphCodegenConfig({
+  User: '../store/user#UserRecord',
+  Address: '../store/user#AddressRecord',
+});
