@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { createLogger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
 import {
-  createTestDatabase,
-  deleteKeys,
   graphql,
   queryDatabase,
-  TEST_REDIS_URL,
-  testKeyPrefix,
   type GraphQLResponse,
   type TestDatabase,
 } from '@shop/test-harness';
@@ -25,14 +20,18 @@ import {
   startUsersFixture,
   type UsersFixture,
 } from '../../../users/test/support/users-service';
-import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
-import { startOrdersService } from '../../src/server';
+import type { OrdersConfig } from '../../src/config';
+import {
+  ORDERS_CLIENT,
+  ORDERS_OAUTH_CLIENTS,
+  startOrdersFixture,
+  STRIPE_MOCK_URL,
+  WEBHOOK_SECRET,
+} from './orders-service';
 import { CHECKOUT } from './operations';
 import { startStripeProxy, type StripeProxy } from './stripe-proxy';
 
-export const ORDERS_CLIENT = { id: 'orders', secret: 'orders-test-secret-0123456789' };
-export const WEBHOOK_SECRET = 'whsec_orders_test_secret';
-export const STRIPE_MOCK_URL = process.env.TEST_STRIPE_MOCK_URL ?? 'http://127.0.0.1:12111';
+export { ORDERS_CLIENT, WEBHOOK_SECRET, STRIPE_MOCK_URL };
 
 export interface Customer {
   userId: string;
@@ -85,9 +84,7 @@ function ok(res: Response, what: string): Record<string, any> {
  * so that tests which read outbox rows see them as written.
  */
 export async function startOrdersStack(env: Record<string, string> = {}): Promise<OrdersStack> {
-  const users = await startUsersFixture({
-    OAUTH_CLIENTS: `${ORDERS_CLIENT.id}:${ORDERS_CLIENT.secret}:users:read+products:reserve`,
-  });
+  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
   const trust = {
     JWKS_URL: users.service.jwksUrl,
     JWT_ISSUER: users.config.JWT_ISSUER,
@@ -100,35 +97,19 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
   });
   const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
   const stripe = await startStripeProxy(STRIPE_MOCK_URL);
-  const db = await createTestDatabase('orders');
-  const usersBase = users.service.url.replace(/\/graphql$/, '');
-  // BullMQ adds ':' after the prefix itself.
-  const queuePrefix = testKeyPrefix('orders').replace(/:$/, '');
-  const config = loadOrdersConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    ORDERS_PORT: '0',
-    ORDERS_DATABASE_URL: db.url,
-    ...trust,
-    USERS_URL: users.service.url,
-    OAUTH_TOKEN_URL: `${usersBase}/oauth/token`,
-    OAUTH_CLIENT_ID: ORDERS_CLIENT.id,
-    OAUTH_CLIENT_SECRET: ORDERS_CLIENT.secret,
-    PRODUCTS_URL: products.service.url,
-    CART_URL: cart.service.url,
-    STRIPE_SECRET_KEY: 'sk_test_orders',
-    STRIPE_API_URL: stripe.url,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    REDIS_URL: TEST_REDIS_URL,
-    QUEUE_PREFIX: queuePrefix,
-    OUTBOX_RELAY_ENABLED: 'false',
-    ...env,
-  });
-  // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
-  const orders = await startOrdersService(
-    config,
-    createLogger('orders', process.env.TEST_LOG_LEVEL ?? 'silent'),
+  const fixture = await startOrdersFixture(
+    {
+      jwksUrl: trust.JWKS_URL,
+      issuer: trust.JWT_ISSUER,
+      audience: trust.JWT_AUDIENCE,
+      usersUrl: users.service.url,
+      productsUrl: products.service.url,
+      cartUrl: cart.service.url,
+      stripeApiUrl: stripe.url,
+    },
+    { OUTBOX_RELAY_ENABLED: 'false', ...env },
   );
+  const { service: orders, config, db } = fixture;
 
   const login = await graphql<Record<string, any>>(users.service.url, LOGIN, ADMIN);
   const adminToken = ok(login, 'admin login').login.accessToken as string;
@@ -242,8 +223,8 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
       return { status: response.status, body: await response.json().catch(() => null) };
     },
     async stop() {
-      await orders.stop();
-      await Promise.all([db.drop(), stripe.stop(), cart.stop(), deleteKeys(`${queuePrefix}:`)]);
+      await fixture.stop();
+      await Promise.all([stripe.stop(), cart.stop()]);
       await products.stop();
       await users.stop();
     },
