@@ -4,6 +4,7 @@ import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
 export default subgraphCodegenConfig({
   Order: '../store/order#OrderRecord',
+  OrderConnection: '../store/order#OrderConnectionRecord',
   OrderLine: '../store/order#OrderLineView',
   User: '../domain/references#UserReference',
   Product: '../domain/references#ProductReference',

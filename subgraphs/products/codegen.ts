@@ -4,6 +4,7 @@ import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
 export default subgraphCodegenConfig({
   Product: '../store/product#ProductRecord',
+  ProductConnection: '../store/product#ProductConnectionRecord',
   Category: '../store/category#CategoryRecord',
   StockReservation: '../store/reservation#ReservationRecord',
 });

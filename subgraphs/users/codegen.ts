@@ -4,5 +4,6 @@ import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
 
 export default subgraphCodegenConfig({
   User: '../store/user#UserRecord',
+  UserConnection: '../store/user#UserConnectionRecord',
   Address: '../store/user#AddressRecord',
 });

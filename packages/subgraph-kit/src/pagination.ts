@@ -4,7 +4,12 @@ import { BadUserInputError } from '@shop/errors';
 export interface Connection<T> {
   edges: { cursor: string; node: T }[];
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
-  totalCount: number;
+  /**
+   * A number, or a function that counts: graphql-js's default resolver calls a function
+   * property only when the field is selected, so a page that does not ask for totalCount
+   * costs no count query.
+   */
+  totalCount: number | (() => Promise<number>);
 }
 
 export const DEFAULT_PAGE_SIZE = 20;
@@ -47,7 +52,7 @@ export function decodeCursor(cursor: string | null | undefined): (string | numbe
 export function toConnection<T>(
   rows: T[],
   limit: number,
-  totalCount: number,
+  totalCount: number | (() => Promise<number>),
   sortKey: (row: T) => readonly (string | number)[],
 ): Connection<T> {
   const page = rows.slice(0, limit);

@@ -27,6 +27,24 @@ function countQueries() {
 
 const reps = (typename: string, ids: string[]) => ids.map((id) => ({ __typename: typename, id }));
 
+describe('products listing', () => {
+  it('counts the matches only when a client asks for totalCount', async () => {
+    await client.createProduct({ stock: 1 });
+    const queries = countQueries();
+    try {
+      const page = await client.call('{ products(first: 5) { edges { node { id } } } }');
+      expect(page.errors).toBeUndefined();
+      expect(queries.of('products', 'countDocuments')).toBe(0);
+
+      const counted = await client.call('{ products(first: 5) { totalCount } }');
+      expect(counted.data!.products.totalCount).toBeGreaterThan(0);
+      expect(queries.of('products', 'countDocuments')).toBe(1);
+    } finally {
+      queries.stop();
+    }
+  });
+});
+
 describe('Product entity', () => {
   it('resolves many references with one database query', async () => {
     const products = [];

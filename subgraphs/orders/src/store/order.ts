@@ -1,3 +1,4 @@
+import type { Connection } from '@shop/subgraph-kit';
 import { ConflictError } from '@shop/errors';
 import type { JobData, JobName } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
@@ -174,3 +175,6 @@ export class OrderStore {
     await db.outbox.create({ data: { topic, payload: payload as Prisma.InputJsonObject } });
   }
 }
+
+/** A page of OrderRecords as resolvers return it (totalCount may be counted lazily). */
+export type OrderConnectionRecord = Connection<OrderRecord>;

@@ -17,7 +17,8 @@ const CATEGORIES_LOCK = 'categories';
 
 export interface ProductPage {
   rows: ProductRecord[];
-  total: number;
+  /** Counts the matching products when called; listings that do not show a total skip it. */
+  total: () => Promise<number>;
 }
 
 /** The catalog as administrators change it and shoppers browse it. */
@@ -140,11 +141,8 @@ export class CatalogService {
       categoryIds = categoryIds ? categoryIds.filter((c) => scope.includes(c)) : scope;
     }
     const query = { ...base, categoryIds };
-    const [rows, total] = await Promise.all([
-      this.products.list(query, options.limit, options.after),
-      this.products.count(query),
-    ]);
-    return { rows, total };
+    const rows = await this.products.list(query, options.limit, options.after);
+    return { rows, total: () => this.products.count(query) };
   }
 
   private async requireCategory(id: string, field: string): Promise<void> {

@@ -1,3 +1,4 @@
+import type { Connection as Page } from '@shop/subgraph-kit';
 import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
 import { ConflictError } from '@shop/errors';
 import type { Money } from '@shop/money';
@@ -241,7 +242,7 @@ export class ProductStore {
   }
 
   count(query: ProductQuery): Promise<number> {
-    return this.model.countDocuments(toFilter(query));
+    return this.model.countDocuments(toFilter(query)).exec();
   }
 
   /** Every product, deleted ones included (the seed's "is the catalog empty?"). */
@@ -270,3 +271,6 @@ function toFilter(query: ProductQuery): QueryFilter<ProductDoc> {
   }
   return filter;
 }
+
+/** A page of ProductRecords as resolvers return it (totalCount may be counted lazily). */
+export type ProductConnectionRecord = Page<ProductRecord>;

@@ -1,3 +1,4 @@
+import type { Connection } from '@shop/subgraph-kit';
 import type { Role } from '@shop/auth';
 import type { Address, User } from '../generated/prisma/client';
 import type { PrismaClient } from './prisma';
@@ -75,3 +76,6 @@ export class UserStore {
     return this.db.address.create({ data: { ...address, userId } });
   }
 }
+
+/** A page of UserRecords as resolvers return it (totalCount may be counted lazily). */
+export type UserConnectionRecord = Connection<UserRecord>;
