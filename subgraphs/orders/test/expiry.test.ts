@@ -27,8 +27,10 @@ async function expiryDone(orderId: string): Promise<unknown> {
   const id = jobId(JobName.ORDER_EXPIRE, orderId);
   return waitFor(
     async () => {
-      const job = await queues.queue(QueueName.ORDERS).getJob(id);
-      return job && (await job.getState()) === 'completed' ? { result: job.returnvalue } : false;
+      const queue = queues.queue(QueueName.ORDERS);
+      // State first, then the job: a job read before it completed carries no return value.
+      if ((await queue.getJobState(id)) !== 'completed') return false;
+      return { result: (await queue.getJob(id))?.returnvalue };
     },
     { timeoutMs: 15_000, what: `job ${id} completed` },
   );
