@@ -2,20 +2,14 @@ import { readFileSync } from 'node:fs';
 import { createLogger } from '@shop/logging';
 import { loadRouterConfig } from '../../router/src/config';
 import { startRouter } from '../../router/src/server';
-import { startCartFixture, type CartFixture } from '../../subgraphs/cart/test/support/cart-service';
+import type { CartFixture } from '../../subgraphs/cart/test/support/cart-service';
 import {
-  ORDERS_OAUTH_CLIENTS,
   startOrdersFixture,
+  startOrdersNeighbours,
   type OrdersFixture,
 } from '../../subgraphs/orders/test/support/orders-service';
-import {
-  startProductsFixture,
-  type ProductsFixture,
-} from '../../subgraphs/products/test/support/products-service';
-import {
-  startUsersFixture,
-  type UsersFixture,
-} from '../../subgraphs/users/test/support/users-service';
+import type { ProductsFixture } from '../../subgraphs/products/test/support/products-service';
+import type { UsersFixture } from '../../subgraphs/users/test/support/users-service';
 
 export interface Platform {
   /** The router's /graphql URL: what storefronts talk to. */
@@ -35,26 +29,9 @@ export interface Platform {
  * of this platform's users service.
  */
 export async function startPlatform(): Promise<Platform> {
-  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
-  const trust = {
-    JWKS_URL: users.service.jwksUrl,
-    JWT_ISSUER: users.config.JWT_ISSUER,
-    JWT_AUDIENCE: users.config.JWT_AUDIENCE,
-  };
-  const products = await startProductsFixture({
-    jwksUrl: trust.JWKS_URL,
-    issuer: trust.JWT_ISSUER,
-    audience: trust.JWT_AUDIENCE,
-  });
-  const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
-  const orders = await startOrdersFixture({
-    jwksUrl: trust.JWKS_URL,
-    issuer: trust.JWT_ISSUER,
-    audience: trust.JWT_AUDIENCE,
-    usersUrl: users.service.url,
-    productsUrl: products.service.url,
-    cartUrl: cart.service.url,
-  });
+  const neighbours = await startOrdersNeighbours();
+  const { users, products, cart, trust } = neighbours;
+  const orders = await startOrdersFixture(neighbours.forOrders);
   const router = await startRouter(
     loadRouterConfig({
       NODE_ENV: 'test',
@@ -78,8 +55,7 @@ export async function startPlatform(): Promise<Platform> {
     stop: async () => {
       await router.stop();
       await orders.stop();
-      await Promise.all([cart.stop(), products.stop()]);
-      await users.stop();
+      await neighbours.stop();
     },
   };
 }

@@ -7,6 +7,12 @@ import {
   testKeyPrefix,
   type TestDatabase,
 } from '@shop/test-harness';
+import { startCartFixture, type CartFixture } from '../../../cart/test/support/cart-service';
+import {
+  startProductsFixture,
+  type ProductsFixture,
+} from '../../../products/test/support/products-service';
+import { startUsersFixture, type UsersFixture } from '../../../users/test/support/users-service';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
 import { startOrdersService } from '../../src/server';
 
@@ -82,6 +88,55 @@ export async function startOrdersFixture(
     stop: async () => {
       await service.stop();
       await Promise.all([db.drop(), ownPrefix ? deleteKeys(`${ownPrefix}:`) : undefined]);
+    },
+  };
+}
+
+export interface Neighbours {
+  users: UsersFixture;
+  products: ProductsFixture;
+  cart: CartFixture;
+  /** JWKS_URL, JWT_ISSUER and JWT_AUDIENCE of the users service, for any service's config. */
+  trust: Record<'JWKS_URL' | 'JWT_ISSUER' | 'JWT_AUDIENCE', string>;
+  /** What startOrdersFixture needs to reach them (Stripe: stripe-mock unless overridden). */
+  forOrders: OrdersNeighbours;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The subgraphs orders calls — users (with the orders OAuth client), products and cart —
+ * each with stores of its own, all trusting the users service's tokens.
+ */
+export async function startOrdersNeighbours(): Promise<Neighbours> {
+  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
+  const trust = {
+    JWKS_URL: users.service.jwksUrl,
+    JWT_ISSUER: users.config.JWT_ISSUER,
+    JWT_AUDIENCE: users.config.JWT_AUDIENCE,
+  };
+  const products = await startProductsFixture({
+    jwksUrl: trust.JWKS_URL,
+    issuer: trust.JWT_ISSUER,
+    audience: trust.JWT_AUDIENCE,
+  });
+  const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
+  return {
+    users,
+    products,
+    cart,
+    trust,
+    forOrders: {
+      jwksUrl: trust.JWKS_URL,
+      issuer: trust.JWT_ISSUER,
+      audience: trust.JWT_AUDIENCE,
+      usersUrl: users.service.url,
+      productsUrl: products.service.url,
+      cartUrl: cart.service.url,
+    },
+    stop: async () => {
+      await cart.stop();
+      await products.stop();
+      await users.stop();
     },
   };
 }

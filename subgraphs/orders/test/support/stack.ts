@@ -7,24 +7,17 @@ import {
   type GraphQLResponse,
   type TestDatabase,
 } from '@shop/test-harness';
-import { startCartFixture, type CartFixture } from '../../../cart/test/support/cart-service';
+import type { CartFixture } from '../../../cart/test/support/cart-service';
 import { ADD } from '../../../cart/test/support/operations';
 import { CREATE_PRODUCT, newProduct } from '../../../products/test/support/operations';
-import {
-  startProductsFixture,
-  type ProductsFixture,
-} from '../../../products/test/support/products-service';
+import type { ProductsFixture } from '../../../products/test/support/products-service';
 import { ADD_ADDRESS, LOGIN, REGISTER } from '../../../users/test/support/operations';
-import {
-  ADMIN,
-  startUsersFixture,
-  type UsersFixture,
-} from '../../../users/test/support/users-service';
+import { ADMIN, type UsersFixture } from '../../../users/test/support/users-service';
 import type { OrdersConfig } from '../../src/config';
 import {
   ORDERS_CLIENT,
-  ORDERS_OAUTH_CLIENTS,
   startOrdersFixture,
+  startOrdersNeighbours,
   STRIPE_MOCK_URL,
   WEBHOOK_SECRET,
 } from './orders-service';
@@ -84,29 +77,11 @@ function ok(res: Response, what: string): Record<string, any> {
  * so that tests which read outbox rows see them as written.
  */
 export async function startOrdersStack(env: Record<string, string> = {}): Promise<OrdersStack> {
-  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
-  const trust = {
-    JWKS_URL: users.service.jwksUrl,
-    JWT_ISSUER: users.config.JWT_ISSUER,
-    JWT_AUDIENCE: users.config.JWT_AUDIENCE,
-  };
-  const products = await startProductsFixture({
-    jwksUrl: trust.JWKS_URL,
-    issuer: trust.JWT_ISSUER,
-    audience: trust.JWT_AUDIENCE,
-  });
-  const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
+  const neighbours = await startOrdersNeighbours();
+  const { users, products, cart } = neighbours;
   const stripe = await startStripeProxy(STRIPE_MOCK_URL);
   const fixture = await startOrdersFixture(
-    {
-      jwksUrl: trust.JWKS_URL,
-      issuer: trust.JWT_ISSUER,
-      audience: trust.JWT_AUDIENCE,
-      usersUrl: users.service.url,
-      productsUrl: products.service.url,
-      cartUrl: cart.service.url,
-      stripeApiUrl: stripe.url,
-    },
+    { ...neighbours.forOrders, stripeApiUrl: stripe.url },
     { OUTBOX_RELAY_ENABLED: 'false', ...env },
   );
   const { service: orders, config, db } = fixture;
@@ -224,9 +199,7 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
     },
     async stop() {
       await fixture.stop();
-      await Promise.all([stripe.stop(), cart.stop()]);
-      await products.stop();
-      await users.stop();
+      await Promise.all([stripe.stop(), neighbours.stop()]);
     },
   };
   return stack;

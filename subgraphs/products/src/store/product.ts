@@ -1,24 +1,14 @@
 import type { Connection as Page } from '@shop/subgraph-kit';
 import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
 import { ConflictError } from '@shop/errors';
-import type { Money } from '@shop/money';
 import type { NewProduct, ProductAttribute, ProductPatch, ProductQuery } from '../domain/product';
 import type { Hold, StockState } from '../domain/reservation';
 import { normaliseSearchText } from '../domain/search';
 import { isDuplicateKey } from './mongo';
 
 /** A product as the rest of the service sees it. */
-export interface ProductRecord {
+export interface ProductRecord extends NewProduct {
   id: string;
-  sku: string;
-  name: string;
-  description: string | null;
-  price: Money;
-  categoryId: string | null;
-  stock: number;
-  active: boolean;
-  attributes: ProductAttribute[];
-  images: string[];
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
