@@ -6,7 +6,10 @@ export const QueueName = {
   DELIVERY: 'delivery',
   /** Consumed by notifications: e-mail / SMS for state changes a customer cares about. */
   NOTIFICATIONS: 'notifications',
-  /** Consumed by orders itself: delayed jobs on its own orders (payment timeout). */
+  /**
+   * Consumed by orders: delayed jobs on its own orders (payment timeout) and shipment
+   * progress from delivery, which moves the order along (SHIPPED, DELIVERED).
+   */
   ORDERS: 'orders',
 } as const;
 export type QueueName = (typeof QueueName)[keyof typeof QueueName];
@@ -17,11 +20,28 @@ export const JobName = {
   ORDER_CANCELLED: 'order.cancelled',
   ORDER_REFUNDED: 'order.refunded',
   ORDER_EXPIRE: 'order.expire',
+  /** users: an account was created (welcome message). */
+  USER_REGISTERED: 'user.registered',
+  /** delivery: a shipment got a label or a tracking event. */
+  SHIPMENT_UPDATED: 'shipment.updated',
 } as const;
 export type JobName = (typeof JobName)[keyof typeof JobName];
 
 const id = z.uuid();
 const amount = z.number().int().min(0);
+
+/** The shipment states of the delivery subgraph (API.md, DeliveryStatus). */
+export const DELIVERY_STATUSES = [
+  'PENDING',
+  'LABEL_CREATED',
+  'PICKED_UP',
+  'IN_TRANSIT',
+  'OUT_FOR_DELIVERY',
+  'DELIVERED',
+  'FAILED_ATTEMPT',
+  'RETURNED',
+] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
 const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case');
 
 /**
@@ -44,6 +64,18 @@ export const jobSchemas = {
     orderId: id,
     /** ISO 8601: when the unpaid order expires; the producer turns it into the job's delay. */
     expiresAt: z.iso.datetime(),
+  }),
+  [JobName.USER_REGISTERED]: z.object({ userId: id }),
+  [JobName.SHIPMENT_UPDATED]: z.object({
+    shipmentId: id,
+    orderId: id,
+    /** The order's customer. */
+    userId: id,
+    status: z.enum(DELIVERY_STATUSES),
+    carrier: z.string().nullable(),
+    trackingNumber: z.string().nullable(),
+    /** ISO 8601: when the carrier or courier saw it happen. */
+    at: z.iso.datetime(),
   }),
 } satisfies Record<JobName, z.ZodType>;
 
@@ -69,6 +101,8 @@ export const routes: Readonly<Record<JobName, readonly QueueName[]>> = {
   [JobName.ORDER_CANCELLED]: [QueueName.NOTIFICATIONS],
   [JobName.ORDER_REFUNDED]: [QueueName.NOTIFICATIONS],
   [JobName.ORDER_EXPIRE]: [QueueName.ORDERS],
+  [JobName.USER_REGISTERED]: [QueueName.NOTIFICATIONS],
+  [JobName.SHIPMENT_UPDATED]: [QueueName.ORDERS, QueueName.NOTIFICATIONS],
 };
 
 /**

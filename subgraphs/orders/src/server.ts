@@ -4,14 +4,14 @@ import { parse } from 'graphql';
 import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
-import { Queues } from '@shop/queues';
+import { OutboxRelay, Queues } from '@shop/queues';
 import { paymentTimeoutMs, type OrdersConfig } from './config';
 import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { CheckoutService } from './domain/checkout-service';
 import { OrderLifecycleService } from './domain/order-lifecycle';
 import { PaymentEventService } from './domain/payment-events';
 import { startExpiryWorker } from './jobs/expire-order';
-import { OutboxRelay } from './jobs/outbox-relay';
+
 import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
 import { checkoutResolvers } from './resolvers/checkout';
 import { orderResolvers } from './resolvers/order';

@@ -1,6 +1,5 @@
 import { createLogger } from '@shop/logging';
-import { jobId, JobName, QueueName, Queues } from '@shop/queues';
-import { OutboxRelay } from '../src/jobs/outbox-relay';
+import { jobId, JobName, OutboxRelay, QueueName, Queues } from '@shop/queues';
 import { createPrisma, type PrismaClient } from '../src/store/prisma';
 import { outboxOf, pay, placeOrder } from './support/orders';
 import { startOrdersStack, type OrdersStack } from './support/stack';

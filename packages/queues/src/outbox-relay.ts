@@ -1,15 +1,54 @@
 import type { Logger } from '@shop/logging';
-import {
-  isJobName,
-  jobId,
-  JobName,
-  parseJobData,
-  routes,
-  type JobData,
-  type Queues,
-} from '@shop/queues';
-import { claimUnpublished, markPublished, type OutboxRow } from '../store/outbox';
-import type { PrismaClient } from '../store/prisma';
+import type { Queues } from './connection';
+import { isJobName, jobId, JobName, parseJobData, routes, type JobData } from './jobs';
+
+/**
+ * The `outbox` table every Postgres-owning service keeps in its own database, next to the
+ * rows whose changes it announces (Prisma model `Outbox`):
+ *   id uuid primary key, topic text, payload jsonb, created_at timestamptz,
+ *   published_at timestamptz null, index (published_at, created_at).
+ * A service writes a row in the same transaction as its change; the relay below publishes it.
+ */
+export interface OutboxRow {
+  id: string;
+  topic: string;
+  payload: unknown;
+  createdAt: Date;
+}
+
+/** The part of a Prisma transaction client the relay uses (raw SQL only, any schema). */
+export interface OutboxTransaction {
+  $queryRaw<T = unknown>(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<T>;
+  $executeRaw(query: TemplateStringsArray, ...values: unknown[]): PromiseLike<number>;
+}
+
+/** The part of a PrismaClient the relay uses. */
+export interface OutboxDatabase {
+  $transaction<R>(
+    fn: (tx: OutboxTransaction) => Promise<R>,
+    options?: { timeout?: number },
+  ): Promise<R>;
+}
+
+/**
+ * Claims up to `limit` unpublished rows, oldest first, locking them until the caller's
+ * transaction ends. SKIP LOCKED makes a second relay (another replica) take the next rows
+ * instead of waiting for, and then re-publishing, the same ones.
+ */
+function claimUnpublished(tx: OutboxTransaction, limit: number): PromiseLike<OutboxRow[]> {
+  return tx.$queryRaw<OutboxRow[]>`
+    SELECT id::text AS id, topic, payload, created_at AS "createdAt"
+      FROM outbox
+     WHERE published_at IS NULL
+     ORDER BY created_at, id
+     LIMIT ${limit}
+       FOR UPDATE SKIP LOCKED`;
+}
+
+async function markPublished(tx: OutboxTransaction, ids: readonly string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await tx.$executeRaw`UPDATE outbox SET published_at = now() WHERE id = ANY(${[...ids]}::uuid[])`;
+}
 
 export interface OutboxRelayOptions {
   /** Pause after a poll that found less than a full batch. */
@@ -36,7 +75,7 @@ export class OutboxRelay {
   private readonly batchSize: number;
 
   constructor(
-    private readonly prisma: PrismaClient,
+    private readonly db: OutboxDatabase,
     private readonly queues: Queues,
     private readonly log: Logger,
     private readonly options: OutboxRelayOptions,
@@ -46,7 +85,7 @@ export class OutboxRelay {
 
   /** Publishes one batch; returns how many rows were published. */
   async publishBatch(): Promise<number> {
-    return this.prisma.$transaction(
+    return this.db.$transaction(
       async (tx) => {
         const rows = await claimUnpublished(tx, this.batchSize);
         const published: string[] = [];
