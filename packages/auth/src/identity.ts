@@ -11,6 +11,7 @@ export const Scope = {
   SHOP: 'shop',
   USERS_READ: 'users:read',
   PRODUCTS_RESERVE: 'products:reserve',
+  ORDERS_READ: 'orders:read',
   ORDERS_WRITE: 'orders:write',
 } as const;
 export type Scope = (typeof Scope)[keyof typeof Scope];

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { ServiceTokenClient } from '@shop/auth';
 import { errorCodes } from '@shop/test-harness';
 import { MY_ORDERS, ORDER, ORDER_ENTITIES, USER_ORDERS } from './support/operations';
+import { ORDER_READER_CLIENT, ORDERS_CLIENT } from './support/orders-service';
 import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
 
 let stack: OrdersStack;
@@ -41,6 +43,26 @@ describe('order queries', () => {
       expect(res.errors![0]!.message).toBe(`Order ${orderId} was not found.`);
     }
     expect(errorCodes(await stack.call(ORDER, { id }))).toEqual(['UNAUTHENTICATED']);
+  });
+
+  it('order(id): a service token with orders:read reads any order; other scopes do not', async () => {
+    const tokenUrl = stack.users.service.url.replace(/\/graphql$/, '/oauth/token');
+    const serviceToken = (client: { id: string; secret: string }) =>
+      new ServiceTokenClient({
+        tokenUrl,
+        clientId: client.id,
+        clientSecret: client.secret,
+      }).token();
+    const reader = await serviceToken(ORDER_READER_CLIENT);
+    const id = aliceOrders[1]!;
+    const res = await stack.call(ORDER, { id }, reader);
+    expect(res.data!.order).toMatchObject({ id, customer: { id: alice.userId } });
+    expect(errorCodes(await stack.call(ORDER, { id: randomUUID() }, reader))).toEqual([
+      'NOT_FOUND',
+    ]);
+    // orders' own client may reserve stock and read users, not read orders.
+    const other = await stack.call(ORDER, { id }, await serviceToken(ORDERS_CLIENT));
+    expect(errorCodes(other)).toEqual(['FORBIDDEN']);
   });
 
   it("myOrders: newest first, keyset pages, only the caller's orders", async () => {

@@ -1,4 +1,4 @@
-import { hasRole, requireUser, Role, type Identity } from '@shop/auth';
+import { hasRole, requireUser, Role, Scope, type Identity } from '@shop/auth';
 import { ForbiddenError, NotFoundError } from '@shop/errors';
 import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import { isOrderId, type Context } from '../context';
@@ -6,9 +6,14 @@ import type { ShippingAddress } from '../domain/checkout';
 import type { Resolvers } from '../generated/graphql';
 import type { OrderRecord, OrderStore } from '../store/order';
 
-/** The customer who placed it, an ADMIN, or an internal service (e.g. delivery). */
+/** An internal service granted orders:read (delivery, notifications). */
+function isOrderReader(identity: Identity | null): boolean {
+  return identity?.kind === 'service' && identity.scopes.includes(Scope.ORDERS_READ);
+}
+
+/** The customer who placed it, an ADMIN, or an internal service granted orders:read. */
 function mayRead(order: OrderRecord, identity: Identity | null): boolean {
-  if (identity?.kind === 'service') return true;
+  if (isOrderReader(identity)) return true;
   return (
     identity?.kind === 'user' &&
     (identity.userId === order.userId || identity.roles.includes(Role.ADMIN))
@@ -33,7 +38,7 @@ export function orderResolvers(orders: OrderStore): Resolvers {
   return {
     Query: {
       order: async (_parent, { id }, ctx) => {
-        requireUser(ctx.identity);
+        if (!isOrderReader(ctx.identity)) requireUser(ctx.identity);
         const order = await ctx.loaders.order.load(id);
         // Someone else's order answers exactly like a missing one: ids are not disclosed.
         if (!order || !mayRead(order, ctx.identity)) throw new NotFoundError('Order', id);

@@ -19,6 +19,15 @@ import { startOrdersService } from '../../src/server';
 /** The OAuth client the orders service signs in with; give it to the users fixture. */
 export const ORDERS_CLIENT = { id: 'orders', secret: 'orders-test-secret-0123456789' };
 export const ORDERS_OAUTH_CLIENTS = `${ORDERS_CLIENT.id}:${ORDERS_CLIENT.secret}:users:read+products:reserve`;
+/**
+ * A service client holding orders:read, as delivery and notifications are given in a real
+ * deployment (their own ids there); tests use it to read orders with a service token.
+ */
+export const ORDER_READER_CLIENT = {
+  id: 'order-reader',
+  secret: 'order-reader-test-secret-0123456789',
+  scopes: ['orders:read', 'users:read'],
+};
 export const WEBHOOK_SECRET = 'whsec_orders_test_secret';
 export const STRIPE_MOCK_URL = process.env.TEST_STRIPE_MOCK_URL ?? 'http://127.0.0.1:12111';
 
@@ -107,8 +116,14 @@ export interface Neighbours {
  * The subgraphs orders calls — users (with the orders OAuth client), products and cart —
  * each with stores of its own, all trusting the users service's tokens.
  */
-export async function startOrdersNeighbours(): Promise<Neighbours> {
-  const users = await startUsersFixture({ OAUTH_CLIENTS: ORDERS_OAUTH_CLIENTS });
+export async function startOrdersNeighbours(
+  /** More `id:secret:scope+scope` OAuth clients for users to accept (delivery, notifications). */
+  oauthClients: readonly string[] = [],
+): Promise<Neighbours> {
+  const reader = `${ORDER_READER_CLIENT.id}:${ORDER_READER_CLIENT.secret}:${ORDER_READER_CLIENT.scopes.join('+')}`;
+  const users = await startUsersFixture({
+    OAUTH_CLIENTS: [ORDERS_OAUTH_CLIENTS, reader, ...oauthClients].join(','),
+  });
   const trust = {
     JWKS_URL: users.service.jwksUrl,
     JWT_ISSUER: users.config.JWT_ISSUER,
