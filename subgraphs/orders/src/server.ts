@@ -10,7 +10,7 @@ import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { CheckoutService } from './domain/checkout-service';
 import { OrderLifecycleService } from './domain/order-lifecycle';
 import { PaymentEventService } from './domain/payment-events';
-import { startExpiryWorker } from './jobs/expire-order';
+import { startOrdersWorker } from './jobs/orders-worker';
 
 import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
 import { checkoutResolvers } from './resolvers/checkout';
@@ -105,7 +105,7 @@ export async function startOrdersService(
   const relay = new OutboxRelay(prisma, queues, logger, {
     intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
   });
-  startExpiryWorker(queues, lifecycle, logger);
+  startOrdersWorker(queues, lifecycle, logger);
   if (config.OUTBOX_RELAY_ENABLED) relay.start();
   else logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
 

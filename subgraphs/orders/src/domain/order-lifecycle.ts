@@ -1,6 +1,7 @@
 import { ConflictError, ErrorCode, NotFoundError, type ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import { JobName } from '@shop/queues';
+import { JobName, type JobData } from '@shop/queues';
+import { fulfilmentSteps } from './fulfilment';
 import type { StripePayments } from '../payments/stripe';
 import type { PrismaClient } from '../store/prisma';
 import type { Db, OrderRecord, OrderStore } from '../store/order';
@@ -94,6 +95,27 @@ export class OrderLifecycleService {
     if (!result) return 'untouched';
     await this.releaseStock(result.order);
     return result.changed ? 'cancelled' : 'released';
+  }
+
+  /**
+   * Delivery's `shipment.updated`: moves the order along its fulfilment path (see
+   * fulfilmentSteps), one recorded step at a time, in one transaction. Orders never reads
+   * the delivery database: this job is the only way shipment progress reaches an order.
+   * Returns the statuses the order went through (empty when nothing changed).
+   */
+  async followShipment(update: JobData<typeof JobName.SHIPMENT_UPDATED>): Promise<string[]> {
+    return this.prisma.$transaction(async (tx) => {
+      let order = await this.orders.lockOrder(tx, update.orderId);
+      if (!order) {
+        this.log.warn({ ...update }, 'shipment update for an order that does not exist');
+        return [];
+      }
+      const steps = fulfilmentSteps(order.status, update.status);
+      for (const step of steps) {
+        order = await this.orders.setStatus(tx, order, step, `shipment:${update.status}`);
+      }
+      return steps;
+    });
   }
 
   private async cancelLocked(

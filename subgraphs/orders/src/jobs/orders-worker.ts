@@ -1,0 +1,67 @@
+import type { Logger } from '@shop/logging';
+import {
+  JobName,
+  jobSchemas,
+  QueueName,
+  UnrecoverableError,
+  type Job,
+  type Queues,
+  type Worker,
+} from '@shop/queues';
+import type { OrderLifecycleService } from '../domain/order-lifecycle';
+
+/** Validates a job's payload; a bad one can never succeed, so it fails without retries. */
+function payload<N extends typeof JobName.ORDER_EXPIRE | typeof JobName.SHIPMENT_UPDATED>(
+  name: N,
+  job: Job,
+) {
+  const parsed = jobSchemas[name].safeParse(job.data);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`bad ${job.name} payload: ${parsed.error.message}`);
+  }
+  return parsed.data as ReturnType<(typeof jobSchemas)[N]['parse']>;
+}
+
+/**
+ * Consumes the `orders` queue:
+ * - `order.expire` cancels an order still unpaid when its payment timeout is over and
+ *   releases its stock (OrderLifecycleService.expire); a paid order is left alone.
+ * - `shipment.updated` (from delivery) moves a paid order to FULFILLING, SHIPPED, DELIVERED.
+ * A failure (database or products unreachable) is retried with the queue's backoff; a job
+ * that can never succeed (unknown name, bad payload) fails at once.
+ */
+export function startOrdersWorker(
+  queues: Queues,
+  lifecycle: OrderLifecycleService,
+  log: Logger,
+): Worker {
+  const worker = queues.worker(QueueName.ORDERS, async (job) => {
+    switch (job.name) {
+      case JobName.ORDER_EXPIRE: {
+        const { orderId } = payload(JobName.ORDER_EXPIRE, job);
+        const outcome = await lifecycle.expire(orderId);
+        log.info({ orderId, outcome }, 'order payment timeout');
+        return outcome;
+      }
+      case JobName.SHIPMENT_UPDATED: {
+        const update = payload(JobName.SHIPMENT_UPDATED, job);
+        const steps = await lifecycle.followShipment(update);
+        log.info(
+          { orderId: update.orderId, shipment: update.status, steps },
+          steps.length ? 'order follows its shipment' : 'shipment update changes nothing',
+        );
+        return steps;
+      }
+      default:
+        throw new UnrecoverableError(`the orders queue has no job ${job.name}`);
+    }
+  });
+  worker.on('failed', (job, err) =>
+    log.error(
+      { err, job: job?.name, jobId: job?.id, attempts: job?.attemptsMade },
+      'orders queue job failed',
+    ),
+  );
+  worker.on('error', (err) => log.error({ err }, 'orders queue worker error'));
+  return worker;
+}
