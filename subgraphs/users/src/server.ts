@@ -4,6 +4,7 @@ import Redis from 'ioredis';
 import { parse } from 'graphql';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
+import { OutboxRelay, Queues } from '@shop/queues';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { UsersConfig } from './config';
 import { createLoaders, type Context } from './context';
@@ -81,11 +82,22 @@ export async function startUsersService(
     config.USERS_PORT,
   );
 
+  // BullMQ connections open only once the server is up, so a failed start leaks none.
+  const queues = new Queues({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
+  const relay = new OutboxRelay(prisma, queues, logger, {
+    intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+  });
+  if (config.OUTBOX_RELAY_ENABLED) relay.start();
+  else logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
+
   return {
     ...running,
     jwksUrl: `http://127.0.0.1:${running.port}/.well-known/jwks.json`,
     stop: async () => {
       await running.stop();
+      // The relay finishes its batch before the database connection goes.
+      await relay.stop();
+      await queues.close();
       await Promise.all([prisma.$disconnect(), redis.quit()]);
     },
   };

@@ -46,7 +46,7 @@ export class AuthService {
     await this.limiter.registration(clientIp);
     let user: UserRecord;
     try {
-      user = await this.users.create({
+      user = await this.users.register({
         email,
         name,
         phone,

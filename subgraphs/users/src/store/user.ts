@@ -1,5 +1,6 @@
 import type { Connection } from '@shop/subgraph-kit';
 import type { Role } from '@shop/auth';
+import { JobName, type JobData } from '@shop/queues';
 import type { Address, User } from '../generated/prisma/client';
 import type { PrismaClient } from './prisma';
 
@@ -18,9 +19,28 @@ export interface NewUser {
 export class UserStore {
   constructor(private readonly db: PrismaClient) {}
 
-  /** Throws Prisma's P2002 when the e-mail is taken (see isUniqueViolation). */
+  /**
+   * An account the shop creates itself (the first administrator): no welcome event.
+   * Throws Prisma's P2002 when the e-mail is taken (see isUniqueViolation).
+   */
   create(user: NewUser): Promise<UserRecord> {
     return this.db.user.create({ data: { ...user, roles: user.roles ?? ['CUSTOMER'] } });
+  }
+
+  /**
+   * Creates a customer's account and, in the same transaction, the `user.registered` outbox
+   * row that the relay turns into the welcome message: no account without its event, no
+   * event without its account. Throws Prisma's P2002 when the e-mail is taken.
+   */
+  register(user: NewUser): Promise<UserRecord> {
+    return this.db.$transaction(async (tx) => {
+      const created = await tx.user.create({
+        data: { ...user, roles: user.roles ?? ['CUSTOMER'] },
+      });
+      const payload: JobData<typeof JobName.USER_REGISTERED> = { userId: created.id };
+      await tx.outbox.create({ data: { topic: JobName.USER_REGISTERED, payload } });
+      return created;
+    });
   }
 
   findByEmail(email: string): Promise<UserRecord | null> {

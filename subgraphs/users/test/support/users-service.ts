@@ -40,6 +40,9 @@ export async function startUsersFixture(
     USERS_PORT: '0',
     USERS_DATABASE_URL: db.url,
     REDIS_KEY_PREFIX: prefix,
+    // BullMQ keys under the same per-file prefix: the outbox relay's jobs stay in this file.
+    QUEUE_PREFIX: prefix.replace(/:$/, ''),
+    OUTBOX_POLL_INTERVAL_MS: '100',
     JWT_DEV_KEY_FILE: path.join(mkdtempSync(path.join(tmpdir(), 'users-keys-')), 'jwt.pem'),
     ADMIN_EMAIL: ADMIN.email,
     ADMIN_PASSWORD: ADMIN.password,
