@@ -50,6 +50,25 @@ export const ordersConfigSchema = z
       .refine((v) => v === '' || /^https?:\/\/[^/]+\/?$/.test(v), 'must be http(s)://host[:port]'),
     /** Signing secret of the Stripe webhook endpoint (whsec_...); webhooks are refused without. */
     STRIPE_WEBHOOK_SECRET: z.string().default(''),
+    /** PayPal REST app credentials. Without both, PayPal is not configured: checkout refuses it. */
+    PAYPAL_CLIENT_ID: z.string().default(''),
+    PAYPAL_CLIENT_SECRET: z.string().default(''),
+    /** Which PayPal: sandbox (api-m.sandbox.paypal.com) or live (api-m.paypal.com). */
+    PAYPAL_ENVIRONMENT: z.enum(['sandbox', 'live']).default('sandbox'),
+    /** Another PayPal API base URL (a PayPal-compatible server), like STRIPE_API_URL. */
+    PAYPAL_API_URL: z
+      .string()
+      .default('')
+      .refine((v) => v === '' || /^https?:\/\/[^/]+\/?$/.test(v), 'must be http(s)://host[:port]'),
+    /** The storefront pages PayPal sends the customer back to after approving or giving up. */
+    PAYPAL_RETURN_URL: env
+      .url(['http', 'https'])
+      .default('http://localhost:3000/checkout/paypal/return'),
+    PAYPAL_CANCEL_URL: env
+      .url(['http', 'https'])
+      .default('http://localhost:3000/checkout/paypal/cancel'),
+    /** Longest one PayPal API call may take. */
+    PAYPAL_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
     /** Redis for BullMQ: the outbox relay's producers and this service's workers. */
     REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
     /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
@@ -87,6 +106,14 @@ export const ordersConfigSchema = z
         code: 'custom',
         path: ['ORDER_PAYMENT_TIMEOUT_MS'],
         message: 'is for tests; use ORDER_PAYMENT_TIMEOUT_MINUTES in production',
+      });
+    }
+    if ((cfg.PAYPAL_CLIENT_ID === '') !== (cfg.PAYPAL_CLIENT_SECRET === '')) {
+      const missing = cfg.PAYPAL_CLIENT_ID === '' ? 'PAYPAL_CLIENT_ID' : 'PAYPAL_CLIENT_SECRET';
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing],
+        message: 'is required when the other PayPal credential is set (set both, or neither)',
       });
     }
     if (cfg.NODE_ENV === 'production' && cfg.OAUTH_CLIENT_SECRET === DEV_OAUTH_CLIENT_SECRET) {

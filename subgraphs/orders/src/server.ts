@@ -10,8 +10,10 @@ import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { CheckoutService } from './domain/checkout-service';
 import { OrderLifecycleService } from './domain/order-lifecycle';
 import { PaymentEventService } from './domain/payment-events';
+import { PaypalCaptureService } from './domain/paypal-capture';
 import { startOrdersWorker } from './jobs/orders-worker';
 
+import { PAYPAL_NOT_CONFIGURED, PaypalPayments } from './payments/paypal';
 import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
 import { checkoutResolvers } from './resolvers/checkout';
 import { orderResolvers } from './resolvers/order';
@@ -50,9 +52,20 @@ export async function startOrdersService(
     logger.warn('STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event');
   }
   const stripeOptions = { secretKey: config.STRIPE_SECRET_KEY, apiUrl: config.STRIPE_API_URL };
-  const payments = new StripePayments(
-    config.STRIPE_SECRET_KEY ? createStripe(stripeOptions) : null,
-  );
+  const stripe = new StripePayments(config.STRIPE_SECRET_KEY ? createStripe(stripeOptions) : null);
+  const paypal = new PaypalPayments({
+    clientId: config.PAYPAL_CLIENT_ID,
+    clientSecret: config.PAYPAL_CLIENT_SECRET,
+    environment: config.PAYPAL_ENVIRONMENT,
+    apiUrl: config.PAYPAL_API_URL,
+    returnUrl: config.PAYPAL_RETURN_URL,
+    cancelUrl: config.PAYPAL_CANCEL_URL,
+    timeoutMs: config.PAYPAL_TIMEOUT_MS,
+  });
+  if (!paypal.configured) {
+    logger.warn(`PAYPAL_CLIENT_ID / PAYPAL_CLIENT_SECRET are not set: ${PAYPAL_NOT_CONFIGURED}`);
+  }
+  const gateways = { [stripe.method]: stripe, [paypal.method]: paypal } as const;
   // Signature checks need no API key; the SDK only wants a non-empty one to be built.
   const webhookStripe = createStripe({
     ...stripeOptions,
@@ -65,16 +78,18 @@ export async function startOrdersService(
     new CartClient(clients.cart),
     new UsersClient(clients.users, serviceTokens),
     products,
-    payments,
+    gateways,
     { timeoutMs: config.CHECKOUT_TIMEOUT_MS, paymentTimeoutMs: paymentTimeoutMs(config) },
   );
-  const events = new PaymentEventService(prisma, orders, products, logger);
-  const lifecycle = new OrderLifecycleService(prisma, orders, products, payments, logger);
+  const events = new PaymentEventService(prisma, orders, products, stripe, logger);
+  const lifecycle = new OrderLifecycleService(prisma, orders, products, gateways, logger);
+
+  const paypalCapture = new PaypalCaptureService(prisma, orders, products, paypal, logger);
 
   const read = orderResolvers(orders);
   const mutations = {
     ...checkoutResolvers(checkout).Mutation,
-    ...orderLifecycleResolvers(lifecycle).Mutation,
+    ...orderLifecycleResolvers(lifecycle, paypalCapture).Mutation,
   };
   const running = await startSubgraph<Context>(
     {

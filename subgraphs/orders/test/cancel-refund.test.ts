@@ -51,6 +51,19 @@ describe('cancelOrder', () => {
     });
   });
 
+  it('refunds a Stripe payment that succeeds after the order was cancelled', async () => {
+    const placed = await placeOrder(stack);
+    await stack.call(CANCEL_ORDER, { orderId: placed.orderId }, placed.customer.token);
+    const refunds = refundsAt().length;
+    // The customer's bank confirmed late: Stripe reports the money taken.
+    await pay(stack, placed);
+    expect(refundsAt()).toHaveLength(refunds + 1);
+    expect(refundsAt().at(-1)!.idempotencyKey).toBe(`order-${placed.orderId}-refund`);
+    expect(await paymentStatus(placed.orderId)).toBe('REFUNDED');
+    expect(await statusOf(stack, placed.orderId)).toBe('CANCELLED');
+    expect(await outboxOf(stack, placed.orderId, 'order.paid')).toHaveLength(0);
+  });
+
   it('refunds a paid order on Stripe, then cancels it', async () => {
     const placed = await placeOrder(stack);
     await pay(stack, placed);

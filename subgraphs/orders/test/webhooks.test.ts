@@ -1,4 +1,3 @@
-import { RESERVE } from '../../products/test/support/operations';
 import {
   chargeRefundedEvent,
   paymentIntentEvent,
@@ -44,31 +43,6 @@ const orderState = async (orderId: string) => {
   return row!;
 };
 
-/** Whether products still holds the reservation (RESERVED) or made it final (COMMITTED). */
-async function reservationStatus(orderId: string, productId: string): Promise<string> {
-  // Repeating reserveStock with the same lines returns the existing reservation as it is.
-  const tokenRes = await fetch(stack.config.OAUTH_TOKEN_URL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: stack.config.OAUTH_CLIENT_ID,
-      client_secret: stack.config.OAUTH_CLIENT_SECRET,
-    }),
-  });
-  const { access_token } = (await tokenRes.json()) as { access_token: string };
-  const res = await fetch(stack.products.service.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${access_token}` },
-    body: JSON.stringify({
-      query: RESERVE,
-      variables: { orderId, lines: [{ productId, quantity: 2 }] },
-    }),
-  });
-  const body = (await res.json()) as { data: { reserveStock: { status: string } } };
-  return body.data.reserveStock.status;
-}
-
 describe('POST /webhooks/stripe', () => {
   it('payment_intent.succeeded makes the order PAID, writes order.paid to the outbox and commits the stock', async () => {
     const { orderId, productId, intentId } = await placeOrder();
@@ -97,7 +71,7 @@ describe('POST /webhooks/stripe', () => {
       payload: { orderId, total: 3000, currency: 'EUR' },
       published_at: null,
     });
-    expect(await reservationStatus(orderId, productId)).toBe('COMMITTED');
+    expect(await stack.reservationStatus(orderId, [{ productId, quantity: 2 }])).toBe('COMMITTED');
     expect(await stack.stockOf(productId)).toBe(3);
   });
 
@@ -174,7 +148,7 @@ describe('POST /webhooks/stripe', () => {
       history: 1,
       outbox: 0,
     });
-    expect(await reservationStatus(orderId, productId)).toBe('RESERVED');
+    expect(await stack.reservationStatus(orderId, [{ productId, quantity: 2 }])).toBe('RESERVED');
   });
 
   it('payment_intent.payment_failed marks the payment FAILED and keeps the order PENDING_PAYMENT', async () => {

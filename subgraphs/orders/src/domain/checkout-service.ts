@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@shop/logging';
 import { JobName } from '@shop/queues';
-import {
-  PAYPAL_NOT_CONFIGURED,
-  PaymentFailedError,
-  STRIPE_NOT_CONFIGURED,
-  type StripePayments,
-} from '../payments/stripe';
+import { PaymentFailedError, type PaymentGateway } from '../payments/gateway';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { OrderRecord, OrderStore, PaymentRecord } from '../store/order';
 import type { CartClient, ProductsClient, UsersClient } from '../store/subgraphs';
@@ -60,7 +55,7 @@ export class CheckoutService {
     private readonly cart: CartClient,
     private readonly users: UsersClient,
     private readonly products: ProductsClient,
-    private readonly stripe: StripePayments,
+    private readonly gateways: Readonly<Record<PaymentMethod, PaymentGateway>>,
     private readonly options: { timeoutMs: number; paymentTimeoutMs: number },
   ) {}
 
@@ -70,9 +65,8 @@ export class CheckoutService {
     if (earlier) return earlier;
 
     // Refuse what cannot work before anything is read or written.
-    if (req.paymentMethod === PaymentMethod.PAYPAL)
-      throw new PaymentFailedError(PAYPAL_NOT_CONFIGURED);
-    if (!this.stripe.configured) throw new PaymentFailedError(STRIPE_NOT_CONFIGURED);
+    const gateway = this.gateways[req.paymentMethod];
+    if (!gateway.configured) throw new PaymentFailedError(gateway.notConfigured);
 
     const cartLines = await this.cart.read(req.token, req.requestId);
     if (cartLines.length === 0) {
@@ -106,14 +100,15 @@ export class CheckoutService {
           });
           reserveAttempted = true;
           await this.products.reserve(orderId, lines, req.requestId);
-          const opened = await this.stripe.openPayment(orderId, total.amount, total.currency);
+          const opened = await gateway.openPayment(orderId, total.amount, total.currency);
           const payment = await this.orders.insertPayment(tx, {
             orderId,
-            provider: PaymentMethod.STRIPE,
+            provider: gateway.method,
             providerReference: opened.providerReference,
             amount: total.amount,
             currency: total.currency,
             clientSecret: opened.clientSecret,
+            approvalUrl: opened.approvalUrl,
           });
           // The payment timeout goes through the outbox with the order: committed together,
           // so no unpaid order can exist without its expiry (see OutboxRelay).
@@ -126,7 +121,7 @@ export class CheckoutService {
         { maxWait: this.options.timeoutMs, timeout: this.options.timeoutMs },
       );
       req.log.info(
-        { orderId, total, paymentIntent: result.payment.providerReference },
+        { orderId, total, provider: gateway.method, payment: result.payment.providerReference },
         'order placed',
       );
       await this.cart.clear(req.token, req.requestId).catch((err: unknown) =>

@@ -2,7 +2,8 @@ import { ConflictError, ErrorCode, NotFoundError, type ShopError } from '@shop/e
 import type { Logger } from '@shop/logging';
 import { JobName, type JobData } from '@shop/queues';
 import { fulfilmentSteps } from './fulfilment';
-import type { StripePayments } from '../payments/stripe';
+import type { PaymentGateway } from '../payments/gateway';
+import type { PaymentMethod } from './checkout';
 import type { PrismaClient } from '../store/prisma';
 import type { Db, OrderRecord, OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
@@ -16,9 +17,9 @@ export type CancelReason = 'customer' | 'payment-timeout';
  * that locks the order row, checks the move with the state machine, and writes the new
  * status, its history entry and the outbox event together.
  *
- * Stripe is called inside that transaction (like checkout does), with an idempotency key
- * derived from the order: if the commit fails after Stripe refunded, the repeat gets the
- * same refund back instead of a second one. Products is called after the commit, because
+ * The payment provider is called inside that transaction (like checkout does), with an
+ * idempotency key derived from the order: if the commit fails after the provider refunded,
+ * the repeat gets the same refund back instead of a second one. Products is called after the commit, because
  * a released reservation cannot be taken back: see releaseStock.
  */
 export class OrderLifecycleService {
@@ -26,7 +27,7 @@ export class OrderLifecycleService {
     private readonly prisma: PrismaClient,
     private readonly orders: OrderStore,
     private readonly products: ProductsClient,
-    private readonly stripe: StripePayments,
+    private readonly gateways: Readonly<Record<PaymentMethod, PaymentGateway>>,
     private readonly log: Logger,
   ) {}
 
@@ -49,7 +50,7 @@ export class OrderLifecycleService {
     return order;
   }
 
-  /** ADMIN: PAID / FULFILLING / SHIPPED / DELIVERED → REFUNDED, refunded in full on Stripe. */
+  /** ADMIN: PAID / FULFILLING / SHIPPED / DELIVERED → REFUNDED, refunded in full with its provider. */
   async refund(orderId: string, adminId: string): Promise<OrderRecord> {
     return this.prisma.$transaction(async (tx) => {
       const order = await this.orders.lockOrder(tx, orderId);
@@ -143,7 +144,7 @@ export class OrderLifecycleService {
     if (!payment) {
       throw new ConflictError(`Order ${order.id} has no captured payment to refund.`);
     }
-    await this.stripe.refund(order.id, payment.providerReference);
+    await this.gateways[payment.provider].refund(order.id, payment);
     await this.orders.markRefunded(tx, payment.id);
   }
 

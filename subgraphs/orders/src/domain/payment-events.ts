@@ -2,6 +2,7 @@ import type Stripe from 'stripe';
 import type { Logger } from '@shop/logging';
 import { JobName } from '@shop/queues';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
+import type { PaymentGateway } from '../payments/gateway';
 import type { OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
 import { canTransition, OrderStatus } from './order-status';
@@ -22,6 +23,7 @@ export class PaymentEventService {
     private readonly prisma: PrismaClient,
     private readonly orders: OrderStore,
     private readonly products: ProductsClient,
+    private readonly stripe: PaymentGateway,
     private readonly log: Logger,
   ) {}
 
@@ -83,17 +85,22 @@ export class PaymentEventService {
           `order ${order.id} is ${order.totalAmount} ${order.currency}`,
       };
     }
-    await tx.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED' } });
     if (!canTransition(order.status, OrderStatus.PAID)) {
+      await tx.payment.update({ where: { id: payment.id }, data: { status: 'SUCCEEDED' } });
+      if (order.status === OrderStatus.CANCELLED) {
+        // Paid after the payment timeout cancelled the order (its stock is gone): the money
+        // goes straight back. Same idempotency key as any refund of this order: once only.
+        await this.stripe.refund(order.id, payment);
+        await this.orders.markRefunded(tx, payment.id);
+        this.log.warn(
+          { orderId: order.id, eventId },
+          'payment arrived after cancellation: refunded',
+        );
+        return { kind: 'applied' };
+      }
       return { kind: 'ignored', reason: `order ${order.id} is ${order.status}, not payable` };
     }
-    await this.orders.setStatus(tx, order, OrderStatus.PAID, `stripe:${eventId}`);
-    await this.orders.addOutbox(tx, JobName.ORDER_PAID, {
-      orderId: order.id,
-      userId: order.userId,
-      total: order.totalAmount,
-      currency: order.currency,
-    });
+    await this.orders.markPaid(tx, order, payment, `stripe:${eventId}`);
     return { kind: 'applied', commitStockFor: order.id };
   }
 

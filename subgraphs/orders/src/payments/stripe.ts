@@ -1,23 +1,14 @@
 import Stripe from 'stripe';
-import { ErrorCode, ShopError } from '@shop/errors';
+import { PaymentMethod } from '../domain/checkout';
+import {
+  notConfigured,
+  PaymentFailedError,
+  type OpenedPayment,
+  type PaymentGateway,
+  type RefundablePayment,
+} from './gateway';
 
-export const STRIPE_NOT_CONFIGURED =
-  'Stripe is not configured on this shop; choose another payment method.';
-export const PAYPAL_NOT_CONFIGURED =
-  'PayPal is not configured on this shop; choose another payment method.';
-
-/** A payment could not be opened (provider down, refused, or not configured). */
-export class PaymentFailedError extends ShopError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(ErrorCode.PAYMENT_FAILED, message);
-    if (options?.cause) this.cause = options.cause;
-  }
-}
-
-export interface OpenedPayment {
-  providerReference: string;
-  clientSecret: string | null;
-}
+export const STRIPE_NOT_CONFIGURED = notConfigured('Stripe');
 
 export interface StripeOptions {
   secretKey: string;
@@ -48,7 +39,10 @@ export function createStripe({ secretKey, apiUrl }: StripeOptions): Stripe {
  * retried request (by the SDK, or by a checkout resumed for the same order) can never open a
  * second PaymentIntent for one order.
  */
-export class StripePayments {
+export class StripePayments implements PaymentGateway {
+  readonly method = PaymentMethod.STRIPE;
+  readonly notConfigured = STRIPE_NOT_CONFIGURED;
+
   constructor(private readonly stripe: Stripe | null) {}
 
   get configured(): boolean {
@@ -67,7 +61,11 @@ export class StripePayments {
         },
         { idempotencyKey: `order-${orderId}-payment-intent` },
       );
-      return { providerReference: intent.id, clientSecret: intent.client_secret };
+      return {
+        providerReference: intent.id,
+        clientSecret: intent.client_secret,
+        approvalUrl: null,
+      };
     } catch (error) {
       throw new PaymentFailedError(
         'Stripe could not open the payment. Nothing was charged; try again in a moment.',
@@ -80,11 +78,11 @@ export class StripePayments {
    * Refunds a PaymentIntent in full. The idempotency key is derived from the order, so a
    * retry (a transaction that failed after Stripe answered, then repeated) refunds once.
    */
-  async refund(orderId: string, paymentIntentId: string): Promise<string> {
+  async refund(orderId: string, payment: RefundablePayment): Promise<string> {
     if (!this.stripe) throw new PaymentFailedError(STRIPE_NOT_CONFIGURED);
     try {
       const refund = await this.stripe.refunds.create(
-        { payment_intent: paymentIntentId, metadata: { orderId } },
+        { payment_intent: payment.providerReference, metadata: { orderId } },
         { idempotencyKey: `order-${orderId}-refund` },
       );
       return refund.id;

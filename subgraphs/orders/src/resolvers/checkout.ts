@@ -23,7 +23,7 @@ export function checkoutResolvers(checkout: CheckoutService): Resolvers {
           payment: {
             provider: payment.provider,
             clientSecret: payment.clientSecret,
-            approvalUrl: null,
+            approvalUrl: payment.approvalUrl,
             providerReference: payment.providerReference,
           },
         };

@@ -2,11 +2,20 @@ import { requireRole, requireUser, Role } from '@shop/auth';
 import { NotFoundError } from '@shop/errors';
 import { isOrderId } from '../context';
 import type { OrderLifecycleService } from '../domain/order-lifecycle';
+import type { PaypalCaptureService } from '../domain/paypal-capture';
 import type { Resolvers } from '../generated/graphql';
 
-export function orderLifecycleResolvers(lifecycle: OrderLifecycleService): Resolvers {
+export function orderLifecycleResolvers(
+  lifecycle: OrderLifecycleService,
+  paypal: PaypalCaptureService,
+): Resolvers {
   return {
     Mutation: {
+      capturePaypalOrder: async (_parent, { orderId }, ctx) => {
+        const me = requireUser(ctx.identity);
+        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        return paypal.capture(orderId, me.userId, ctx.requestId);
+      },
       cancelOrder: async (_parent, { orderId }, ctx) => {
         const me = requireUser(ctx.identity);
         if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);

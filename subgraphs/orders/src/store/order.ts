@@ -1,6 +1,6 @@
 import type { Connection } from '@shop/subgraph-kit';
 import { ConflictError } from '@shop/errors';
-import type { JobData, JobName } from '@shop/queues';
+import { JobName, type JobData } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
 import type { OrderStatus } from '../domain/order-status';
@@ -30,6 +30,7 @@ export interface NewPayment {
   amount: number;
   currency: string;
   clientSecret: string | null;
+  approvalUrl: string | null;
 }
 
 export interface OrderCursor {
@@ -122,6 +123,36 @@ export class OrderStore {
   async lockOrder(db: Db, orderId: string): Promise<OrderRecord | null> {
     await db.$queryRaw`SELECT 1 FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
     return db.order.findUnique({ where: { id: orderId } });
+  }
+
+  /** The order's most recent payment with a provider (PayPal: the one to capture). */
+  latestPayment(db: Db, orderId: string, provider: PaymentMethod): Promise<PaymentRecord | null> {
+    return db.payment.findFirst({ where: { orderId, provider }, orderBy: { createdAt: 'desc' } });
+  }
+
+  /**
+   * The payment took the money and the order is PAID: payment SUCCEEDED (with its capture,
+   * for PayPal), the status change and the `order.paid` event, in the caller's transaction.
+   */
+  async markPaid(
+    db: Db,
+    order: OrderRecord,
+    payment: PaymentRecord,
+    reason: string,
+    captureReference: string | null = null,
+  ): Promise<OrderRecord> {
+    await db.payment.update({
+      where: { id: payment.id },
+      data: { status: 'SUCCEEDED', ...(captureReference ? { captureReference } : {}) },
+    });
+    const paid = await this.setStatus(db, order, 'PAID', reason);
+    await this.addOutbox(db, JobName.ORDER_PAID, {
+      orderId: order.id,
+      userId: order.userId,
+      total: order.totalAmount,
+      currency: order.currency,
+    });
+    return paid;
   }
 
   /** The payment that took the order's money, if one did. */

@@ -1,3 +1,5 @@
+import { ServiceTokenClient } from '@shop/auth';
+import { RESERVE } from '../../../products/test/support/operations';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
@@ -56,6 +58,15 @@ export interface OrdersStack {
     overrides?: Record<string, unknown>,
   ): Promise<{ id: string; sku: string; name: string }>;
   stockOf(productId: string): Promise<number>;
+  /**
+   * Whether products still holds an order's units (RESERVED), sold them (COMMITTED) or gave
+   * them back (RELEASED). `lines` must be the order's lines: repeating reserveStock with the
+   * same lines returns the existing reservation as it is.
+   */
+  reservationStatus(
+    orderId: string,
+    lines: { productId: string; quantity: number }[],
+  ): Promise<string>;
   addToCart(customer: Customer, productId: string, quantity: number): Promise<void>;
   cartItems(customer: Customer): Promise<{ product: { id: string }; quantity: number }[]>;
   checkout(customer: Customer, input?: Record<string, unknown>): Promise<Response>;
@@ -142,6 +153,20 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
         { token: adminToken },
       );
       return ok(res, 'product').product.stock as number;
+    },
+    async reservationStatus(orderId, lines) {
+      const token = await new ServiceTokenClient({
+        tokenUrl: config.OAUTH_TOKEN_URL,
+        clientId: config.OAUTH_CLIENT_ID,
+        clientSecret: config.OAUTH_CLIENT_SECRET,
+      }).token();
+      const res = await graphql<Record<string, any>>(
+        products.service.url,
+        RESERVE,
+        { orderId, lines },
+        { token },
+      );
+      return ok(res, 'reserveStock').reserveStock.status as string;
     },
     async addToCart(customer, productId, quantity) {
       const res = await graphql<Record<string, any>>(
