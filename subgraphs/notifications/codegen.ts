@@ -1,0 +1,8 @@
+// GraphQL Code Generator: typed resolvers from this subgraph's SDL (federation mode).
+// The deep import keeps the server code (Express, Apollo) out of the code generator.
+import { subgraphCodegenConfig } from '@shop/subgraph-kit/src/codegen';
+
+export default subgraphCodegenConfig({
+  Notification: '../store/notification#NotificationRecord',
+  NotificationConnection: '../store/notification#NotificationConnectionRecord',
+});

@@ -1,0 +1,216 @@
+import type { Logger } from '@shop/logging';
+import type { JobData } from '@shop/queues';
+import type { Mailer } from '../channels/email';
+import type { SmsProvider } from '../channels/sms';
+import type { NotificationRecord, NotificationStore } from '../store/notification';
+import type { PreferencesStore } from '../store/preferences';
+import type { OrdersDirectory, Recipient, UsersDirectory } from '../store/subgraphs';
+import { claimDecision, DeliveryError, type DeliveryFailure } from './delivery';
+import { planFor, type EventPlan, type NotificationJobName } from './events';
+import { channelsFor, type ChannelName } from './preferences';
+import * as templates from './templates';
+import type { RenderedMessage } from './templates';
+
+/** The job being worked on: its id owns the messages it claims. */
+export interface JobRun {
+  id: string;
+  /** No retry follows a failure of this run (BullMQ's attempts are used up). */
+  lastAttempt: boolean;
+}
+
+export type ChannelOutcome =
+  'sent' | 'already-sent' | 'already-failed' | 'busy' | 'retry' | DeliveryFailure;
+
+export interface EventOutcome {
+  eventKey: string | null;
+  channels: Partial<Record<ChannelName, ChannelOutcome>>;
+  /** The first temporary failure: the job must be retried. */
+  retry: string | null;
+  /** The first permanent failure: the job fails without retries. */
+  rejected: string | null;
+}
+
+export interface NotificationServiceOptions {
+  /** How long a claim belongs to the job that made it. */
+  claimLeaseMs: number;
+  now?: () => Date;
+}
+
+/**
+ * Turns an event into the customer's messages and delivers each (event, channel) once:
+ * claim (insert QUEUED; the unique index picks one winner), send, then mark SENT or FAILED.
+ * Every attempt is recorded on the message.
+ */
+export class NotificationService {
+  private readonly now: () => Date;
+
+  constructor(
+    private readonly notifications: NotificationStore,
+    private readonly preferences: PreferencesStore,
+    private readonly users: UsersDirectory,
+    private readonly orders: OrdersDirectory,
+    private readonly mailer: Mailer,
+    private readonly sms: SmsProvider,
+    private readonly log: Logger,
+    private readonly options: NotificationServiceOptions,
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  async handle<N extends NotificationJobName>(
+    name: N,
+    data: JobData<N>,
+    run: JobRun,
+  ): Promise<EventOutcome> {
+    const plan = planFor(name, data);
+    const outcome: EventOutcome = { eventKey: null, channels: {}, retry: null, rejected: null };
+    if (!plan) return outcome;
+    outcome.eventKey = plan.eventKey;
+
+    const recipient = await this.users.recipient(plan.userId);
+    const prefs = await this.preferences.get(plan.userId);
+    const channels = channelsFor(plan.preference, prefs, recipient.phone);
+    if (channels.length === 0) return outcome;
+
+    const existing = await this.notifications.findByEvent(plan.eventKey);
+    const pending = channels.filter(
+      (c) => !existing.some((n) => n.channel === c && (n.status === 'SENT' || n.permanent)),
+    );
+    for (const channel of channels) {
+      if (!pending.includes(channel)) {
+        const done = existing.find((n) => n.channel === channel)!;
+        outcome.channels[channel] = done.status === 'SENT' ? 'already-sent' : 'already-failed';
+      }
+    }
+    if (pending.length === 0) return outcome;
+
+    // Rendered only when something is left to send: confirmations read the order first.
+    const message = await this.render(name, data, plan, recipient);
+    for (const channel of pending) {
+      const result = await this.deliver(plan, channel, recipient, message, run);
+      outcome.channels[channel] = result.outcome;
+      if (result.outcome === 'retry') outcome.retry ??= result.error;
+      if (result.outcome === 'rejected') outcome.rejected ??= result.error;
+    }
+    return outcome;
+  }
+
+  private async render<N extends NotificationJobName>(
+    name: N,
+    data: JobData<N>,
+    plan: EventPlan,
+    recipient: Recipient,
+  ): Promise<RenderedMessage> {
+    const who = recipient.name;
+    switch (plan.template) {
+      case templates.TemplateName.WELCOME:
+        return templates.welcome({ name: who });
+      case templates.TemplateName.ORDER_CONFIRMATION: {
+        const { orderId } = data as JobData<'order.paid'>;
+        const order = await this.orders.order(orderId);
+        return templates.orderConfirmation({
+          name: who,
+          orderId,
+          lines: order.lines,
+          total: order.total,
+        });
+      }
+      case templates.TemplateName.ORDER_CANCELLED: {
+        const d = data as JobData<'order.cancelled'>;
+        return templates.orderCancelled({
+          name: who,
+          orderId: d.orderId,
+          total: { amount: d.total, currency: d.currency },
+          refunded: d.refunded,
+          reason: d.reason,
+        });
+      }
+      case templates.TemplateName.ORDER_REFUNDED: {
+        const d = data as JobData<'order.refunded'>;
+        return templates.orderRefunded({
+          name: who,
+          orderId: d.orderId,
+          amount: { amount: d.amount, currency: d.currency },
+        });
+      }
+      default: {
+        const d = data as JobData<'shipment.updated'>;
+        const shipment = {
+          name: who,
+          orderId: d.orderId,
+          carrier: d.carrier,
+          trackingNumber: d.trackingNumber,
+        };
+        if (plan.template === templates.TemplateName.SHIPMENT_SHIPPED) {
+          return templates.shipmentShipped(shipment);
+        }
+        if (plan.template === templates.TemplateName.SHIPMENT_OUT_FOR_DELIVERY) {
+          return templates.shipmentOutForDelivery(shipment);
+        }
+        return templates.shipmentDelivered(shipment);
+      }
+    }
+  }
+
+  private async deliver(
+    plan: EventPlan,
+    channel: ChannelName,
+    recipient: Recipient,
+    message: RenderedMessage,
+    run: JobRun,
+  ): Promise<{ outcome: ChannelOutcome; error: string | null }> {
+    const email = channel === 'EMAIL';
+    const leaseUntil = new Date(this.now().getTime() + this.options.claimLeaseMs);
+    const claim = await this.notifications.claim({
+      userId: plan.userId,
+      channel,
+      template: plan.template,
+      to: email ? recipient.email : recipient.phone!,
+      subject: email ? message.subject : null,
+      body: email ? { text: message.text, html: message.html } : { text: message.sms, html: null },
+      eventKey: plan.eventKey,
+      ownerJobId: run.id,
+      leaseUntil,
+    });
+    let record: NotificationRecord;
+    if (claim.claimed) {
+      record = claim.record;
+    } else {
+      const decision = claimDecision(claim.existing, run.id, this.now());
+      if (decision === 'sent') return { outcome: 'already-sent', error: null };
+      if (decision === 'failed') return { outcome: 'already-failed', error: null };
+      if (decision === 'busy') return { outcome: 'busy', error: null };
+      if (!(await this.notifications.takeOver(claim.existing, run.id, leaseUntil))) {
+        return { outcome: 'busy', error: null };
+      }
+      // Resent as first rendered: the customer gets the message the event first produced.
+      record = claim.existing;
+    }
+
+    const log = this.log.child({ notificationId: record.id, eventKey: plan.eventKey, channel });
+    try {
+      const { messageId } = email
+        ? await this.mailer.send({
+            to: record.to,
+            subject: record.subject ?? message.subject,
+            text: record.body.text,
+            html: record.body.html ?? message.html,
+          })
+        : await this.sms.send({ to: record.to, body: record.body.text });
+      await this.notifications.markSent(record.id, this.now(), messageId);
+      log.info({ template: plan.template }, 'notification sent');
+      return { outcome: 'sent', error: null };
+    } catch (error) {
+      const failure: DeliveryFailure = error instanceof DeliveryError ? error.failure : 'temporary';
+      const reason = (error as Error).message;
+      const permanent = failure !== 'temporary';
+      await this.notifications.markFailed(record.id, this.now(), reason, {
+        status: permanent || run.lastAttempt ? 'FAILED' : 'QUEUED',
+        permanent,
+      });
+      log.warn({ failure, reason }, 'notification not delivered');
+      if (failure === 'temporary') return { outcome: 'retry', error: reason };
+      return { outcome: failure, error: reason };
+    }
+  }
+}
