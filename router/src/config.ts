@@ -82,6 +82,26 @@ export const routerConfigSchema = z.object({
    * balancer in front of the router, on loopback or a private network by default.
    */
   TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  /** GraphQL subscriptions over graphql-ws on /graphql (same URL and port as HTTP). */
+  SUBSCRIPTIONS_ENABLED: env.bool(true),
+  /**
+   * How often the router pings each WebSocket, both to clients (a client that misses a
+   * pong by the next ping is dropped) and to subgraphs (an upstream that does not answer
+   * within this time is dropped and its subscriptions end with an error).
+   */
+  SUBSCRIPTION_KEEPALIVE_MS: z.coerce.number().int().min(100).default(12_000),
+  /**
+   * Most bytes the router may hold unsent for one client connection. A client that reads
+   * slower than its events arrive is disconnected past this, so it cannot grow the router's
+   * memory without bound.
+   */
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+  /** Most subscriptions one client connection may hold open at once. */
+  SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(20),
   /**
    * `<NAME>_SUBGRAPH_URL`, e.g. USERS_SUBGRAPH_URL, replaces the routing URL that the
    * supergraph gives that subgraph (docker compose and Kubernetes, where hosts differ).

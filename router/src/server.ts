@@ -17,6 +17,8 @@ import { routerContext, type RouterContext } from './context';
 import { formatRouterError, logInternalErrors, requestErrorHandler } from './errors';
 import { operationLimits } from './limits';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
+import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
+import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
 import { webhookRelay } from './webhooks';
 
 /** How long GET /readyz waits for each subgraph's own /readyz. */
@@ -26,7 +28,12 @@ export interface RunningRouter {
   url: string;
   port: number;
   httpServer: http.Server;
-  /** Stops taking requests, lets in-flight ones finish, closes the subgraph connections. */
+  /** GraphQL subscriptions over graphql-ws on /graphql; null when SUBSCRIPTIONS_ENABLED is false. */
+  subscriptions: SubscriptionServer | null;
+  /**
+   * Stops taking requests, closes subscription sockets, lets in-flight requests finish,
+   * closes the subgraph connections.
+   */
   stop: () => Promise<void>;
 }
 
@@ -53,8 +60,11 @@ export async function startRouter(
   const pool = new SubgraphPool(config.SUBGRAPH_TIMEOUT_MS);
   // Filled by the gateway as it loads the supergraph: subgraph name → URL the router calls.
   const routingUrls = new Map<string, string>();
+  // The same data sources serve HTTP operations and the completion of subscription events.
+  const dataSources: Record<string, SubgraphDataSource> = {};
+  const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
   const gateway = new ApolloGateway({
-    supergraphSdl: readSupergraph(config.SUPERGRAPH_PATH),
+    supergraphSdl,
     logger: logger.child({ component: 'gateway' }),
     buildService: ({ name, url }) => {
       const routingUrl = config.subgraphUrls[name] ?? url;
@@ -64,7 +74,9 @@ export async function startRouter(
         );
       }
       routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource({ url: routingUrl, fetcher: pool.fetcher });
+      const dataSource = new SubgraphDataSource({ url: routingUrl, fetcher: pool.fetcher });
+      dataSources[name] = dataSource;
+      return dataSource;
     },
   });
 
@@ -73,6 +85,7 @@ export async function startRouter(
   app.set('trust proxy', config.TRUST_PROXY);
   const httpServer = http.createServer(app);
 
+  const validationRules = operationLimits(config);
   const apollo = new ApolloServer<RouterContext>({
     gateway,
     plugins: [
@@ -86,7 +99,7 @@ export async function startRouter(
     // Sandbox is useless without introspection, and introspection without Sandbox only
     // helps whoever maps the API for an attack.
     introspection: config.SANDBOX_ENABLED,
-    validationRules: operationLimits(config),
+    validationRules,
     parseOptions: { maxTokens: config.MAX_QUERY_TOKENS },
     // No "Did you mean …?" field suggestions in production: they leak the schema.
     hideSchemaDetailsFromClientErrors: config.NODE_ENV === 'production',
@@ -141,12 +154,27 @@ export async function startRouter(
   );
   app.use(requestErrorHandler(logger));
 
+  const subscriptions = config.SUBSCRIPTIONS_ENABLED
+    ? startSubscriptionServer({
+        httpServer,
+        config,
+        verifier,
+        logger: logger.child({ component: 'subscriptions' }),
+        supergraphSdl,
+        validationRules,
+        routingUrls,
+        serviceMap: dataSources,
+        clientIp: (request) => forwardedClientIp(request, app.get('trust proxy fn') as TrustProxy),
+      })
+    : null;
+
   try {
     await new Promise<void>((resolve, reject) => {
       httpServer.once('error', reject);
       httpServer.listen(config.ROUTER_PORT, '0.0.0.0', resolve);
     });
   } catch (error) {
+    await subscriptions?.close();
     await apollo.stop();
     await pool.close();
     throw error;
@@ -158,7 +186,10 @@ export async function startRouter(
     port,
     url: `http://127.0.0.1:${port}/graphql`,
     httpServer,
+    subscriptions,
     stop: async () => {
+      // First: an open WebSocket would keep the HTTP server from closing.
+      await subscriptions?.close();
       await apollo.stop();
       await pool.close();
     },

@@ -37,6 +37,43 @@ export interface Stack {
   stop(): Promise<void>;
 }
 
+/**
+ * Starts a router on a free port with the given variables (NODE_ENV=test), capturing its
+ * log lines; the caller stops it.
+ */
+export async function startLoggedRouter(environment: Record<string, string>): Promise<TestRouter> {
+  const config = loadRouterConfig({ NODE_ENV: 'test', ROUTER_PORT: '0', ...environment });
+  const logs: Record<string, unknown>[] = [];
+  const sink = new Writable({
+    write(chunk, _encoding, done) {
+      logs.push(JSON.parse(String(chunk)));
+      done();
+    },
+  });
+  const running = await startRouter(config, pino({ level: 'info' }, sink));
+  const request = async (pathname: string, init: RequestInit): Promise<GraphQLResponse> => {
+    const response = await fetch(new URL(pathname, running.url), init);
+    const text = await response.text();
+    const isJson = response.headers.get('content-type')?.includes('json');
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: isJson ? JSON.parse(text) : text,
+    };
+  };
+  return {
+    ...running,
+    logs,
+    post: (body, headers = {}) =>
+      request('/graphql', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      }),
+    get: (pathname, headers = {}) => request(pathname, { headers }),
+  };
+}
+
 export async function startStack(): Promise<Stack> {
   const workDir = mkdtempSync(path.join(tmpdir(), 'router-test-'));
   const tokens = await startTokenIssuer();
@@ -61,44 +98,13 @@ export async function startStack(): Promise<Stack> {
   const supergraphPath = composeSupergraph();
 
   const startTestRouter = async (extra: Record<string, string> = {}): Promise<TestRouter> => {
-    const config = loadRouterConfig({
-      NODE_ENV: 'test',
-      ROUTER_PORT: '0',
+    const router = await startLoggedRouter({
       SUPERGRAPH_PATH: supergraphPath,
       JWKS_URL: tokens.jwksUrl,
       JWT_ISSUER: tokens.issuer,
       JWT_AUDIENCE: tokens.audience,
       ...extra,
     });
-    const logs: Record<string, unknown>[] = [];
-    const sink = new Writable({
-      write(chunk, _encoding, done) {
-        logs.push(JSON.parse(String(chunk)));
-        done();
-      },
-    });
-    const running = await startRouter(config, pino({ level: 'info' }, sink));
-    const request = async (pathname: string, init: RequestInit): Promise<GraphQLResponse> => {
-      const response = await fetch(new URL(pathname, running.url), init);
-      const text = await response.text();
-      const isJson = response.headers.get('content-type')?.includes('json');
-      return {
-        status: response.status,
-        headers: response.headers,
-        body: isJson ? JSON.parse(text) : text,
-      };
-    };
-    const router: TestRouter = {
-      ...running,
-      logs,
-      post: (body, headers = {}) =>
-        request('/graphql', {
-          method: 'POST',
-          headers: { 'content-type': 'application/json', ...headers },
-          body: JSON.stringify(body),
-        }),
-      get: (pathname, headers = {}) => request(pathname, { headers }),
-    };
     routers.push(router);
     return router;
   };

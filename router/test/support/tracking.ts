@@ -1,0 +1,250 @@
+import { EventEmitter, on } from 'node:events';
+import type { IncomingHttpHeaders } from 'node:http';
+import { buildSubgraphSchema } from '@apollo/subgraph';
+import { parse } from 'graphql';
+import type { useServer as UseServer } from 'graphql-ws/dist/use/ws';
+import { WebSocketServer } from 'ws';
+import { remoteJwks, TokenVerifier, type Identity } from '@shop/auth';
+import { createLogger } from '@shop/logging';
+import { startSubgraph, type BaseContext } from '@shop/subgraph-kit';
+import type { TokenIssuer } from '@shop/test-harness';
+import type { SubgraphDefinition } from './subgraph';
+
+// The router's TypeScript settings (moduleResolution node10) do not read package "exports",
+// through which graphql-ws publishes its ws adapter; the type comes from the file itself.
+const { useServer } = require('graphql-ws/use/ws') as { useServer: typeof UseServer };
+
+/** What the tracking subgraph publishes for an order; `order` is a reference to orders' entity. */
+export interface TrackedEvent {
+  seq: number;
+  status: string;
+  /** Large notes make events big, for the slow-client test. */
+  note?: string;
+}
+
+/**
+ * Owns `Subscription.tracked(orderId)`, whose events reference an `Order` that another
+ * subgraph resolves: the router must complete every event with that subgraph's fields.
+ */
+const trackingTypeDefs = parse(`
+  extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+  type Query {
+    trackingVersion: String!
+  }
+
+  type Subscription {
+    tracked(orderId: ID!): Tracked!
+  }
+
+  type Tracked {
+    seq: Int!
+    status: String!
+    note: String
+    "Who the tracking subgraph verified on the connection that carries the subscription."
+    seenBy: ID
+    order: Order!
+  }
+
+  type Order @key(fields: "id", resolvable: false) {
+    id: ID!
+  }
+`);
+
+/** Resolves the `Order` entities that tracking events point at; `total` fails for order "broken". */
+export const trackedOrdersSubgraph: SubgraphDefinition = {
+  name: 'orders',
+  typeDefs: parse(`
+    extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
+
+    type Query {
+      order(id: ID!): Order
+    }
+
+    type Order @key(fields: "id") {
+      id: ID!
+      customer: String!
+      "The caller as this subgraph verified it on the entity fetch."
+      seenBy: ID
+      requestId: String!
+      total: Int
+    }
+  `),
+  resolvers: {
+    Query: {
+      order: (_: unknown, { id }: { id: string }) => ({ id }),
+    },
+    Order: {
+      __resolveReference: ({ id }: { id: string }) => ({ id }),
+      customer: ({ id }: { id: string }) => `Customer of ${id}`,
+      seenBy: (_: unknown, __: unknown, ctx: BaseContext) =>
+        ctx.identity?.kind === 'user' ? ctx.identity.userId : null,
+      requestId: (_: unknown, __: unknown, ctx: BaseContext) => ctx.requestId,
+      total: ({ id }: { id: string }) => {
+        if (id === 'broken') throw new Error('the orders database is unreachable');
+        return 4200;
+      },
+    },
+  },
+};
+
+/** One graphql-ws connection the tracking subgraph accepted. */
+export interface TrackingConnection {
+  connectionParams: Record<string, unknown> | undefined;
+  headers: IncomingHttpHeaders;
+}
+
+export interface TrackingSubgraph {
+  name: 'tracking';
+  typeDefs: typeof trackingTypeDefs;
+  url: string;
+  /** Every connection_init it accepted, oldest first. */
+  connections: TrackingConnection[];
+  /** Subscriptions to `orderId` open right now. */
+  active(orderId: string): number;
+  /** How many subscriptions to `orderId` have ended (client completed or socket closed). */
+  ended(orderId: string): number;
+  /** Sends an event to every subscriber of the order. */
+  publish(orderId: string, event: TrackedEvent): void;
+  /** Ends every subscription to the order from the subgraph's side (complete). */
+  finish(orderId: string): void;
+  /** Dies: every socket cut without a close frame, then the server stops. */
+  kill(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+interface TrackingExtra extends Record<PropertyKey, unknown> {
+  identity: Identity;
+}
+
+/**
+ * A subgraph serving HTTP like the shop's (startSubgraph) and graphql-ws on the same
+ * /graphql, verifying the token of each connection_init itself, as the delivery service does.
+ */
+export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<TrackingSubgraph> {
+  const bus = new EventEmitter();
+  bus.setMaxListeners(0);
+  const active = new Map<string, number>();
+  const ended = new Map<string, number>();
+  const connections: TrackingConnection[] = [];
+  const finished = Symbol('finished');
+  const verifier = new TokenVerifier({
+    issuer: tokens.issuer,
+    audience: tokens.audience,
+    keys: remoteJwks(tokens.jwksUrl),
+  });
+
+  const resolvers = {
+    Query: { trackingVersion: () => '1' },
+    Subscription: {
+      tracked: {
+        subscribe: (_: unknown, { orderId }: { orderId: string }) => {
+          const source = on(bus, orderId);
+          active.set(orderId, (active.get(orderId) ?? 0) + 1);
+          let open = true;
+          const close = () => {
+            if (!open) return;
+            open = false;
+            active.set(orderId, (active.get(orderId) ?? 1) - 1);
+            ended.set(orderId, (ended.get(orderId) ?? 0) + 1);
+          };
+          const iterator: AsyncIterableIterator<unknown> = {
+            [Symbol.asyncIterator]: () => iterator,
+            next: async () => {
+              const result = await source.next();
+              const value = result.done ? undefined : (result.value as unknown[])[0];
+              if (result.done || value === finished) {
+                close();
+                await source.return?.();
+                return { value: undefined, done: true };
+              }
+              return { value, done: false };
+            },
+            return: async () => {
+              close();
+              await source.return?.();
+              return { value: undefined, done: true };
+            },
+          };
+          return iterator;
+        },
+        resolve: (
+          event: TrackedEvent,
+          { orderId }: { orderId: string },
+          ctx: { identity: Identity },
+        ) => ({
+          ...event,
+          orderId,
+          seenBy: ctx.identity.kind === 'user' ? ctx.identity.userId : null,
+        }),
+      },
+    },
+    Tracked: {
+      order: ({ orderId }: { orderId: string }) => ({ __typename: 'Order', id: orderId }),
+    },
+  };
+
+  const subgraph = await startSubgraph(
+    {
+      name: 'tracking',
+      typeDefs: trackingTypeDefs,
+      resolvers,
+      verifier,
+      logger: createLogger('test-tracking', 'silent'),
+      context: (base) => base,
+      ready: async () => undefined,
+    },
+    0,
+    '127.0.0.1',
+  );
+
+  const wss = new WebSocketServer({ server: subgraph.httpServer, path: '/graphql' });
+  const wsServer = useServer<Record<string, unknown>, TrackingExtra>(
+    {
+      schema: buildSubgraphSchema([{ typeDefs: trackingTypeDefs, resolvers: resolvers as never }]),
+      onConnect: async (ctx) => {
+        const authorization = ctx.connectionParams?.authorization;
+        try {
+          const identity = await verifier.fromAuthorizationHeader(
+            typeof authorization === 'string' ? authorization : '',
+          );
+          if (!identity) return false;
+          ctx.extra.identity = identity;
+        } catch {
+          return false;
+        }
+        connections.push({
+          connectionParams: ctx.connectionParams,
+          headers: ctx.extra.request.headers,
+        });
+        return true;
+      },
+      context: (ctx) => ({ identity: ctx.extra.identity }),
+    },
+    wss,
+  );
+
+  let stopped = false;
+  const stop = async () => {
+    if (stopped) return;
+    stopped = true;
+    await wsServer.dispose();
+    await subgraph.stop();
+  };
+
+  return {
+    name: 'tracking',
+    typeDefs: trackingTypeDefs,
+    url: subgraph.url,
+    connections,
+    active: (orderId) => active.get(orderId) ?? 0,
+    ended: (orderId) => ended.get(orderId) ?? 0,
+    publish: (orderId, event) => bus.emit(orderId, event),
+    finish: (orderId) => bus.emit(orderId, finished),
+    kill: async () => {
+      for (const client of wss.clients) client.terminate();
+      await stop();
+    },
+    stop,
+  };
+}
