@@ -9,7 +9,7 @@ import {
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import express, { type Express } from 'express';
-import type { DocumentNode } from 'graphql';
+import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Identity, TokenVerifier } from '@shop/auth';
 import { formatError } from '@shop/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
@@ -59,6 +59,11 @@ export interface RunningSubgraph {
   url: string;
   port: number;
   httpServer: http.Server;
+  /**
+   * The executable subgraph schema Apollo Server runs, for a second transport on the same
+   * HTTP server (delivery serves graphql-ws subscriptions with it on /graphql).
+   */
+  schema: GraphQLSchema;
   stop: () => Promise<void>;
 }
 
@@ -78,11 +83,12 @@ export async function startSubgraph<C extends BaseContext>(
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   const httpServer = http.createServer(app);
 
+  const schema = buildSubgraphSchema([
+    // Codegen's resolver types are stricter than the subgraph helper's own map type.
+    { typeDefs: options.typeDefs, resolvers: options.resolvers as never },
+  ]);
   const apollo = new ApolloServer<C>({
-    schema: buildSubgraphSchema([
-      // Codegen's resolver types are stricter than the subgraph helper's own map type.
-      { typeDefs: options.typeDefs, resolvers: options.resolvers as never },
-    ]),
+    schema,
     // Subgraphs sit behind the router; Sandbox belongs on the router only.
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
@@ -148,6 +154,7 @@ export async function startSubgraph<C extends BaseContext>(
     port: actualPort,
     url: `http://127.0.0.1:${actualPort}/graphql`,
     httpServer,
+    schema,
     stop: () => apollo.stop(),
   };
 }

@@ -1,0 +1,143 @@
+import { z } from '@shop/config';
+
+/** Where the parcel goes: the order's shipping address as orders recorded it at checkout. */
+export interface Recipient {
+  line1: string;
+  line2: string | null;
+  city: string;
+  postalCode: string;
+  country: string;
+}
+
+export interface LabelRequest {
+  /** Also the Idempotency-Key: asking twice for one shipment buys one label. */
+  shipmentId: string;
+  orderId: string;
+  recipient: Recipient;
+}
+
+export interface Label {
+  carrier: string;
+  trackingNumber: string;
+  labelUrl: string;
+}
+
+/** Buys shipping labels. One implementation per carrier API; tests use a local fake server. */
+export interface CarrierClient {
+  createLabel(request: LabelRequest): Promise<Label>;
+}
+
+/**
+ * The carrier refused the request (4xx other than 408/429): asking again cannot succeed,
+ * so the label job fails at once and waits in the failed set for an operator.
+ */
+export class CarrierRejectedError extends Error {
+  constructor(
+    readonly status: number,
+    readonly detail: string,
+  ) {
+    super(`the carrier refused the label request (HTTP ${status}): ${detail}`);
+    this.name = 'CarrierRejectedError';
+  }
+}
+
+/** The carrier did not answer usefully (5xx, 408, 429, timeout, network): retried later. */
+export class CarrierUnavailableError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CarrierUnavailableError';
+  }
+}
+
+const labelResponse = z.object({
+  carrier: z.string().min(1).max(100),
+  trackingNumber: z.string().min(1).max(100),
+  labelUrl: z.url(),
+});
+
+export interface HttpCarrierOptions {
+  /** e.g. https://api.carrier.example; labels are bought at `<apiUrl>/v1/labels`. */
+  apiUrl: string;
+  apiKey: string;
+  timeoutMs: number;
+}
+
+/**
+ * The carrier's JSON REST API:
+ *
+ *   POST {apiUrl}/v1/labels
+ *   Authorization: Bearer <api key>
+ *   Idempotency-Key: <shipment id>
+ *   { "reference": <order id>, "shipmentId": ..., "service": "standard",
+ *     "recipient": { line1, line2, city, postalCode, country } }
+ *   → 201 { "carrier": "...", "trackingNumber": "...", "labelUrl": "https://..." }
+ *
+ * The carrier answers a repeated Idempotency-Key with the label it created the first time,
+ * so a retry after a timeout (the label may have been bought) never buys a second one.
+ */
+export class HttpCarrierClient implements CarrierClient {
+  constructor(private readonly options: HttpCarrierOptions) {}
+
+  async createLabel(request: LabelRequest): Promise<Label> {
+    const url = `${this.options.apiUrl.replace(/\/+$/, '')}/v1/labels`;
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          accept: 'application/json',
+          authorization: `Bearer ${this.options.apiKey}`,
+          'idempotency-key': request.shipmentId,
+        },
+        body: JSON.stringify({
+          reference: request.orderId,
+          shipmentId: request.shipmentId,
+          service: 'standard',
+          recipient: request.recipient,
+        }),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+    } catch (error) {
+      throw new CarrierUnavailableError(
+        `the carrier at ${url} is unreachable: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const text = await response.text().catch(() => '');
+    if (response.status === 408 || response.status === 429 || response.status >= 500) {
+      throw new CarrierUnavailableError(
+        `the carrier answered HTTP ${response.status}: ${text.slice(0, 200)}`,
+      );
+    }
+    if (!response.ok) throw new CarrierRejectedError(response.status, text.slice(0, 500));
+    let body: unknown;
+    try {
+      body = JSON.parse(text);
+    } catch {
+      throw new CarrierUnavailableError(
+        `the carrier answered HTTP ${response.status} without JSON`,
+      );
+    }
+    const parsed = labelResponse.safeParse(body);
+    if (!parsed.success) {
+      // A label we cannot read is retried: with the same Idempotency-Key, no second label.
+      throw new CarrierUnavailableError(
+        `the carrier's label is malformed: ${parsed.error.message}`,
+      );
+    }
+    return parsed.data;
+  }
+}
+
+/** Stands in when CARRIER_API_URL / CARRIER_API_KEY are not set (development only). */
+export class UnconfiguredCarrier implements CarrierClient {
+  constructor(private readonly missing: string[]) {}
+
+  createLabel(): Promise<Label> {
+    // Retried, not unrecoverable: once the carrier is configured, the jobs go through.
+    return Promise.reject(
+      new CarrierUnavailableError(`no carrier configured; set ${this.missing.join(', ')}`),
+    );
+  }
+}

@@ -1,0 +1,82 @@
+import { BadUserInputError } from '@shop/errors';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '@shop/queues';
+
+export { DELIVERY_STATUSES, type DeliveryStatus };
+
+/**
+ * Every legal step of a shipment, and nothing else:
+ *
+ *   PENDING → LABEL_CREATED → PICKED_UP → IN_TRANSIT → OUT_FOR_DELIVERY → DELIVERED
+ *   PICKED_UP → OUT_FOR_DELIVERY            a local parcel goes straight to the van
+ *   IN_TRANSIT → IN_TRANSIT                 one event per hub the parcel is scanned at
+ *   OUT_FOR_DELIVERY → FAILED_ATTEMPT       nobody home
+ *   FAILED_ATTEMPT → OUT_FOR_DELIVERY       the next attempt
+ *   FAILED_ATTEMPT → IN_TRANSIT             back to the depot, or on to a pick-up point
+ *   IN_TRANSIT | FAILED_ATTEMPT → RETURNED  sent back to the shop (refused, undeliverable)
+ *
+ * DELIVERED and RETURNED are final: nothing happens to a parcel after it arrived somewhere
+ * for good. A parcel the carrier has not picked up cannot be in transit; a parcel not yet
+ * out for delivery cannot be delivered or missed; a parcel cannot return without travelling.
+ * PENDING is where a shipment starts and is never entered again.
+ */
+const NEXT: Readonly<Record<DeliveryStatus, readonly DeliveryStatus[]>> = {
+  PENDING: ['LABEL_CREATED'],
+  LABEL_CREATED: ['PICKED_UP'],
+  PICKED_UP: ['IN_TRANSIT', 'OUT_FOR_DELIVERY'],
+  IN_TRANSIT: ['IN_TRANSIT', 'OUT_FOR_DELIVERY', 'RETURNED'],
+  OUT_FOR_DELIVERY: ['DELIVERED', 'FAILED_ATTEMPT'],
+  FAILED_ATTEMPT: ['OUT_FOR_DELIVERY', 'IN_TRANSIT', 'RETURNED'],
+  DELIVERED: [],
+  RETURNED: [],
+};
+
+/**
+ * What couriers and carrier webhooks may report. LABEL_CREATED comes only with a label (its
+ * carrier and tracking number), which the label job asks the carrier for; PENDING is never
+ * re-entered.
+ */
+export const REPORTABLE_STATUSES: readonly DeliveryStatus[] = DELIVERY_STATUSES.filter(
+  (s) => s !== 'PENDING' && s !== 'LABEL_CREATED',
+);
+
+export function canTransition(from: DeliveryStatus, to: DeliveryStatus): boolean {
+  return NEXT[from].includes(to);
+}
+
+export function nextStatuses(from: DeliveryStatus): readonly DeliveryStatus[] {
+  return NEXT[from];
+}
+
+export function isFinal(status: DeliveryStatus): boolean {
+  return NEXT[status].length === 0;
+}
+
+/** A step the shipment's status forbids; names both states and what is possible instead. */
+export class IllegalDeliveryTransitionError extends BadUserInputError {
+  constructor(
+    readonly shipmentId: string,
+    readonly from: DeliveryStatus,
+    readonly to: DeliveryStatus,
+  ) {
+    const allowed = NEXT[from];
+    super(
+      `Shipment ${shipmentId} is ${from} and cannot become ${to}` +
+        (allowed.length
+          ? `; from ${from} it can only become ${allowed.join(' or ')}.`
+          : `; ${from} is final.`),
+      'status',
+    );
+    this.extensions.from = from;
+    this.extensions.to = to;
+  }
+}
+
+/** Returns `to` when the step is legal, throws IllegalDeliveryTransitionError otherwise. */
+export function transition(
+  shipmentId: string,
+  from: DeliveryStatus,
+  to: DeliveryStatus,
+): DeliveryStatus {
+  if (!canTransition(from, to)) throw new IllegalDeliveryTransitionError(shipmentId, from, to);
+  return to;
+}

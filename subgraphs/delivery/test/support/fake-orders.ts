@@ -1,0 +1,105 @@
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { remoteJwks, Scope, TokenVerifier } from '@shop/auth';
+import type { TokenIssuer } from '@shop/test-harness';
+
+/**
+ * What delivery needs of the users and orders services, in test code: the client-credentials
+ * token endpoint (tokens signed by the test token issuer) and orders' `order(id)` query for
+ * service tokens with orders:read, answering NOT_FOUND for unknown orders as orders does.
+ * e2e tests run delivery against the real services instead.
+ */
+export interface FakeOrders {
+  tokenUrl: string;
+  ordersUrl: string;
+  /** Registers an order orders would know. */
+  addOrder(order: { id?: string; customerId: string }): string;
+  /** Every order(id) query received, in order, with the operation's name. */
+  lookups: { operation: string; id: string }[];
+  stop(): Promise<void>;
+}
+
+export const SHIPPING_ADDRESS = {
+  line1: 'Main Street 1',
+  line2: null,
+  city: 'Berlin',
+  postalCode: '10115',
+  country: 'DE',
+};
+
+export async function startFakeOrders(
+  issuer: TokenIssuer,
+  client: { id: string; secret: string },
+): Promise<FakeOrders> {
+  const orders = new Map<string, string>();
+  const lookups: FakeOrders['lookups'] = [];
+  const verifier = new TokenVerifier({
+    issuer: issuer.issuer,
+    audience: issuer.audience,
+    keys: remoteJwks(issuer.jwksUrl),
+  });
+  const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
+
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', async () => {
+      const json = (status: number, body: object) =>
+        res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      if (req.url === '/oauth/token') {
+        if (req.headers.authorization !== basic) return json(401, { error: 'invalid_client' });
+        return json(200, {
+          access_token: issuer.serviceToken(client.id, [Scope.ORDERS_READ]),
+          token_type: 'Bearer',
+          expires_in: 600,
+        });
+      }
+      const { query, variables } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+        query: string;
+        variables: { id: string };
+      };
+      const identity = await verifier
+        .fromAuthorizationHeader(req.headers.authorization)
+        .catch(() => null);
+      if (identity?.kind !== 'service' || !identity.scopes.includes(Scope.ORDERS_READ)) {
+        return json(200, { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] });
+      }
+      lookups.push({ operation: /query (\w+)/.exec(query)?.[1] ?? '', id: variables.id });
+      const customerId = orders.get(variables.id);
+      if (!customerId) {
+        return json(200, {
+          data: { order: null },
+          errors: [
+            { message: `Order ${variables.id} was not found.`, extensions: { code: 'NOT_FOUND' } },
+          ],
+        });
+      }
+      json(200, {
+        data: {
+          order: {
+            id: variables.id,
+            customer: { id: customerId },
+            shippingAddress: SHIPPING_ADDRESS,
+          },
+        },
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    tokenUrl: `http://127.0.0.1:${port}/oauth/token`,
+    ordersUrl: `http://127.0.0.1:${port}/graphql`,
+    addOrder: ({ id = randomUUID(), customerId }) => {
+      orders.set(id, customerId);
+      return id;
+    },
+    lookups,
+    stop: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((error) => (error ? reject(error) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
+}
