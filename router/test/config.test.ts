@@ -81,3 +81,49 @@ describe('router configuration', () => {
     }
   });
 });
+
+describe('subscription configuration', () => {
+  it('serves subscriptions by default, with documented limits', () => {
+    expect(loadRouterConfig({})).toMatchObject({
+      SUBSCRIPTIONS_ENABLED: true,
+      SUBSCRIPTION_KEEPALIVE_MS: 12_000,
+      SUBSCRIPTION_MAX_BUFFERED_BYTES: 1024 * 1024,
+      SUBSCRIPTIONS_PER_CONNECTION: 20,
+    });
+  });
+
+  it('reads the subscription variables', () => {
+    expect(
+      loadRouterConfig({
+        SUBSCRIPTIONS_ENABLED: 'false',
+        SUBSCRIPTION_KEEPALIVE_MS: '30000',
+        SUBSCRIPTION_MAX_BUFFERED_BYTES: '262144',
+        SUBSCRIPTIONS_PER_CONNECTION: '5',
+      }),
+    ).toMatchObject({
+      SUBSCRIPTIONS_ENABLED: false,
+      SUBSCRIPTION_KEEPALIVE_MS: 30_000,
+      SUBSCRIPTION_MAX_BUFFERED_BYTES: 262_144,
+      SUBSCRIPTIONS_PER_CONNECTION: 5,
+    });
+  });
+
+  it('names each invalid subscription variable', () => {
+    const error = configError({
+      SUBSCRIPTIONS_ENABLED: 'sometimes',
+      SUBSCRIPTION_KEEPALIVE_MS: '10',
+      SUBSCRIPTION_MAX_BUFFERED_BYTES: 'lots',
+      SUBSCRIPTIONS_PER_CONNECTION: '0',
+    });
+
+    expect(error.problems).toHaveLength(4);
+    for (const name of [
+      'SUBSCRIPTIONS_ENABLED',
+      'SUBSCRIPTION_KEEPALIVE_MS',
+      'SUBSCRIPTION_MAX_BUFFERED_BYTES',
+      'SUBSCRIPTIONS_PER_CONNECTION',
+    ]) {
+      expect(error.message).toContain(`${name}=`);
+    }
+  });
+});

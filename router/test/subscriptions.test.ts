@@ -8,6 +8,7 @@ import {
   type SubscriptionStack,
   type TestClient,
 } from './support/subscriptions';
+import { NOT_A_SUBSCRIPTION_MESSAGE } from '../src/subscriptions';
 
 let stack: SubscriptionStack;
 const clients: TestClient[] = [];
@@ -27,8 +28,10 @@ function signedIn(userId = `user-${randomUUID()}`, requestId?: string) {
 }
 
 /** Subscribes to a fresh order and waits until the tracking subgraph has the subscription. */
-async function subscribed(client: TestClient['client'], query = TRACKED) {
-  const orderId = `order-${randomUUID()}`;
+async function subscribed(
+  client: TestClient['client'],
+  { query = TRACKED, orderId = `order-${randomUUID()}` } = {},
+) {
   const recording = record(client, { query, variables: { orderId } });
   await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the upstream subscription' });
   return { orderId, recording };
@@ -58,5 +61,156 @@ describe('subscriptions through the router', () => {
       })),
     );
     expect(results.every((r) => r.errors === undefined)).toBe(true);
+  });
+
+  it('keeps each subscription to its own variables, over one upstream socket', async () => {
+    const { client } = signedIn();
+    const upstreamBefore = stack.tracking.connections.length;
+    const first = await subscribed(client);
+    const second = await subscribed(client);
+    expect(stack.tracking.connections.length).toBe(upstreamBefore + 1);
+
+    stack.tracking.publish(second.orderId, { seq: 1, status: 'LABEL_CREATED' });
+    stack.tracking.publish(first.orderId, { seq: 7, status: 'OUT_FOR_DELIVERY' });
+
+    const [fromSecond] = await second.recording.waitForResults(1);
+    const [fromFirst] = await first.recording.waitForResults(1);
+    expect(fromFirst?.data?.tracked).toMatchObject({ seq: 7, order: { id: first.orderId } });
+    expect(fromSecond?.data?.tracked).toMatchObject({ seq: 1, order: { id: second.orderId } });
+  });
+
+  it("carries the client's token and request id upstream and on every completion fetch", async () => {
+    const { client, token } = signedIn(undefined, 'req-tracking-1');
+    const { orderId, recording } = await subscribed(client);
+    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
+    const [result] = await recording.waitForResults(1);
+
+    expect(stack.tracking.connections.at(-1)).toMatchObject({
+      connectionParams: { authorization: `Bearer ${token}`, 'x-request-id': 'req-tracking-1' },
+      headers: expect.objectContaining({ 'x-request-id': 'req-tracking-1' }),
+    });
+    expect(stack.orders.requests.at(-1)).toMatchObject({
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'req-tracking-1',
+    });
+    expect(result?.data?.tracked).toMatchObject({ order: { requestId: 'req-tracking-1' } });
+  });
+
+  it('delivers an event whose completion partly failed, with the error next to the data', async () => {
+    const { client } = signedIn();
+    const query = `subscription ($orderId: ID!) {
+      tracked(orderId: $orderId) { seq order { id customer total } }
+    }`;
+    const { orderId, recording } = await subscribed(client, { query, orderId: 'broken' });
+
+    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
+    const [result] = await recording.waitForResults(1);
+
+    expect(result?.data).toEqual({
+      tracked: { seq: 1, order: { id: 'broken', customer: 'Customer of broken', total: null } },
+    });
+    expect(result?.errors).toEqual([
+      expect.objectContaining({
+        path: ['tracked', 'order', 'total'],
+        extensions: { code: 'INTERNAL_SERVER_ERROR' },
+      }),
+    ]);
+    expect(JSON.stringify(result)).not.toContain('database is unreachable');
+  });
+
+  it('ends the upstream subscription when the client completes it', async () => {
+    const { client } = signedIn();
+    const { orderId, recording } = await subscribed(client);
+
+    recording.unsubscribe();
+
+    await waitFor(() => stack.tracking.ended(orderId) === 1, { what: 'the upstream end' });
+    expect(stack.tracking.active(orderId)).toBe(0);
+  });
+
+  it('ends every upstream subscription of a client that disconnects', async () => {
+    const { client } = signedIn();
+    const first = await subscribed(client);
+    const second = await subscribed(client);
+
+    await client.dispose();
+
+    await waitFor(
+      () => stack.tracking.ended(first.orderId) === 1 && stack.tracking.ended(second.orderId) === 1,
+      { what: 'both upstream ends' },
+    );
+  });
+
+  it('completes the client subscription when the subgraph completes it', async () => {
+    const { client } = signedIn();
+    const { orderId, recording } = await subscribed(client);
+    stack.tracking.publish(orderId, { seq: 1, status: 'DELIVERED' });
+
+    stack.tracking.finish(orderId);
+
+    expect(await recording.ended).toEqual({ kind: 'complete' });
+    expect(recording.results).toHaveLength(1);
+  });
+
+  it('serves HTTP queries as before while subscriptions are open', async () => {
+    const { client, token, userId } = signedIn();
+    const { orderId, recording } = await subscribed(client);
+
+    const { status, body } = await stack.router.post(
+      {
+        query: 'query Order($id: ID!) { order(id: $id) { id customer seenBy } }',
+        variables: { id: 'o-http' },
+      },
+      { authorization: `Bearer ${token}` },
+    );
+    stack.tracking.publish(orderId, { seq: 1, status: 'IN_TRANSIT' });
+
+    expect(status).toBe(200);
+    expect(body).toEqual({
+      data: { order: { id: 'o-http', customer: 'Customer of o-http', seenBy: userId } },
+    });
+    await recording.waitForResults(1);
+  });
+
+  it('refuses queries and mutations over the socket, pointing to HTTP', async () => {
+    const { client } = signedIn();
+    const recording = record(client, { query: '{ order(id: "o1") { id } }' });
+
+    expect(await recording.ended).toEqual({
+      kind: 'error',
+      errors: [
+        expect.objectContaining({
+          message: NOT_A_SUBSCRIPTION_MESSAGE,
+          extensions: { code: 'BAD_REQUEST' },
+        }),
+      ],
+    });
+  });
+});
+
+describe('subscriptions per connection', () => {
+  it('refuses one more than SUBSCRIPTIONS_PER_CONNECTION, and allows it after one ends', async () => {
+    const router = await stack.startRouter({ SUBSCRIPTIONS_PER_CONNECTION: '2' });
+    const token = stack.tokens.userToken();
+    const connection = connect(router, { authorization: `Bearer ${token}` });
+    clients.push(connection);
+    const first = await subscribed(connection.client);
+    await subscribed(connection.client);
+
+    const third = record(connection.client, { query: TRACKED, variables: { orderId: 'o-3' } });
+    expect(await third.ended).toEqual({
+      kind: 'error',
+      errors: [
+        expect.objectContaining({
+          message: expect.stringContaining('already has 2 subscriptions'),
+          extensions: { code: 'BAD_REQUEST' },
+        }),
+      ],
+    });
+    expect(stack.tracking.active('o-3')).toBe(0);
+
+    first.recording.unsubscribe();
+    await waitFor(() => stack.tracking.ended(first.orderId) === 1, { what: 'the first to end' });
+    await subscribed(connection.client);
   });
 });

@@ -79,6 +79,8 @@ export interface TestClient {
   client: Client;
   /** Resolves when the socket to the router closes, with its close code. */
   closed: Promise<ClosedSocket>;
+  /** The WebSocket to the router, once connected (to stop reading from it). */
+  socket(): WebSocket | undefined;
 }
 
 /**
@@ -99,6 +101,7 @@ export function connect(
   const closed = new Promise<ClosedSocket>((resolve) => {
     onClosed = resolve;
   });
+  let socket: WebSocket | undefined;
   const client = createClient({
     url: webSocketUrlOf(router),
     webSocketImpl: ClientSocket,
@@ -106,13 +109,16 @@ export function connect(
     retryAttempts: 0,
     lazy: true,
     on: {
+      connected: (connected) => {
+        socket = connected as WebSocket;
+      },
       closed: (event) => {
         const { code, reason } = event as ClosedSocket;
         onClosed({ code, reason: String(reason) });
       },
     },
   });
-  return { client, closed };
+  return { client, closed, socket: () => socket };
 }
 
 export type Ending =
