@@ -77,8 +77,11 @@ describe('cancelOrder', () => {
     expect(await paymentStatus(placed.orderId)).toBe('REFUNDED');
     const [event] = await outboxOf(stack, placed.orderId, 'order.cancelled');
     expect(event!.payload).toMatchObject({ refunded: true, reason: 'customer' });
-    // The paid units were sold (committed); cancelling refunds the money, not the stock.
-    expect(await stack.stockOf(placed.productId)).toBe(3);
+    // The paid units were sold (committed); they had not left, so they go back to stock.
+    expect(await stack.stockOf(placed.productId)).toBe(5);
+    expect(
+      await stack.reservationStatus(placed.orderId, [{ productId: placed.productId, quantity: 2 }]),
+    ).toBe('RESTOCKED');
   });
 
   it('refuses what the state machine forbids with CONFLICT and changes nothing', async () => {

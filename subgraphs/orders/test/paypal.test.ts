@@ -181,6 +181,8 @@ describe('PayPal checkout', () => {
     expect(paypal.refunds.filter((r) => r.captureId === captureId)).toHaveLength(1);
     const refund = paypal.calls.find((c) => c.path === `/v2/payments/captures/${captureId}/refund`);
     expect(refund?.requestId).toBe(`order-${placed.orderId}-refund`);
+    // Paid but not shipped: the sold units are back in stock.
+    expect(await stack.stockOf(placed.productId)).toBe(10);
   });
 
   it('an order cancelled before the customer came back is not captured at all', async () => {

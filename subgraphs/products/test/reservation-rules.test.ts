@@ -7,6 +7,9 @@ import {
   planReservation,
   releaseHold,
   releaseTransition,
+  RESTOCK_MEMORY_MS,
+  restockTransition,
+  restockUnits,
   sameLines,
   type StockedProduct,
 } from '../src/domain/reservation';
@@ -178,8 +181,43 @@ describe('transitions', () => {
     });
   });
 
+  it('restock: committed → apply, restocked → done, anything never sold → CONFLICT', () => {
+    expect(restockTransition('COMMITTED', 'o')).toEqual({ kind: 'apply' });
+    expect(restockTransition('RESTOCKED', 'o')).toEqual({ kind: 'done' });
+    for (const status of ['PENDING', 'RESERVED', 'RELEASED'] as const) {
+      expect(codeAndField(() => restockTransition(status, 'o'))).toMatchObject({
+        code: 'CONFLICT',
+      });
+    }
+    // Restocked units are neither released nor committed again.
+    expect(codeAndField(() => releaseTransition('RESTOCKED', 'o'))).toMatchObject({
+      code: 'CONFLICT',
+    });
+    expect(codeAndField(() => commitTransition('RESTOCKED', 'o'))).toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
   it('sameLines compares canonical lines', () => {
     expect(sameLines([{ productId: A, quantity: 1 }], [{ productId: A, quantity: 1 }])).toBe(true);
     expect(sameLines([{ productId: A, quantity: 1 }], [{ productId: A, quantity: 2 }])).toBe(false);
+  });
+});
+
+describe('restockUnits', () => {
+  const now = new Date('2026-11-25T12:00:00Z');
+  const daysAgo = (d: number) => new Date(now.getTime() - d * 24 * 3600 * 1000);
+
+  it('adds the units once and remembers the order', () => {
+    const next = restockUnits({ stock: 2, restocks: [] }, 'o-1', 3, now);
+    expect(next).toEqual({ stock: 5, restocks: [{ orderId: 'o-1', at: now }] });
+    expect(restockUnits(next!, 'o-1', 3, now)).toBeNull();
+  });
+
+  it('forgets restocks older than the memory as new ones are added', () => {
+    const old = { orderId: 'o-old', at: daysAgo(RESTOCK_MEMORY_MS / (24 * 3600 * 1000) + 1) };
+    const recent = { orderId: 'o-recent', at: daysAgo(1) };
+    const next = restockUnits({ stock: 0, restocks: [old, recent] }, 'o-new', 1, now);
+    expect(next!.restocks.map((r) => r.orderId)).toEqual(['o-recent', 'o-new']);
   });
 });

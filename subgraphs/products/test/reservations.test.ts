@@ -11,6 +11,7 @@ import {
   PRODUCT,
   RELEASE,
   RESERVE,
+  RESTOCK,
   UPDATE_PRODUCT,
 } from './support/operations';
 import { startProductsFixture, type ProductsFixture } from './support/products-service';
@@ -33,6 +34,7 @@ const reserve = (
 ) => client.call(RESERVE, { orderId, lines }, token);
 const release = (orderId: string, token = orders) => client.call(RELEASE, { orderId }, token);
 const commit = (orderId: string, token = orders) => client.call(COMMIT, { orderId }, token);
+const restock = (orderId: string, token = orders) => client.call(RESTOCK, { orderId }, token);
 const stockOf = async (id: string) => (await client.asAdmin(PRODUCT, { id })).data!.product.stock;
 const reservationsCount = () => fx.service.connection.collection('reservations').countDocuments();
 
@@ -226,6 +228,68 @@ describe('releaseStock and commitStock', () => {
   it('answers NOT_FOUND for an order without a reservation', async () => {
     expect(errorCodes(await release(newOrderId()))).toEqual(['NOT_FOUND']);
     expect(errorCodes(await commit(newOrderId()))).toEqual(['NOT_FOUND']);
+    expect(errorCodes(await restock(newOrderId()))).toEqual(['NOT_FOUND']);
+  });
+});
+
+describe('restockStock (a paid order cancelled before it shipped)', () => {
+  it('gives sold units back exactly once, even when repeated at once', async () => {
+    const [a, b] = [
+      await client.createProduct({ stock: 5 }),
+      await client.createProduct({ stock: 2 }),
+    ];
+    const orderId = newOrderId();
+    await reserve(orderId, [
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 2 },
+    ]);
+    await commit(orderId);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([2, 0]);
+
+    const results = await Promise.all(Array.from({ length: 8 }, () => restock(orderId)));
+    for (const res of results) expect(res.data!.restockStock.status).toBe('RESTOCKED');
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([5, 2]);
+
+    // Given back: neither released nor committed again.
+    expect(errorCodes(await release(orderId))).toEqual(['CONFLICT']);
+    expect(errorCodes(await commit(orderId))).toEqual(['CONFLICT']);
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([5, 2]);
+  });
+
+  it('a restock interrupted half-way finishes without adding the first product twice', async () => {
+    const [a, b] = [
+      await client.createProduct({ stock: 4 }),
+      await client.createProduct({ stock: 4 }),
+    ];
+    const orderId = newOrderId();
+    await reserve(orderId, [
+      { productId: a.id, quantity: 1 },
+      { productId: b.id, quantity: 1 },
+    ]);
+    await commit(orderId);
+    // As if a crash came right after the first product took its unit back.
+    const store = new ProductStore(fx.service.connection);
+    const [first] = await store.findStock([a.id]);
+    await store.writeRestock(a.id, {
+      stock: first!.stock + 1,
+      restocks: [{ orderId, at: new Date() }],
+    });
+
+    expect((await restock(orderId)).data!.restockStock.status).toBe('RESTOCKED');
+    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([4, 4]);
+  });
+
+  it('refuses units that were never sold: those are released', async () => {
+    const a = await client.createProduct({ stock: 3 });
+    const orderId = newOrderId();
+    await reserve(orderId, [{ productId: a.id, quantity: 2 }]);
+    const refused = await restock(orderId);
+    expect(refused.errors![0]!.extensions).toEqual({ code: 'CONFLICT', field: 'orderId' });
+    expect(refused.errors![0]!.message).toMatch(/releaseStock/);
+    expect(await stockOf(a.id)).toBe(1);
+    expect(
+      errorCodes(await restock(orderId, fx.tokens!.serviceToken('x', ['users:read']))),
+    ).toEqual(['FORBIDDEN']);
   });
 });
 

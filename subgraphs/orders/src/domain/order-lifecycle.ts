@@ -41,12 +41,11 @@ export class OrderLifecycleService {
       if (!order || order.userId !== userId) throw new NotFoundError('Order', orderId);
       return this.cancelLocked(tx, order, 'customer');
     });
-    // The order is cancelled either way; the delayed `order.expire` job releases again later.
-    if (!refunded) {
-      await this.releaseStock(order, requestId).catch((err: unknown) =>
-        this.log.error({ err, orderId }, 'order cancelled but its stock is not released yet'),
-      );
-    }
+    // The order is cancelled either way; the delayed `order.expire` job gives the units back
+    // again later (both calls are idempotent), should this attempt fail.
+    await this.giveStockBack(order, refunded, requestId).catch((err: unknown) =>
+      this.log.error({ err, orderId }, 'order cancelled but its stock is not back yet'),
+    );
     return order;
   }
 
@@ -86,15 +85,15 @@ export class OrderLifecycleService {
       if (!order) return null;
       if (order.status === OrderStatus.PENDING_PAYMENT) {
         const { order: cancelled } = await this.cancelLocked(tx, order, 'payment-timeout');
-        return { order: cancelled, changed: true };
+        return { order: cancelled, changed: true, charged: false };
       }
-      if (order.status === OrderStatus.CANCELLED && !(await this.orders.wasCharged(tx, orderId))) {
-        return { order, changed: false };
+      if (order.status === OrderStatus.CANCELLED) {
+        return { order, changed: false, charged: await this.orders.wasCharged(tx, orderId) };
       }
       return null;
     });
     if (!result) return 'untouched';
-    await this.releaseStock(result.order);
+    await this.giveStockBack(result.order, result.changed ? false : result.charged);
     return result.changed ? 'cancelled' : 'released';
   }
 
@@ -146,6 +145,21 @@ export class OrderLifecycleService {
     }
     await this.gateways[payment.provider].refund(order.id, payment);
     await this.orders.markRefunded(tx, payment.id);
+  }
+
+  /**
+   * After a cancellation: units of an order that was paid (sold, committed) are restocked,
+   * units of an unpaid one released. A paid order's stock may not be committed yet (the
+   * commit after payment failed); then it is still held, and released.
+   */
+  private async giveStockBack(order: OrderRecord, paid: boolean, requestId?: string) {
+    if (!paid) return this.releaseStock(order, requestId);
+    try {
+      await this.products.restock(order.id, requestId);
+    } catch (error) {
+      if ((error as ShopError).code !== ErrorCode.CONFLICT) throw error;
+      await this.releaseStock(order, requestId);
+    }
   }
 
   /**

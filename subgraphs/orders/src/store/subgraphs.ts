@@ -182,6 +182,7 @@ const RESERVE = `mutation ReserveForOrder($orderId: ID!, $lines: [StockLineInput
 }`;
 const RELEASE = `mutation ReleaseForOrder($orderId: ID!) { releaseStock(orderId: $orderId) { orderId status } }`;
 const COMMIT = `mutation CommitForOrder($orderId: ID!) { commitStock(orderId: $orderId) { orderId status } }`;
+const RESTOCK = `mutation RestockForOrder($orderId: ID!) { restockStock(orderId: $orderId) { orderId status } }`;
 
 /** The catalog (anonymous reads, so hidden products stay hidden) and stock reservations. */
 export class ProductsClient {
@@ -239,5 +240,10 @@ export class ProductsClient {
 
   async commit(orderId: string, requestId?: string): Promise<void> {
     await asService(this.client, this.tokens, COMMIT, { orderId }, requestId);
+  }
+
+  /** Sold units back to stock (a paid order cancelled before it shipped); idempotent. */
+  async restock(orderId: string, requestId?: string): Promise<void> {
+    await asService(this.client, this.tokens, RESTOCK, { orderId }, requestId);
   }
 }

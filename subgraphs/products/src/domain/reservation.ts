@@ -10,6 +10,8 @@ export const ReservationStatus = {
   RESERVED: 'RESERVED',
   COMMITTED: 'COMMITTED',
   RELEASED: 'RELEASED',
+  /** Sold, then given back to stock (a paid order cancelled before it was shipped). */
+  RESTOCKED: 'RESTOCKED',
 } as const;
 export type ReservationStatus = (typeof ReservationStatus)[keyof typeof ReservationStatus];
 
@@ -136,8 +138,10 @@ export function releaseTransition(status: ReservationStatus, orderId: string): T
     case ReservationStatus.RELEASED:
       return { kind: 'done' };
     case ReservationStatus.COMMITTED:
+    case ReservationStatus.RESTOCKED:
       throw new ConflictError(
-        `The stock of order ${orderId} is committed and can no longer be released.`,
+        `The stock of order ${orderId} is committed and can no longer be released; ` +
+          'restockStock gives sold units back.',
         'orderId',
       );
   }
@@ -151,8 +155,9 @@ export function commitTransition(status: ReservationStatus, orderId: string): Tr
     case ReservationStatus.COMMITTED:
       return { kind: 'done' };
     case ReservationStatus.RELEASED:
+    case ReservationStatus.RESTOCKED:
       throw new ConflictError(
-        `The stock of order ${orderId} was released and can no longer be committed.`,
+        `The stock of order ${orderId} was given back and can no longer be committed.`,
         'orderId',
       );
     case ReservationStatus.PENDING:
@@ -161,6 +166,51 @@ export function commitTransition(status: ReservationStatus, orderId: string): Tr
         'orderId',
       );
   }
+}
+
+/**
+ * restockStock: sold units come back (the paid order was cancelled before it shipped);
+ * restocking again changes nothing. Units still held are released, not restocked.
+ */
+export function restockTransition(status: ReservationStatus, orderId: string): Transition {
+  switch (status) {
+    case ReservationStatus.COMMITTED:
+      return { kind: 'apply' };
+    case ReservationStatus.RESTOCKED:
+      return { kind: 'done' };
+    case ReservationStatus.PENDING:
+    case ReservationStatus.RESERVED:
+    case ReservationStatus.RELEASED:
+      throw new ConflictError(
+        `The stock of order ${orderId} was never sold (it is ${status.toLowerCase()}); ` +
+          'releaseStock gives held units back.',
+        'orderId',
+      );
+  }
+}
+
+/** A product remembers the orders it took units back from, so a repeat adds nothing. */
+export interface Restock {
+  orderId: string;
+  at: Date;
+}
+
+/**
+ * How long a product remembers a restock. A restock is only repeated by a retry of the same
+ * cancellation (minutes, at worst days), so older entries are dropped as others are added.
+ */
+export const RESTOCK_MEMORY_MS = 30 * 24 * 3600 * 1000;
+
+/** Adds an order's sold units back; null when this product already took them back. */
+export function restockUnits(
+  product: { stock: number; restocks: readonly Restock[] },
+  orderId: string,
+  quantity: number,
+  now: Date,
+): { stock: number; restocks: Restock[] } | null {
+  if (product.restocks.some((r) => r.orderId === orderId)) return null;
+  const recent = product.restocks.filter((r) => now.getTime() - r.at.getTime() < RESTOCK_MEMORY_MS);
+  return { stock: product.stock + quantity, restocks: [...recent, { orderId, at: now }] };
 }
 
 /** What planning a reservation needs to know about each product. */

@@ -13,6 +13,8 @@ import {
   releaseHold,
   releaseTransition,
   ReservationStatus,
+  restockTransition,
+  restockUnits,
   sameLines,
   type ReservationPlan,
   type StockLine,
@@ -121,6 +123,35 @@ export class StockService {
   /** The order is paid: the units are sold for good. Committing twice is fine. */
   commit(rawOrderId: string): Promise<ReservationRecord> {
     return this.finish(rawOrderId, commitTransition, commitHold, ReservationStatus.COMMITTED);
+  }
+
+  /**
+   * A paid order was cancelled before it shipped: its sold units go back to stock. Each
+   * product remembers the order it took units back from, so a repeat, or a retry after a
+   * crash half-way, adds every unit exactly once.
+   */
+  async restock(rawOrderId: string): Promise<ReservationRecord> {
+    const orderId = checkOrderId(rawOrderId);
+    const found = await this.reservations.find(orderId);
+    if (!found) throw new NotFoundError('Reservation for order', orderId);
+    if (restockTransition(found.status, orderId).kind === 'done') return found;
+    const quantities = new Map(found.lines.map((l) => [l.productId, l.quantity]));
+    const ids = [...quantities.keys()];
+    return this.locks.withLocks([orderLock(orderId), ...ids.map(productLock)], async (lease) => {
+      const current = await this.reservations.find(orderId);
+      if (!current) throw new NotFoundError('Reservation for order', orderId);
+      if (restockTransition(current.status, orderId).kind === 'done') return current;
+      const now = new Date();
+      for (const product of await this.products.findStock(ids)) {
+        const next = restockUnits(product, orderId, quantities.get(product.id) ?? 0, now);
+        if (next) {
+          lease.check();
+          await this.products.writeRestock(product.id, next);
+        }
+      }
+      lease.check();
+      return this.reservations.setStatus(orderId, ReservationStatus.RESTOCKED);
+    });
   }
 
   private async finish(

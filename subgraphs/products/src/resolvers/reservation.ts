@@ -28,6 +28,12 @@ export function reservationResolvers(stock: StockService): Resolvers {
         ctx.log.info({ orderId, by: service.clientId }, 'stock committed');
         return reservation;
       },
+      restockStock: async (_parent, { orderId }, ctx) => {
+        const service = requireServiceScope(ctx.identity, Scope.PRODUCTS_RESERVE);
+        const reservation = await stock.restock(orderId);
+        ctx.log.info({ orderId, by: service.clientId }, 'sold stock restocked');
+        return reservation;
+      },
     },
 
     StockReservation: {

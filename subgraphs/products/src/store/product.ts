@@ -2,7 +2,7 @@ import type { Connection as Page } from '@shop/subgraph-kit';
 import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
 import { ConflictError } from '@shop/errors';
 import type { NewProduct, ProductAttribute, ProductPatch, ProductQuery } from '../domain/product';
-import type { Hold, StockState } from '../domain/reservation';
+import type { Hold, Restock, StockState } from '../domain/reservation';
 import { normaliseSearchText } from '../domain/search';
 import { isDuplicateKey } from './mongo';
 
@@ -17,6 +17,7 @@ export interface ProductRecord extends NewProduct {
 /** A product with the stock holds of open reservations (read under the product's lock). */
 export interface ProductStock extends ProductRecord {
   holds: Hold[];
+  restocks: Restock[];
 }
 
 interface ProductDoc {
@@ -41,6 +42,8 @@ interface ProductDoc {
   /** Normalised name + description + sku; see domain/search.ts. */
   searchText: string;
   holds: Hold[];
+  /** Orders whose sold units came back (see domain/reservation.ts, restockUnits). */
+  restocks: Restock[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -67,6 +70,10 @@ const productSchema = new Schema<ProductDoc>(
       type: [new Schema({ orderId: String, quantity: Number }, { _id: false })],
       default: [],
     },
+    restocks: {
+      type: [new Schema({ orderId: String, at: Date }, { _id: false })],
+      default: [],
+    },
   },
   { versionKey: false, collection: 'products', timestamps: true },
 );
@@ -75,9 +82,9 @@ productSchema.index({ createdAt: 1, _id: 1 });
 productSchema.index({ categoryId: 1 });
 
 /** Fields never sent outside the store unless asked for. */
-const PUBLIC_PROJECTION = { holds: 0, searchText: 0 } as const;
+const PUBLIC_PROJECTION = { holds: 0, restocks: 0, searchText: 0 } as const;
 
-function toRecord(doc: Omit<ProductDoc, 'holds' | 'searchText'>): ProductRecord {
+function toRecord(doc: Omit<ProductDoc, 'holds' | 'restocks' | 'searchText'>): ProductRecord {
   return {
     id: doc._id.toHexString(),
     sku: doc.sku,
@@ -153,6 +160,7 @@ export class ProductStore {
     return docs.map((doc) => ({
       ...toRecord(doc),
       holds: (doc.holds ?? []).map((h) => ({ orderId: h.orderId, quantity: h.quantity })),
+      restocks: (doc.restocks ?? []).map((r) => ({ orderId: r.orderId, at: new Date(r.at) })),
     }));
   }
 
@@ -165,6 +173,14 @@ export class ProductStore {
     await this.model.updateOne(
       { _id: new Types.ObjectId(id) },
       { $set: { stock: state.stock, holds: state.holds } },
+    );
+  }
+
+  /** Writes stock and restock memory together; under the product's lock, like writeStock. */
+  async writeRestock(id: string, next: { stock: number; restocks: Restock[] }): Promise<void> {
+    await this.model.updateOne(
+      { _id: new Types.ObjectId(id) },
+      { $set: { stock: next.stock, restocks: next.restocks } },
     );
   }
 

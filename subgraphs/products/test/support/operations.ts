@@ -48,6 +48,9 @@ export const RELEASE = `mutation Release($orderId: ID!) {
 export const COMMIT = `mutation Commit($orderId: ID!) {
   commitStock(orderId: $orderId) { orderId status lines { productId quantity } }
 }`;
+export const RESTOCK = `mutation Restock($orderId: ID!) {
+  restockStock(orderId: $orderId) { orderId status lines { productId quantity } }
+}`;
 
 let counter = 0;
 /** A unique, valid createProduct input. */
