@@ -23,6 +23,7 @@ CREATE TABLE "shipments" (
 -- CreateTable
 CREATE TABLE "tracking_events" (
     "id" UUID NOT NULL,
+    "sequence" BIGSERIAL NOT NULL,
     "shipment_id" UUID NOT NULL,
     "status" "DeliveryStatus" NOT NULL,
     "location" TEXT,
@@ -59,7 +60,7 @@ CREATE INDEX "shipments_user_id_idx" ON "shipments"("user_id");
 CREATE UNIQUE INDEX "tracking_events_external_event_id_key" ON "tracking_events"("external_event_id");
 
 -- CreateIndex
-CREATE INDEX "tracking_events_shipment_id_at_idx" ON "tracking_events"("shipment_id", "at");
+CREATE INDEX "tracking_events_shipment_id_sequence_idx" ON "tracking_events"("shipment_id", "sequence");
 
 -- CreateIndex
 CREATE INDEX "outbox_published_at_created_at_idx" ON "outbox"("published_at", "created_at");

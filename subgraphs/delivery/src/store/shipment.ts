@@ -39,11 +39,11 @@ export class ShipmentStore {
     return this.prisma.shipment.findMany({ where: { orderId: { in: [...orderIds] } } });
   }
 
-  /** The events of many shipments, each shipment's oldest first. */
+  /** The events of many shipments, each shipment's in the order they were applied. */
   eventsOf(shipmentIds: readonly string[]): Promise<TrackingEventRecord[]> {
     return this.prisma.trackingEvent.findMany({
       where: { shipmentId: { in: [...shipmentIds] } },
-      orderBy: [{ at: 'asc' }, { recordedAt: 'asc' }, { id: 'asc' }],
+      orderBy: { sequence: 'asc' },
     });
   }
 
