@@ -202,7 +202,8 @@ export class NotificationStore {
     return docs.map(toRecord);
   }
 
-  countForUser(userId: string): Promise<number> {
-    return this.model.countDocuments({ userId });
+  /** A real promise: a mongoose Query is a thenable that runs again on every then(). */
+  async countForUser(userId: string): Promise<number> {
+    return this.model.countDocuments({ userId }).exec();
   }
 }

@@ -33,16 +33,14 @@ export async function startSmsApiFake(): Promise<SmsApiFake> {
   const expectedAuth = `Basic ${Buffer.from(`${accountSid}:${authToken}`).toString('base64')}`;
 
   const error = (res: http.ServerResponse, status: number, code: number, message: string) =>
-    res
-      .writeHead(status, { 'content-type': 'application/json' })
-      .end(
-        JSON.stringify({
-          code,
-          message,
-          more_info: `https://www.twilio.com/docs/errors/${code}`,
-          status,
-        }),
-      );
+    res.writeHead(status, { 'content-type': 'application/json' }).end(
+      JSON.stringify({
+        code,
+        message,
+        more_info: `https://www.twilio.com/docs/errors/${code}`,
+        status,
+      }),
+    );
 
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];
