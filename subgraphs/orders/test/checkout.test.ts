@@ -190,7 +190,7 @@ describe('checkout', () => {
       });
     });
 
-    it('PayPal, which is not configured yet (PAYMENT_FAILED)', async () => {
+    it('PayPal, when it is not configured (PAYMENT_FAILED)', async () => {
       const before = await counts();
       const res = await stack.checkout(customer, { paymentMethod: 'PAYPAL' });
       expect(errorCodes(res)).toEqual(['PAYMENT_FAILED']);
@@ -245,6 +245,33 @@ describe('checkout', () => {
       // ... and the same key works once Stripe is back.
       const retry = await stack.checkout(customer);
       expect(retry.errors).toBeUndefined();
+    });
+
+    it('the database failing after Stripe answered: PaymentIntent cancelled, nothing kept', async () => {
+      const buyer = await stack.customer();
+      const product = await stack.createProduct({ stock: 4 });
+      await stack.addToCart(buyer, product.id, 1);
+      const before = await counts();
+      const cancels = () =>
+        stack.stripe.requests.filter((r) => /^\/v1\/payment_intents\/[^/]+\/cancel$/.test(r.path));
+      const cancelled = cancels().length;
+      // The payment row cannot be written: the transaction fails after the PaymentIntent exists.
+      await stack.sql(`CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS
+        $$ BEGIN RAISE EXCEPTION 'payments are read-only'; END $$`);
+      await stack.sql(
+        'CREATE TRIGGER refuse BEFORE INSERT ON payments FOR EACH ROW EXECUTE FUNCTION refuse()',
+      );
+      try {
+        const res = await stack.checkout(buyer);
+        expect(errorCodes(res)).toEqual(['INTERNAL_SERVER_ERROR']);
+      } finally {
+        await stack.sql('DROP TRIGGER refuse ON payments');
+        await stack.sql('DROP FUNCTION refuse()');
+      }
+      expect(cancels()).toHaveLength(cancelled + 1);
+      expect(await counts()).toEqual(before);
+      expect(await stack.stockOf(product.id)).toBe(4);
+      expect(await stack.cartItems(buyer)).toHaveLength(1);
     });
   });
 });

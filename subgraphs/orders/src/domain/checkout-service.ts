@@ -86,6 +86,8 @@ export class CheckoutService {
 
     const orderId = randomUUID();
     let reserveAttempted = false;
+    // Set once the provider opened the payment (assigned inside the transaction callback).
+    const openedPayment: { reference?: string } = {};
     try {
       const result = await this.prisma.$transaction(
         async (tx) => {
@@ -101,6 +103,7 @@ export class CheckoutService {
           reserveAttempted = true;
           await this.products.reserve(orderId, lines, req.requestId);
           const opened = await gateway.openPayment(orderId, total.amount, total.currency);
+          openedPayment.reference = opened.providerReference;
           const payment = await this.orders.insertPayment(tx, {
             orderId,
             provider: gateway.method,
@@ -130,6 +133,18 @@ export class CheckoutService {
       );
       return result;
     } catch (error) {
+      const reference = openedPayment.reference;
+      if (reference) {
+        // The payment exists but its order does not: close it, so nobody can pay for nothing.
+        await gateway
+          .abandon(reference)
+          .catch((err: unknown) =>
+            req.log.error(
+              { err, orderId, payment: reference },
+              'checkout failed; payment left open',
+            ),
+          );
+      }
       if (reserveAttempted) {
         await this.products
           .release(orderId, req.requestId)

@@ -36,6 +36,12 @@ export interface PaymentGateway {
   readonly configured: boolean;
   readonly notConfigured: string;
   openPayment(orderId: string, amount: number, currency: string): Promise<OpenedPayment>;
+  /**
+   * Called when checkout failed after the payment was opened (the order was never written):
+   * closes the payment so it cannot be paid. Best effort; the provider's own expiry is the
+   * fallback.
+   */
+  abandon(providerReference: string): Promise<void>;
   /** Refunds in full; returns the provider's refund id. */
   refund(orderId: string, payment: RefundablePayment): Promise<string>;
 }

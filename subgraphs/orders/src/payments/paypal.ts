@@ -182,6 +182,12 @@ export class PaypalPayments implements PaymentGateway {
   }
 
   /**
+   * Orders v2 has no call to void a CAPTURE order that was never approved; it lapses on its
+   * own, and capturePaypalOrder refuses it because no shop order refers to it.
+   */
+  async abandon(): Promise<void> {}
+
+  /**
    * Captures an approved PayPal order. Completed → the capture's id and amount; anything else
    * (not approved yet, declined, pending review) → not-completed with PayPal's reason. An
    * order captured before (a repeated call) is read back and reported as completed.

@@ -74,6 +74,13 @@ export class StripePayments implements PaymentGateway {
     }
   }
 
+  /** Cancels a PaymentIntent nobody can pay for any more (its order was never written). */
+  async abandon(paymentIntentId: string): Promise<void> {
+    await this.stripe?.paymentIntents.cancel(paymentIntentId, {
+      cancellation_reason: 'abandoned',
+    });
+  }
+
   /**
    * Refunds a PaymentIntent in full. The idempotency key is derived from the order, so a
    * retry (a transaction that failed after Stripe answered, then repeated) refunds once.
