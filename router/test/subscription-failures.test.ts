@@ -115,6 +115,37 @@ describe('keep-alive', () => {
   });
 });
 
+describe('a subgraph that stops answering', () => {
+  it('is dropped when it misses a keep-alive pong; its subscriptions end with an error result', async () => {
+    const pinging = await stack.startRouter({ SUBSCRIPTION_KEEPALIVE_MS: '200' });
+    const connection = connect(pinging, { authorization: `Bearer ${stack.tokens.userToken()}` });
+    clients.push(connection);
+    const orderId = `order-${randomUUID()}`;
+    const recording = record(connection.client, { query: TRACKED, variables: { orderId } });
+    await waitFor(() => stack.tracking.active(orderId) === 1, {
+      what: 'the upstream subscription',
+    });
+
+    stack.tracking.freeze(true);
+    try {
+      expect(await recording.ended).toEqual({ kind: 'complete' });
+    } finally {
+      stack.tracking.freeze(false);
+    }
+    expect(recording.results).toEqual([
+      {
+        errors: [{ message: UPSTREAM_LOST_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } }],
+      },
+    ]);
+    expect(pinging.logs).toContainEqual(
+      expect.objectContaining({
+        subgraph: 'tracking',
+        msg: 'subgraph missed a keep-alive pong; dropping the upstream socket',
+      }),
+    );
+  });
+});
+
 // Last: the tracking subgraph does not come back.
 describe('a subgraph that goes away', () => {
   it('ends each of its subscriptions with an error result, then complete', async () => {

@@ -118,6 +118,24 @@ describe('subscriptions through the router', () => {
     expect(JSON.stringify(result)).not.toContain('database is unreachable');
   });
 
+  it("passes on the subgraph's refusal of a subscription with its code, then completes", async () => {
+    const { client } = signedIn();
+    const recording = record(client, { query: TRACKED, variables: { orderId: 'forbidden-1' } });
+
+    expect(await recording.ended).toEqual({ kind: 'complete' });
+    expect(recording.results).toEqual([
+      {
+        data: null,
+        errors: [
+          expect.objectContaining({
+            message: 'You may only follow the delivery of your own orders.',
+            extensions: { code: 'FORBIDDEN' },
+          }),
+        ],
+      },
+    ]);
+  });
+
   it('ends the upstream subscription when the client completes it', async () => {
     const { client } = signedIn();
     const { orderId, recording } = await subscribed(client);

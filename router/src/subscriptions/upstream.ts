@@ -62,11 +62,11 @@ export class UpstreamConnections {
    * function that ends it on the subgraph.
    */
   subscribe(subgraph: string, payload: SubscribePayload, sink: Sink<UpstreamEvent>): () => void {
-    if (this.closed) {
-      sink.error(new Error('The client connection is closed.'));
+    const client = this.closed ? undefined : this.clientFor(subgraph);
+    if (!client) {
+      sink.error(new Error(`No upstream for subgraph "${subgraph}"`));
       return () => undefined;
     }
-    const client = this.clientFor(subgraph);
     return client.subscribe(payload, {
       next: (event) => sink.next(event),
       complete: () => sink.complete(),
@@ -88,11 +88,12 @@ export class UpstreamConnections {
     await Promise.all(clients.map((client) => client.dispose()));
   }
 
-  private clientFor(subgraph: string): Client {
+  /** Undefined for a subgraph the supergraph has no URL for (the gateway refuses to start then). */
+  private clientFor(subgraph: string): Client | undefined {
     let client = this.clients.get(subgraph);
     if (client) return client;
     const httpUrl = this.options.routingUrls.get(subgraph);
-    if (!httpUrl) throw new Error(`The supergraph has no URL for subgraph "${subgraph}"`);
+    if (!httpUrl) return undefined;
     const { authorization, requestId, clientIp, keepAliveMs, log } = this.options;
     // The request id and client address also travel as headers of the upgrade request,
     // where the subgraph's access log and proxies expect them.

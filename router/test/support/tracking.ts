@@ -5,6 +5,7 @@ import { parse } from 'graphql';
 import type { useServer as UseServer } from 'graphql-ws/dist/use/ws';
 import { WebSocketServer } from 'ws';
 import { remoteJwks, TokenVerifier, type Identity } from '@shop/auth';
+import { ForbiddenError } from '@shop/errors';
 import { createLogger } from '@shop/logging';
 import { startSubgraph, type BaseContext } from '@shop/subgraph-kit';
 import type { TokenIssuer } from '@shop/test-harness';
@@ -26,7 +27,7 @@ export interface TrackedEvent {
  * Owns `Subscription.tracked(orderId)`, whose events reference an `Order` that another
  * subgraph resolves: the router must complete every event with that subgraph's fields.
  */
-const trackingTypeDefs = parse(`
+export const trackingTypeDefs = parse(`
   extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 
   type Query {
@@ -108,6 +109,8 @@ export interface TrackingSubgraph {
   publish(orderId: string, event: TrackedEvent): void;
   /** Ends every subscription to the order from the subgraph's side (complete). */
   finish(orderId: string): void;
+  /** Hangs: stops reading from its sockets (so it answers no keep-alive ping), or reads again. */
+  freeze(frozen: boolean): void;
   /** Dies: every socket cut without a close frame, then the server stops. */
   kill(): Promise<void>;
   stop(): Promise<void>;
@@ -139,6 +142,10 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
     Subscription: {
       tracked: {
         subscribe: (_: unknown, { orderId }: { orderId: string }) => {
+          // The subgraph's own rule, as delivery refuses someone else's order.
+          if (orderId.startsWith('forbidden')) {
+            throw new ForbiddenError('You may only follow the delivery of your own orders.');
+          }
           const source = on(bus, orderId);
           active.set(orderId, (active.get(orderId) ?? 0) + 1);
           let open = true;
@@ -241,6 +248,12 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
     ended: (orderId) => ended.get(orderId) ?? 0,
     publish: (orderId, event) => bus.emit(orderId, event),
     finish: (orderId) => bus.emit(orderId, finished),
+    freeze: (frozen) => {
+      for (const client of wss.clients) {
+        if (frozen) client.pause();
+        else client.resume();
+      }
+    },
     kill: async () => {
       for (const client of wss.clients) client.terminate();
       await stop();
