@@ -14,7 +14,7 @@ import { NotificationService } from './domain/notification-service';
 import { startNotificationsWorker } from './jobs/notifications-worker';
 import { notificationResolvers } from './resolvers/notification';
 import { preferencesResolvers } from './resolvers/preferences';
-import { connectMongo } from './store/mongo';
+import { connectMongo } from '@shop/mongo-kit';
 import { NotificationStore } from './store/notification';
 import { PreferencesStore } from './store/preferences';
 import { OrdersDirectory, SubgraphClient, UsersDirectory } from './store/subgraphs';

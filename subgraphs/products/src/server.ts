@@ -14,7 +14,7 @@ import { productResolvers } from './resolvers/product';
 import { reservationResolvers } from './resolvers/reservation';
 import { CategoryStore } from './store/category';
 import { LockStore } from './store/lock';
-import { connectMongo } from './store/mongo';
+import { connectMongo } from '@shop/mongo-kit';
 import { ProductStore } from './store/product';
 import { ReservationStore } from './store/reservation';
 

@@ -2,7 +2,7 @@ import { Schema, Types, type Connection, type Model } from 'mongoose';
 import type { Connection as Page } from '@shop/subgraph-kit';
 import type { ChannelName } from '../domain/preferences';
 import type { ClaimState, NotificationStatus } from '../domain/delivery';
-import { isDuplicateKey } from './mongo';
+import { isDuplicateKey } from '@shop/mongo-kit';
 
 export interface Attempt {
   at: Date;

@@ -1,6 +1,6 @@
 import { Schema, Types, type Connection, type Model } from 'mongoose';
 import { ConflictError } from '@shop/errors';
-import { isDuplicateKey } from './mongo';
+import { isDuplicateKey } from '@shop/mongo-kit';
 
 export interface CategoryRecord {
   id: string;

@@ -4,7 +4,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Schema, type Connection, type Model } from 'mongoose';
 import { ConflictError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import { isDuplicateKey } from './mongo';
+import { isDuplicateKey } from '@shop/mongo-kit';
 
 /**
  * Mutual exclusion between requests, across every replica, for read-modify-write of

@@ -4,7 +4,7 @@ import { ConflictError } from '@shop/errors';
 import type { NewProduct, ProductAttribute, ProductPatch, ProductQuery } from '../domain/product';
 import type { Hold, Restock, StockState } from '../domain/reservation';
 import { normaliseSearchText } from '../domain/search';
-import { isDuplicateKey } from './mongo';
+import { isDuplicateKey } from '@shop/mongo-kit';
 
 /** A product as the rest of the service sees it. */
 export interface ProductRecord extends NewProduct {
