@@ -137,7 +137,10 @@ export class DeliveryEvents {
    */
   async publish(update: DeliveryUpdateRecord): Promise<void> {
     try {
-      await this.publisher.publish(this.channelOf(update.shipment.orderId), JSON.stringify(update));
+      const { status, location, note, at } = update.event;
+      // Only the event's public fields: a stored event also has its id and sequence (bigint).
+      const wire = { shipment: update.shipment, event: { status, location, note, at } };
+      await this.publisher.publish(this.channelOf(update.shipment.orderId), JSON.stringify(wire));
     } catch (err) {
       this.log.error(
         { err, orderId: update.shipment.orderId, status: update.event.status },
