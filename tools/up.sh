@@ -14,18 +14,24 @@ export ADMIN_PASSWORD="${ADMIN_PASSWORD:-admin-password-change-me}"
 export STRIPE_SECRET_KEY="${STRIPE_SECRET_KEY:-sk_test_local}"
 export STRIPE_API_URL="${STRIPE_API_URL:-http://127.0.0.1:12111}"
 export STRIPE_WEBHOOK_SECRET="${STRIPE_WEBHOOK_SECRET:-whsec_local_development}"
-# orders signs in to users with the client-credentials grant (development secret).
-export OAUTH_CLIENT_SECRET="${OAUTH_CLIENT_SECRET:-orders-dev-secret-change-me}"
-export OAUTH_CLIENTS="${OAUTH_CLIENTS:-orders:$OAUTH_CLIENT_SECRET:users:read+products:reserve}"
+# orders, delivery and notifications sign in to users with the client-credentials grant;
+# these development secrets are what each falls back to when NODE_ENV=development.
+ORDERS_SECRET=orders-dev-secret-change-me
+DELIVERY_SECRET=delivery-dev-secret-change-me
+NOTIFICATIONS_SECRET=notifications-dev-secret-change-me
+export OAUTH_CLIENTS="${OAUTH_CLIENTS:-orders:$ORDERS_SECRET:users:read+products:reserve,delivery:$DELIVERY_SECRET:orders:read,notifications:$NOTIFICATIONS_SECRET:users:read+orders:read}"
+# E-mail goes to a local mailbox (tools/dev-mailbox.ts) unless SMTP_URL points elsewhere.
+export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:1025}"
 LOGS="$ROOT/.cache/logs"
-mkdir -p "$LOGS"
+MAIL="$ROOT/.cache/mail"
+mkdir -p "$LOGS" "$MAIL"
 
 bash tools/provision.sh
 install_packages
 generate_code
 
 # Each Postgres-owning subgraph: its database, then its migrations.
-for db in users orders; do
+for db in users orders delivery; do
   if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname = '$db'")" != 1 ]; then
     step "creating database $db"
     psql -h 127.0.0.1 -U postgres -d postgres -qc "create database $db"
@@ -47,11 +53,13 @@ stop_all() {
 }
 trap stop_all INT TERM EXIT
 
-# start NAME DIR PORT: runs the service, its log prefixed with its name (and in .cache/logs).
+# start NAME DIR PORT [VAR=value ...]: runs the service with those extra variables, its log
+# prefixed with its name (and in .cache/logs).
 start() {
   local name="$1" dir="$2" port="$3"
+  shift 3
   # exec: the recorded pid is the service's own node process, so stopping it is exact.
-  (cd "$ROOT/$dir" && exec node --import tsx src/main.ts) \
+  (cd "$ROOT/$dir" && exec env "$@" node --import tsx src/main.ts) \
     > >(tee "$LOGS/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
   pids+=($!)
   for _ in $(seq 1 120); do
@@ -62,11 +70,27 @@ start() {
   exit 1
 }
 
+# tool NAME SCRIPT ARGS...: a development stand-in, its output prefixed with its name.
+tool() {
+  local name="$1"
+  shift
+  (cd "$ROOT" && exec node --import tsx "$@") \
+    > >(tee "$LOGS/$name.log" | sed -u "s/^/[$name] /") 2>&1 &
+  pids+=($!)
+}
+
+if [ "$SMTP_URL" = "smtp://127.0.0.1:1025" ] && ! (exec 3<>/dev/tcp/127.0.0.1/1025) 2>/dev/null; then
+  step "starting the development mailbox (e-mails are saved in $MAIL)"
+  tool mailbox tools/dev-mailbox.ts 1025 "$MAIL"
+fi
+
 step "starting subgraphs"
 start users subgraphs/users 4001
 start products subgraphs/products 4002
 start cart subgraphs/cart 4003
-start orders subgraphs/orders 4004
+start orders subgraphs/orders 4004 OAUTH_CLIENT_SECRET="$ORDERS_SECRET"
+start delivery subgraphs/delivery 4005 OAUTH_CLIENT_SECRET="$DELIVERY_SECRET"
+start notifications subgraphs/notifications 4006 OAUTH_CLIENT_SECRET="$NOTIFICATIONS_SECRET"
 step "starting the router"
 start router router 4000
 
@@ -74,8 +98,12 @@ cat <<MSG
 
   The shop is running.
     GraphQL endpoint + Apollo Sandbox:              http://localhost:4000/graphql
-    subgraphs: users :4001, products :4002, cart :4003, orders :4004 (each at /graphql)
+    Subscriptions (graphql-ws, same URL):           ws://localhost:4000/graphql
+    subgraphs: users :4001, products :4002, cart :4003, orders :4004, delivery :4005,
+               notifications :4006 (each at /graphql)
     Stripe webhooks (stripe-mock locally):          http://localhost:4000/webhooks/stripe
+    Carrier webhooks:                               http://localhost:4000/webhooks/carrier
+    E-mails sent (development mailbox):             $MAIL
     JWKS:                                           http://localhost:4001/.well-known/jwks.json
     Health / readiness:                             http://localhost:4000/healthz  /readyz
 

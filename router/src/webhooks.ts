@@ -9,6 +9,11 @@ import type { SubgraphPool } from './subgraphs';
  */
 export const WEBHOOKS = [
   { path: '/webhooks/stripe', subgraph: 'orders', headers: ['content-type', 'stripe-signature'] },
+  {
+    path: '/webhooks/carrier',
+    subgraph: 'delivery',
+    headers: ['content-type', 'x-carrier-signature'],
+  },
 ] as const;
 
 export function webhookRelay(
