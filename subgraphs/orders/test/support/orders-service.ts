@@ -117,12 +117,17 @@ export interface Neighbours {
  * each with stores of its own, all trusting the users service's tokens.
  */
 export async function startOrdersNeighbours(
-  /** More `id:secret:scope+scope` OAuth clients for users to accept (delivery, notifications). */
-  oauthClients: readonly string[] = [],
+  options: {
+    /** More `id:secret:scope+scope` OAuth clients for users to accept (delivery, notifications). */
+    oauthClients?: readonly string[];
+    /** Overrides of the users service's configuration (e.g. a shared QUEUE_PREFIX). */
+    usersEnv?: Record<string, string>;
+  } = {},
 ): Promise<Neighbours> {
   const reader = `${ORDER_READER_CLIENT.id}:${ORDER_READER_CLIENT.secret}:${ORDER_READER_CLIENT.scopes.join('+')}`;
   const users = await startUsersFixture({
-    OAUTH_CLIENTS: [ORDERS_OAUTH_CLIENTS, reader, ...oauthClients].join(','),
+    OAUTH_CLIENTS: [ORDERS_OAUTH_CLIENTS, reader, ...(options.oauthClients ?? [])].join(','),
+    ...options.usersEnv,
   });
   const trust = {
     JWKS_URL: users.service.jwksUrl,
