@@ -4,3 +4,4 @@ export * from './wait';
 export * from './graphql';
 export * from './mongo';
 export * from './token-issuer';
+export * from './subscriptions';
