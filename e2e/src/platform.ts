@@ -55,7 +55,12 @@ const FAST_RELAY = { OUTBOX_POLL_INTERVAL_MS: '50' };
  * platform's users service, and all share one BullMQ prefix, so an order paid in orders
  * becomes a shipment in delivery and an e-mail from notifications, as in production.
  */
-export async function startPlatform(): Promise<Platform> {
+export async function startPlatform(
+  options: {
+    /** More configuration for orders (e.g. PayPal's, pointing at a local PayPal-compatible server). */
+    ordersEnv?: Record<string, string>;
+  } = {},
+): Promise<Platform> {
   const queuePrefix = testKeyPrefix('platform').replace(/:$/, '');
   const shared = { QUEUE_PREFIX: queuePrefix, ...FAST_RELAY };
   const notificationsClient = `${NOTIFICATIONS_CLIENT.id}:${NOTIFICATIONS_CLIENT.secret}:${NOTIFICATIONS_CLIENT.scopes.join('+')}`;
@@ -65,7 +70,10 @@ export async function startPlatform(): Promise<Platform> {
   });
   const { users, products, cart, trust } = neighbours;
   const oauthTokenUrl = users.service.url.replace(/\/graphql$/, '/oauth/token');
-  const orders = await startOrdersFixture(neighbours.forOrders, shared);
+  const orders = await startOrdersFixture(neighbours.forOrders, {
+    ...shared,
+    ...options.ordersEnv,
+  });
   const delivery = await startDeliveryFixture(
     {
       jwksUrl: trust.JWKS_URL,
