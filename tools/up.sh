@@ -20,6 +20,12 @@ ORDERS_SECRET=orders-dev-secret-change-me
 DELIVERY_SECRET=delivery-dev-secret-change-me
 NOTIFICATIONS_SECRET=notifications-dev-secret-change-me
 export OAUTH_CLIENTS="${OAUTH_CLIENTS:-orders:$ORDERS_SECRET:users:read+products:reserve,delivery:$DELIVERY_SECRET:orders:read,notifications:$NOTIFICATIONS_SECRET:users:read+orders:read}"
+# Labels come from a local carrier (tools/dev-carrier.ts) unless CARRIER_API_URL is set.
+if [ -z "${CARRIER_API_URL:-}" ]; then
+  DEV_CARRIER=1
+  export CARRIER_API_URL=http://127.0.0.1:4015 CARRIER_API_KEY=dev-carrier-key
+  export CARRIER_WEBHOOK_SECRET="${CARRIER_WEBHOOK_SECRET:-dev-carrier-webhook-secret}"
+fi
 # E-mail goes to a local mailbox (tools/dev-mailbox.ts) unless SMTP_URL points elsewhere.
 export SMTP_URL="${SMTP_URL:-smtp://127.0.0.1:1025}"
 LOGS="$ROOT/.cache/logs"
@@ -82,6 +88,11 @@ tool() {
 if [ "$SMTP_URL" = "smtp://127.0.0.1:1025" ] && ! (exec 3<>/dev/tcp/127.0.0.1/1025) 2>/dev/null; then
   step "starting the development mailbox (e-mails are saved in $MAIL)"
   tool mailbox tools/dev-mailbox.ts 1025 "$MAIL"
+fi
+
+if [ "${DEV_CARRIER:-}" = 1 ]; then
+  step "starting the development carrier (labels for paid orders)"
+  tool carrier tools/dev-carrier.ts 4015 "$CARRIER_API_KEY"
 fi
 
 step "starting subgraphs"

@@ -29,7 +29,10 @@ export interface FakeCarrier {
   stop(): Promise<void>;
 }
 
-export async function startFakeCarrier(apiKey = 'carrier-test-key'): Promise<FakeCarrier> {
+export async function startFakeCarrier(
+  apiKey = 'carrier-test-key',
+  port = 0,
+): Promise<FakeCarrier> {
   const calls: LabelCall[] = [];
   const labels = new Map<string, object>();
   const failures: number[] = [];
@@ -68,10 +71,10 @@ export async function startFakeCarrier(apiKey = 'carrier-test-key'): Promise<Fak
       reply(201, label);
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+  const bound = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${bound}`,
     apiKey,
     calls,
     failNext: (times, status) => failures.push(...Array.from({ length: times }, () => status)),
