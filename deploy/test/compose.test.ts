@@ -14,11 +14,15 @@ import {
 } from './support/compose';
 import {
   apiPorts,
+  BROWSER_URLS,
   checkEnvironment,
-  ordersClientPairing,
+  clientPairing,
+  declares,
+  OAUTH_SCOPES,
   portVariable,
   readPackageJson,
   repoRoot,
+  settingOf,
   subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
@@ -63,12 +67,25 @@ const dockerfileStages = [
 ].map((match) => match[1]);
 
 describe('docker-compose.yml', () => {
-  it('builds the router and the subgraphs, migrates users and orders, seeds the catalog', () => {
+  it('builds the router and the subgraphs, migrates users, orders and delivery, seeds the catalog', () => {
     expect(longRunning).toEqual(
-      expect.arrayContaining(['router', 'users', 'products', 'cart', 'orders']),
+      expect.arrayContaining([
+        'router',
+        'users',
+        'products',
+        'cart',
+        'orders',
+        'delivery',
+        'notifications',
+      ]),
     );
     expect(jobs).toEqual(
-      expect.arrayContaining(['users-migrate', 'orders-migrate', 'products-seed']),
+      expect.arrayContaining([
+        'users-migrate',
+        'orders-migrate',
+        'delivery-migrate',
+        'products-seed',
+      ]),
     );
   });
 
@@ -137,8 +154,15 @@ describe.each(nodeServices)('%s (built from deploy/docker/Dockerfile)', (name) =
 
   it('points every *_URL variable at a service of this file, on a port it listens on', () => {
     for (const [variable, value] of Object.entries(environmentOf(service(name)))) {
-      if (!variable.endsWith('_URL')) continue;
+      // Empty: not configured, or the provider's own API (CARRIER_API_URL, PAYPAL_API_URL).
+      if (!variable.endsWith('_URL') || value === '' || BROWSER_URLS.has(variable)) continue;
       const url = new URL(value);
+      // A dotted name is a third party on the internet (SMS_API_URL's Twilio), reached over
+      // TLS; only the services of this file are called by their bare names.
+      if (url.hostname.includes('.')) {
+        expect({ variable, protocol: url.protocol }).toEqual({ variable, protocol: 'https:' });
+        continue;
+      }
       const port = url.port ? Number(url.port) : defaultPorts[url.protocol];
       const host = url.hostname;
       const listens = nodeServices.includes(host)
@@ -254,26 +278,63 @@ function rawEnvironmentOf(entry: ComposeService): Record<string, string> {
   );
 }
 
-describe('orders', () => {
-  const orders = environmentOf(service('orders'));
-  const users = environmentOf(service('users'));
+describe.each(Object.keys(OAUTH_SCOPES).map((workspace) => path.basename(workspace)))(
+  '%s: OAuth client at users',
+  (name) => {
+    const own = environmentOf(service(name));
+    const users = environmentOf(service('users'));
 
-  it("OAuth client is listed in users' OAUTH_CLIENTS with its secret and scopes", () => {
-    expect(ordersClientPairing(orders, users)).toEqual({
-      clientId: 'orders',
-      listed: true,
-      secretMatches: true,
-      missingScopes: [],
+    it("is listed in users' OAUTH_CLIENTS with its secret and the scopes it needs", () => {
+      expect(clientPairing(workspaceOf(name), own, users)).toEqual({
+        clientId: name,
+        listed: true,
+        secretMatches: true,
+        missingScopes: [],
+      });
     });
-  });
 
-  it('OAuth client secret is one expression that both sides read, so `.env` changes both', () => {
-    const secret = rawEnvironmentOf(service('orders')).OAUTH_CLIENT_SECRET!;
-    expect(secret).toMatch(/^\$\{[A-Z_]+:-[^}]{16,}\}$/);
-    expect(rawEnvironmentOf(service('users')).OAUTH_CLIENTS).toContain(
-      `${orders.OAUTH_CLIENT_ID}:${secret}:`,
+    it('has a secret that is one expression both sides read, so `.env` changes both', () => {
+      const secret = rawEnvironmentOf(service(name)).OAUTH_CLIENT_SECRET!;
+      expect(secret).toMatch(/^\$\{[A-Z_]+:-[^}]{16,}\}$/);
+      expect(rawEnvironmentOf(service('users')).OAUTH_CLIENTS).toContain(
+        `${own.OAUTH_CLIENT_ID}:${secret}:`,
+      );
+    });
+
+    it('asks users for its tokens', () => {
+      expect(own.OAUTH_TOKEN_URL).toBe('http://users:4001/oauth/token');
+      expect(dependenciesOf(service(name)).users).toBe('service_healthy');
+    });
+  },
+);
+
+describe('queues (BullMQ)', () => {
+  const queueServices = longRunning.filter((name) => declares(workspaceOf(name), 'QUEUE_PREFIX'));
+
+  it('are used by users, orders, delivery and notifications', () => {
+    expect(queueServices).toEqual(
+      expect.arrayContaining(['users', 'orders', 'delivery', 'notifications']),
     );
   });
+
+  it.each(['QUEUE_PREFIX', 'REDIS_URL'])(
+    'every producer and worker uses the same %s, or jobs never reach their workers',
+    (variable) => {
+      const values = Object.fromEntries(
+        queueServices.map((name) => [
+          name,
+          settingOf(workspaceOf(name), environmentOf(service(name)), variable),
+        ]),
+      );
+      // Every service against users' value, so a failure names the one that differs.
+      const expected = values.users;
+      expect(values).toEqual(Object.fromEntries(Object.keys(values).map((n) => [n, expected])));
+    },
+  );
+});
+
+describe('orders', () => {
+  const orders = environmentOf(service('orders'));
 
   it('calls the users, products and cart subgraphs themselves and users for its tokens', () => {
     expect(orders).toMatchObject({
@@ -301,5 +362,72 @@ describe('orders', () => {
   it('uses Redis for its queues (REDIS_URL) when its config reads one', () => {
     expect(orders.REDIS_URL).toBe('redis://redis:6379');
     expect(dependenciesOf(service('orders')).redis).toBe('service_healthy');
+  });
+
+  it('runs without PayPal by default, its credentials overridable from `.env`', () => {
+    const raw = rawEnvironmentOf(service('orders'));
+    for (const variable of ['PAYPAL_CLIENT_ID', 'PAYPAL_CLIENT_SECRET']) {
+      expect({ variable, value: raw[variable] }).toEqual({
+        variable,
+        value: `\${${variable}:-}`,
+      });
+    }
+  });
+});
+
+describe('delivery', () => {
+  const delivery = environmentOf(service('delivery'));
+
+  it('reads orders itself and waits for its migration, Postgres and Redis', () => {
+    expect(delivery.ORDERS_URL).toBe('http://orders:4004/graphql');
+    expect(dependenciesOf(service('delivery'))).toMatchObject({
+      'delivery-migrate': 'service_completed_successfully',
+      postgres: 'service_healthy',
+      redis: 'service_healthy',
+      orders: 'service_healthy',
+    });
+  });
+
+  it('takes the carrier settings from `.env` (no carrier by default)', () => {
+    const raw = rawEnvironmentOf(service('delivery'));
+    for (const variable of ['CARRIER_API_URL', 'CARRIER_API_KEY', 'CARRIER_WEBHOOK_SECRET']) {
+      expect({ variable, value: raw[variable] }).toEqual({
+        variable,
+        value: expect.stringMatching(new RegExp(`^\\$\\{${variable}:-`)),
+      });
+    }
+  });
+
+  it('is reached by the router for its webhooks and subscriptions', () => {
+    expect(environmentOf(service('router')).DELIVERY_SUBGRAPH_URL).toBe(
+      'http://delivery:4005/graphql',
+    );
+  });
+});
+
+describe('notifications', () => {
+  const notifications = environmentOf(service('notifications'));
+
+  it('sends e-mail to Mailpit by default and waits for it', () => {
+    expect(notifications.SMTP_URL).toBe('smtp://mailpit:1025');
+    expect(dependenciesOf(service('notifications')).mailpit).toBe('service_healthy');
+    expect(portsOf(service('mailpit'))).toContainEqual(
+      expect.objectContaining({ published: 8025, target: 8025 }),
+    );
+  });
+
+  it('stores its messages in its own MongoDB database', () => {
+    expect(notifications.MONGODB_URL).toBe('mongodb://mongo:27017');
+    expect(notifications.NOTIFICATIONS_DB_NAME).not.toBe(
+      environmentOf(service('products')).PRODUCTS_DB_NAME,
+    );
+    expect(dependenciesOf(service('notifications')).mongo).toBe('service_healthy');
+  });
+
+  it('reads users and orders themselves', () => {
+    expect(notifications).toMatchObject({
+      USERS_URL: 'http://users:4001/graphql',
+      ORDERS_URL: 'http://orders:4004/graphql',
+    });
   });
 });

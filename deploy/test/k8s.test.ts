@@ -15,12 +15,17 @@ import {
   type Manifest,
   type Rendered,
 } from './support/kustomize';
+import { WEBHOOKS } from '../../router/src/webhooks';
 import {
   apiPorts,
+  BROWSER_URLS,
   checkEnvironment,
-  ordersClientPairing,
+  clientPairing,
+  declares,
+  OAUTH_SCOPES,
   portVariable,
   readPackageJson,
+  settingOf,
   subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
@@ -46,6 +51,36 @@ const workloads = Object.entries({ base, ...overlays }).flatMap(([where, rendere
   ),
 );
 
+/** The environment a Deployment's first container starts with, in one render. */
+const environmentIn = (rendered: Rendered, name: string) =>
+  containerEnvironment(podSpecOf(byName(rendered, 'Deployment', name)).containers[0]!, rendered);
+
+/**
+ * What each service must read from its own Secret and never from a ConfigMap (which any
+ * pod of the namespace may mount, and `kubectl describe` prints).
+ */
+const secretVariables: Record<string, string[]> = {
+  users: ['USERS_DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'OAUTH_CLIENTS', 'JWT_PRIVATE_KEYS'],
+  products: ['MONGODB_URL'],
+  cart: ['REDIS_URL'],
+  orders: [
+    'ORDERS_DATABASE_URL',
+    'REDIS_URL',
+    'OAUTH_CLIENT_SECRET',
+    'STRIPE_SECRET_KEY',
+    'STRIPE_WEBHOOK_SECRET',
+    'PAYPAL_CLIENT_SECRET',
+  ],
+  delivery: [
+    'DELIVERY_DATABASE_URL',
+    'REDIS_URL',
+    'OAUTH_CLIENT_SECRET',
+    'CARRIER_API_KEY',
+    'CARRIER_WEBHOOK_SECRET',
+  ],
+  notifications: ['MONGODB_URL', 'REDIS_URL', 'OAUTH_CLIENT_SECRET', 'SMTP_URL', 'SMS_AUTH_TOKEN'],
+};
+
 /** .gitignore patterns without a slash, which match a file name in any folder. */
 function ignoredByGit(fileName: string): boolean {
   return readFileSync(path.join(k8sRoot, '.gitignore'), 'utf8')
@@ -63,11 +98,21 @@ function ignoredByGit(fileName: string): boolean {
 }
 
 describe('deploy/k8s/base', () => {
-  it('deploys the router and the subgraphs, and migrates users and orders with Jobs', () => {
+  it('deploys the router and the subgraphs, and migrates users, orders and delivery with Jobs', () => {
     expect(deploymentNames).toEqual(
-      expect.arrayContaining(['router', 'users', 'products', 'cart', 'orders']),
+      expect.arrayContaining([
+        'router',
+        'users',
+        'products',
+        'cart',
+        'orders',
+        'delivery',
+        'notifications',
+      ]),
     );
-    expect(jobNames(base)).toEqual(expect.arrayContaining(['users-migrate', 'orders-migrate']));
+    expect(jobNames(base)).toEqual(
+      expect.arrayContaining(['users-migrate', 'orders-migrate', 'delivery-migrate']),
+    );
   });
 
   it('keeps the secret env files and the signing keys out of git, and their examples in', () => {
@@ -83,6 +128,8 @@ describe('deploy/k8s/base', () => {
         'products-secret.env',
         'cart-secret.env',
         'orders-secret.env',
+        'delivery-secret.env',
+        'notifications-secret.env',
       ]),
     );
     for (const source of sources) {
@@ -111,45 +158,109 @@ describe('deploy/k8s/base', () => {
   });
 });
 
-describe.each(Object.entries({ base, ...overlays }))('%s: orders', (_where, rendered) => {
-  const environment = (name: string) =>
-    containerEnvironment(podSpecOf(byName(rendered, 'Deployment', name)).containers[0]!, rendered);
+const renders = Object.entries({ base, ...overlays });
 
-  it("OAuth client is listed in users' OAUTH_CLIENTS with its secret and scopes", () => {
-    expect(ordersClientPairing(environment('orders'), environment('users'))).toEqual({
-      clientId: 'orders',
-      listed: true,
-      secretMatches: true,
-      missingScopes: [],
-    });
+describe.each(
+  renders.flatMap(([where, rendered]) =>
+    Object.keys(OAUTH_SCOPES).map((workspace) => [where, workspace, rendered] as const),
+  ),
+)('%s: the OAuth client of %s', (_where, workspace, rendered) => {
+  const name = path.basename(workspace);
+
+  it("is listed in users' OAUTH_CLIENTS with its secret and the scopes it needs", () => {
+    expect(
+      clientPairing(workspace, environmentIn(rendered, name), environmentIn(rendered, 'users')),
+    ).toEqual({ clientId: name, listed: true, secretMatches: true, missingScopes: [] });
   });
 
-  it('reads its OAuth client secret and Stripe keys from its own Secret, not a ConfigMap', () => {
-    const secrets = rendered.secrets.get('orders-secrets') ?? {};
-    for (const variable of [
-      'ORDERS_DATABASE_URL',
-      'OAUTH_CLIENT_SECRET',
-      'STRIPE_SECRET_KEY',
-      'STRIPE_WEBHOOK_SECRET',
-    ]) {
+  it('gets its tokens from the users Service', () => {
+    expect(environmentIn(rendered, name).OAUTH_TOKEN_URL).toBe('http://users:4001/oauth/token');
+  });
+});
+
+describe.each(
+  renders.flatMap(([where, rendered]) =>
+    Object.keys(secretVariables).map((name) => [where, name, rendered] as const),
+  ),
+)('%s: %s', (_where, name, rendered) => {
+  it('reads its credentials from its own Secret, never from a ConfigMap', () => {
+    const deployment = podSpecOf(byName(rendered, 'Deployment', name)).containers[0]!;
+    const ownSecrets = (deployment.envFrom ?? []).flatMap((source) =>
+      source.secretRef ? [source.secretRef.name] : [],
+    );
+    expect(ownSecrets).toEqual([`${name}-secrets`]);
+    const secrets = rendered.secrets.get(`${name}-secrets`) ?? {};
+    for (const variable of secretVariables[name]!) {
       expect({ variable, inSecret: variable in secrets }).toEqual({ variable, inSecret: true });
-      for (const [name, data] of rendered.configMaps) {
-        expect({ variable, configMap: name, present: variable in data }).toEqual({
+      for (const [configMap, data] of rendered.configMaps) {
+        expect({ variable, configMap, present: variable in data }).toEqual({
           variable,
-          configMap: name,
+          configMap,
           present: false,
         });
       }
     }
   });
+});
 
-  it('calls the users, products and cart Services themselves and users for its tokens', () => {
-    expect(environment('orders')).toMatchObject({
+describe.each(renders)('%s: subgraphs calling each other', (_where, rendered) => {
+  it('orders calls the users, products and cart Services themselves', () => {
+    expect(environmentIn(rendered, 'orders')).toMatchObject({
       USERS_URL: 'http://users:4001/graphql',
       PRODUCTS_URL: 'http://products:4002/graphql',
       CART_URL: 'http://cart:4003/graphql',
-      OAUTH_TOKEN_URL: 'http://users:4001/oauth/token',
     });
+  });
+
+  it('delivery calls the orders Service itself', () => {
+    expect(environmentIn(rendered, 'delivery').ORDERS_URL).toBe('http://orders:4004/graphql');
+  });
+
+  it('notifications calls the users and orders Services themselves', () => {
+    expect(environmentIn(rendered, 'notifications')).toMatchObject({
+      USERS_URL: 'http://users:4001/graphql',
+      ORDERS_URL: 'http://orders:4004/graphql',
+    });
+  });
+});
+
+describe.each(renders)('%s: queues (BullMQ)', (_where, rendered) => {
+  const queueDeployments = deploymentNames.filter((name) =>
+    declares(workspaceOfName(name), 'QUEUE_PREFIX'),
+  );
+
+  it('are used by users, orders, delivery and notifications', () => {
+    expect(queueDeployments).toEqual(
+      expect.arrayContaining(['users', 'orders', 'delivery', 'notifications']),
+    );
+  });
+
+  it.each(['QUEUE_PREFIX', 'REDIS_URL'])(
+    'every producer and worker uses the same %s, or jobs never reach their workers',
+    (variable) => {
+      const values = Object.fromEntries(
+        queueDeployments.map((name) => [
+          name,
+          settingOf(workspaceOfName(name), environmentIn(rendered, name), variable),
+        ]),
+      );
+      // Every service against users' value, so a failure names the one that differs.
+      const expected = values.users;
+      expect(values).toEqual(Object.fromEntries(Object.keys(values).map((n) => [n, expected])));
+    },
+  );
+
+  it('read QUEUE_PREFIX from the one shared ConfigMap, not each its own', () => {
+    for (const name of queueDeployments) {
+      const envFrom = podSpecOf(byName(rendered, 'Deployment', name)).containers[0]!.envFrom ?? [];
+      expect({ name, shared: envFrom.some((s) => s.configMapRef?.name === 'shop-queues') }).toEqual(
+        { name, shared: true },
+      );
+    }
+    const holders = [...rendered.configMaps]
+      .filter(([, data]) => 'QUEUE_PREFIX' in data)
+      .map(([configMap]) => configMap);
+    expect(holders).toEqual(['shop-queues']);
   });
 });
 
@@ -157,7 +268,8 @@ describe.each(workloads)('%s', (_label, manifest, rendered) => {
   it('points every in-cluster *_URL at a Service of the same render, on a port it exposes', () => {
     for (const container of podSpecOf(manifest).containers) {
       for (const [variable, value] of Object.entries(containerEnvironment(container, rendered))) {
-        if (!variable.endsWith('_URL')) continue;
+        // Empty: the provider's own API (PAYPAL_API_URL unset).
+        if (!variable.endsWith('_URL') || value === '' || BROWSER_URLS.has(variable)) continue;
         const url = new URL(value);
         // A bare name is a Service of this namespace; a dotted one is outside (a managed
         // database, the examples' *.example.internal).
@@ -310,6 +422,13 @@ describe('overlays', () => {
     expect(budgets.sort()).toEqual([...deploymentNames].sort());
   });
 
+  it('prod runs delivery on several pods, so subscribers hear events recorded elsewhere', () => {
+    const delivery = byName(overlays.prod!, 'Deployment', 'delivery');
+    expect((delivery.spec as { replicas?: number }).replicas).toBeGreaterThanOrEqual(2);
+    const environment = environmentIn(overlays.prod!, 'delivery');
+    expect(settingOf('subgraphs/delivery', environment, 'PUBSUB_CHANNEL_PREFIX')).toBeTruthy();
+  });
+
   it('prod spreads the replicas of every Deployment over nodes', () => {
     const dir = path.join(k8sRoot, 'overlays/prod');
     const files = (readKustomization(dir).patches ?? []).flatMap((patch) => patch.path ?? []);
@@ -327,5 +446,54 @@ describe('overlays', () => {
         .map((patch) => patch.metadata.name),
     );
     expect(spread.sort()).toEqual([...deploymentNames].sort());
+  });
+});
+
+describe('prod: the router Ingress', () => {
+  interface IngressPath {
+    path: string;
+    pathType: string;
+    backend: { service: { name: string; port: { number?: number; name?: string } } };
+  }
+  interface IngressSpec {
+    ingressClassName?: string;
+    rules: { host?: string; http: { paths: IngressPath[] } }[];
+  }
+  const ingresses = ofKind(overlays.prod!, 'Ingress');
+  const paths = ingresses.flatMap((ingress) =>
+    (ingress.spec as unknown as IngressSpec).rules.flatMap((rule) => rule.http.paths),
+  );
+
+  it('routes /graphql and every webhook the router relays to the router Service', () => {
+    const routed = paths
+      .filter((p) => p.backend.service.name === 'router')
+      .map((p) => p.path)
+      .sort();
+    expect(routed).toEqual(['/graphql', ...WEBHOOKS.map((webhook) => webhook.path)].sort());
+    for (const p of paths) {
+      expect({ path: p.path, port: p.backend.service.port.number }).toEqual({
+        path: p.path,
+        port: apiPorts[workspaceOfName(p.backend.service.name)],
+      });
+    }
+  });
+
+  it('keeps quiet WebSocket subscriptions open much longer than the router keep-alive', () => {
+    const keepAliveMs = Number(
+      settingOf('router', environmentIn(overlays.prod!, 'router'), 'SUBSCRIPTION_KEEPALIVE_MS'),
+    );
+    for (const ingress of ingresses) {
+      const spec = ingress.spec as unknown as IngressSpec;
+      expect(spec.ingressClassName).toBe('nginx');
+      const annotations =
+        (ingress.metadata as { annotations?: Record<string, string> }).annotations ?? {};
+      for (const timeout of ['proxy-read-timeout', 'proxy-send-timeout']) {
+        const seconds = Number(annotations[`nginx.ingress.kubernetes.io/${timeout}`]);
+        expect({ timeout, longEnough: seconds * 1000 >= 10 * keepAliveMs }).toEqual({
+          timeout,
+          longEnough: true,
+        });
+      }
+    }
   });
 });

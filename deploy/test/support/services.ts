@@ -3,6 +3,8 @@ import path from 'node:path';
 import type { z } from '@shop/config';
 import { routerConfigSchema, subgraphUrlVariable } from '../../../router/src/config';
 import { cartConfigSchema } from '../../../subgraphs/cart/src/config';
+import { deliveryConfigSchema } from '../../../subgraphs/delivery/src/config';
+import { notificationsConfigSchema } from '../../../subgraphs/notifications/src/config';
 import { ordersConfigSchema } from '../../../subgraphs/orders/src/config';
 import { productsConfigSchema } from '../../../subgraphs/products/src/config';
 import { usersConfigSchema } from '../../../subgraphs/users/src/config';
@@ -22,6 +24,8 @@ export const configSchemas: Record<string, z.ZodType> = {
   'subgraphs/products': productsConfigSchema,
   'subgraphs/cart': cartConfigSchema,
   'subgraphs/orders': ordersConfigSchema,
+  'subgraphs/delivery': deliveryConfigSchema,
+  'subgraphs/notifications': notificationsConfigSchema,
 };
 
 /** "Ports in local runs" of API.md, by workspace folder. */
@@ -34,6 +38,15 @@ export const apiPorts: Record<string, number> = {
   'subgraphs/delivery': 4005,
   'subgraphs/notifications': 4006,
 };
+
+/**
+ * URLs of the storefront that a third party sends the customer's browser to (PayPal's
+ * return and cancel pages): the browser resolves them, not a service of the deployment.
+ */
+export const BROWSER_URLS: ReadonlySet<string> = new Set([
+  'PAYPAL_RETURN_URL',
+  'PAYPAL_CANCEL_URL',
+]);
 
 /** The variable a service reads its port from: ROUTER_PORT, USERS_PORT, ORDERS_PORT, ... */
 export function portVariable(workspace: string): string {
@@ -119,8 +132,16 @@ export function declaredVariables(schema: z.ZodType): Set<string> | undefined {
   return shape && typeof shape === 'object' ? new Set(Object.keys(shape)) : undefined;
 }
 
-/** The scopes that orders' OAuth client needs: addresses from users, stock reservations. */
-export const ORDERS_OAUTH_SCOPES = ['users:read', 'products:reserve'];
+/**
+ * The scopes each service's OAuth client needs at users, by workspace: orders reads
+ * addresses and reserves stock, delivery reads who owns an order and where it goes,
+ * notifications reads recipients and order lines.
+ */
+export const OAUTH_SCOPES: Record<string, string[]> = {
+  'subgraphs/orders': ['users:read', 'products:reserve'],
+  'subgraphs/delivery': ['orders:read'],
+  'subgraphs/notifications': ['users:read', 'orders:read'],
+};
 
 export interface OAuthClientEntry {
   clientId: string;
@@ -138,12 +159,14 @@ export function oauthClientsOf(usersEnvironment: Record<string, string>): OAuthC
 }
 
 /**
- * Whether users would grant orders' service token: an OAUTH_CLIENTS entry with orders'
- * OAUTH_CLIENT_ID, the same secret and every scope orders needs. Returned as an object
- * that names what is wrong, for readable test failures.
+ * Whether users would grant a service's token: an OAUTH_CLIENTS entry with the service's
+ * OAUTH_CLIENT_ID (its config default when the environment leaves it out), the same secret
+ * and every scope the service needs (OAUTH_SCOPES). Returned as an object that names what
+ * is wrong, for readable test failures.
  */
-export function ordersClientPairing(
-  ordersEnvironment: Record<string, string>,
+export function clientPairing(
+  workspace: string,
+  serviceEnvironment: Record<string, string>,
   usersEnvironment: Record<string, string>,
 ): {
   clientId: string | undefined;
@@ -151,12 +174,41 @@ export function ordersClientPairing(
   secretMatches: boolean;
   missingScopes: string[];
 } {
-  const clientId = ordersEnvironment.OAUTH_CLIENT_ID;
+  const clientId = settingOf(workspace, serviceEnvironment, 'OAUTH_CLIENT_ID') as
+    string | undefined;
   const entry = oauthClientsOf(usersEnvironment).find((client) => client.clientId === clientId);
   return {
     clientId,
     listed: entry !== undefined,
-    secretMatches: entry !== undefined && entry.secret === ordersEnvironment.OAUTH_CLIENT_SECRET,
-    missingScopes: ORDERS_OAUTH_SCOPES.filter((scope) => !entry?.scopes.includes(scope)),
+    secretMatches: entry !== undefined && entry.secret === serviceEnvironment.OAUTH_CLIENT_SECRET,
+    missingScopes: (OAUTH_SCOPES[workspace] ?? []).filter(
+      (scope) => !entry?.scopes.includes(scope),
+    ),
   };
+}
+
+/**
+ * One setting as the service would see it after start-up validation, its default applied
+ * when the environment leaves it out; undefined when the schema has no such variable.
+ */
+export function settingOf(
+  workspace: string,
+  environment: Record<string, string>,
+  variable: string,
+): unknown {
+  const schema = configSchemas[workspace];
+  if (!schema) throw new Error(`no config schema for ${workspace}`);
+  const result = schema.safeParse(environment);
+  if (!result.success) {
+    throw new Error(
+      `${workspace}: ${result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
+    );
+  }
+  return (result.data as Record<string, unknown>)[variable];
+}
+
+/** Whether a service's config reads a variable at all. */
+export function declares(workspace: string, variable: string): boolean {
+  const schema = configSchemas[workspace];
+  return schema !== undefined && (declaredVariables(schema)?.has(variable) ?? false);
 }
