@@ -78,3 +78,105 @@ export const env = {
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 };
+
+/** Single variables whose rule is the same in every service that has them. */
+export const common = {
+  nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
+  redisUrl: () => env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  /** A key prefix (BullMQ, pub/sub): every process of one deployment must use the same. */
+  keyPrefix: (fallback: string) =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
+      .default(fallback),
+  /**
+   * A MongoDB connection string. Checked by scheme only: a replica set's seed list
+   * (mongodb://a:27017,b:27017/?replicaSet=rs) is not a WHATWG URL.
+   */
+  mongoUrl: () =>
+    z
+      .string()
+      .regex(
+        /^mongodb(\+srv)?:\/\/\S+$/,
+        'must be a connection string starting with mongodb:// or mongodb+srv://',
+      )
+      .default('mongodb://127.0.0.1:27017'),
+  mongoDbName: (fallback: string) =>
+    z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,63}$/, 'must be 1-63 letters, digits, "_" or "-"')
+      .default(fallback),
+};
+
+/**
+ * Groups of variables that several services share, spread into a service's z.object so that
+ * each variable has one definition: name, default and rule.
+ */
+export const settings = {
+  /** Whose access tokens to accept: the users service's keys, or any OIDC provider's. */
+  tokenTrust: () => ({
+    /** Where the access tokens' public keys are published. */
+    JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
+    JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
+    JWT_AUDIENCE: z.string().min(1).default('shop'),
+  }),
+  /**
+   * The service's own OAuth 2.0 client (client-credentials grant at users' token endpoint).
+   * The secret is required outside development (see requireClientSecret).
+   */
+  serviceClient: (clientId: string) => ({
+    OAUTH_TOKEN_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/oauth/token'),
+    OAUTH_CLIENT_ID: z.string().min(1).default(clientId),
+    OAUTH_CLIENT_SECRET: z.string().default(''),
+  }),
+  /** BullMQ on Redis: the queues every producer and worker of one deployment shares. */
+  queues: () => ({
+    REDIS_URL: common.redisUrl(),
+    QUEUE_PREFIX: common.keyPrefix('shop'),
+  }),
+  /** The transactional outbox's relay (see @shop/queues, OutboxRelay). */
+  outbox: () => ({
+    /** Pause between two outbox polls when the last one found nothing to publish. */
+    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
+    /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
+    OUTBOX_RELAY_ENABLED: env.bool(true),
+  }),
+};
+
+interface ClientSecretConfig {
+  NODE_ENV: string;
+  OAUTH_CLIENT_ID: string;
+  OAUTH_CLIENT_SECRET: string;
+}
+
+/**
+ * For a schema's superRefine: the OAuth client secret is required outside development, and
+ * the development secret (what a local run falls back to) is refused in production.
+ * `scopes` names what users must grant the client, for the message.
+ */
+export function requireClientSecret(
+  cfg: ClientSecretConfig,
+  ctx: z.RefinementCtx,
+  devSecret: string,
+  scopes: string,
+): void {
+  if (cfg.OAUTH_CLIENT_SECRET === '' && cfg.NODE_ENV !== 'development') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OAUTH_CLIENT_SECRET'],
+      message: `is required when NODE_ENV=${cfg.NODE_ENV} (the secret of OAuth client "${cfg.OAUTH_CLIENT_ID}" in users' OAUTH_CLIENTS, granted ${scopes})`,
+    });
+  }
+  if (cfg.NODE_ENV === 'production' && cfg.OAUTH_CLIENT_SECRET === devSecret) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['OAUTH_CLIENT_SECRET'],
+      message: 'must not be the development secret in production',
+    });
+  }
+}
+
+/** After loadConfig: only development gets here without a secret; it uses the dev secret. */
+export function withDevClientSecret<C extends ClientSecretConfig>(config: C, devSecret: string): C {
+  return { ...config, OAUTH_CLIENT_SECRET: config.OAUTH_CLIENT_SECRET || devSecret };
+}

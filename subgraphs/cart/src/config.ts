@@ -1,4 +1,4 @@
-import { env, loadConfig, z } from '@shop/config';
+import { common, env, loadConfig, settings, z } from '@shop/config';
 import { isCurrency } from '@shop/money';
 
 /**
@@ -6,11 +6,11 @@ import { isCurrency } from '@shop/money';
  * else in this service reads process.env.
  */
 export const cartConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: common.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   CART_PORT: env.port(4003),
   /** Carts live in Redis, one hash per cart. */
-  REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+  REDIS_URL: common.redisUrl(),
   /** Prefix of this service's Redis keys (tests give each file its own). */
   REDIS_KEY_PREFIX: z.string().default('cart:'),
   /** A cart nobody has read or changed for this many days is deleted. */
@@ -34,10 +34,7 @@ export const cartConfigSchema = z.object({
   PRODUCTS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4002/graphql'),
   /** Longest a products look-up may take before the cart operation fails. */
   PRODUCTS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5_000),
-  /** Where the access tokens' public keys are published (the users service, or any OIDC provider). */
-  JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
-  JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  ...settings.tokenTrust(),
 });
 
 export type CartConfig = z.infer<typeof cartConfigSchema>;

@@ -1,4 +1,12 @@
-import { env, loadConfig, z } from '@shop/config';
+import {
+  common,
+  env,
+  loadConfig,
+  requireClientSecret,
+  settings,
+  withDevClientSecret,
+  z,
+} from '@shop/config';
 
 /** Only for development: a fixed secret the local users service is configured with. */
 export const DEV_OAUTH_CLIENT_SECRET = 'orders-dev-secret-change-me';
@@ -9,7 +17,7 @@ export const DEV_OAUTH_CLIENT_SECRET = 'orders-dev-secret-change-me';
  */
 export const ordersConfigSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    NODE_ENV: common.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     ORDERS_PORT: env.port(4004),
     ORDERS_DATABASE_URL: env
@@ -23,18 +31,11 @@ export const ordersConfigSchema = z
     ORDERS_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
     /** Longest a checkout may take, waiting for a connection included. */
     CHECKOUT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(30_000),
-    /** Where the access tokens' public keys are published (the users service, or any OIDC provider). */
-    JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
-    JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-    JWT_AUDIENCE: z.string().min(1).default('shop'),
+    ...settings.tokenTrust(),
     /** The users subgraph itself (internal network): addresses via `_entities`. */
     USERS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/graphql'),
-    /** The users service's OAuth 2.0 token endpoint (client-credentials grant). */
-    OAUTH_TOKEN_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/oauth/token'),
-    /** This service's OAuth client; it needs the users:read and products:reserve scopes. */
-    OAUTH_CLIENT_ID: z.string().min(1).default('orders'),
-    /** Required outside development and test; development falls back to a fixed dev secret. */
-    OAUTH_CLIENT_SECRET: z.string().default(''),
+    /** This service's OAuth client; users must grant it users:read and products:reserve. */
+    ...settings.serviceClient('orders'),
     /** The products subgraph itself (internal network): prices and stock reservations. */
     PRODUCTS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4002/graphql'),
     /** The cart subgraph itself: the customer's cart is read and cleared with their token. */
@@ -69,13 +70,7 @@ export const ordersConfigSchema = z
       .default('http://localhost:3000/checkout/paypal/cancel'),
     /** Longest one PayPal API call may take. */
     PAYPAL_TIMEOUT_MS: z.coerce.number().int().min(1000).max(60_000).default(10_000),
-    /** Redis for BullMQ: the outbox relay's producers and this service's workers. */
-    REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
-    /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
-      .default('shop'),
+    ...settings.queues(),
     /** How long an unpaid order holds its stock before it is cancelled. */
     ORDER_PAYMENT_TIMEOUT_MINUTES: z.coerce
       .number()
@@ -88,19 +83,10 @@ export const ordersConfigSchema = z
      * production), so that an expiry can be watched within a test's time.
      */
     ORDER_PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(0).optional(),
-    /** Pause between two outbox polls when the last one found nothing to publish. */
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-    /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
-    OUTBOX_RELAY_ENABLED: env.bool(true),
+    ...settings.outbox(),
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.OAUTH_CLIENT_SECRET === '' && cfg.NODE_ENV !== 'development') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OAUTH_CLIENT_SECRET'],
-        message: `is required when NODE_ENV=${cfg.NODE_ENV} (the secret of OAuth client "${cfg.OAUTH_CLIENT_ID}" in users' OAUTH_CLIENTS)`,
-      });
-    }
+    requireClientSecret(cfg, ctx, DEV_OAUTH_CLIENT_SECRET, 'users:read + products:reserve');
     if (cfg.NODE_ENV === 'production' && cfg.ORDER_PAYMENT_TIMEOUT_MS !== undefined) {
       ctx.addIssue({
         code: 'custom',
@@ -114,13 +100,6 @@ export const ordersConfigSchema = z
         code: 'custom',
         path: [missing],
         message: 'is required when the other PayPal credential is set (set both, or neither)',
-      });
-    }
-    if (cfg.NODE_ENV === 'production' && cfg.OAUTH_CLIENT_SECRET === DEV_OAUTH_CLIENT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OAUTH_CLIENT_SECRET'],
-        message: 'must not be the development secret in production',
       });
     }
   });
@@ -137,5 +116,5 @@ export function loadOrdersConfig(
 ): OrdersConfig {
   const config = loadConfig('orders', ordersConfigSchema, environment);
   // Only development gets here without a secret (the schema refuses it elsewhere).
-  return { ...config, OAUTH_CLIENT_SECRET: config.OAUTH_CLIENT_SECRET || DEV_OAUTH_CLIENT_SECRET };
+  return withDevClientSecret(config, DEV_OAUTH_CLIENT_SECRET);
 }

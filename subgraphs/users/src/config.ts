@@ -1,4 +1,4 @@
-import { env, loadConfig, z } from '@shop/config';
+import { common, env, loadConfig, settings, z } from '@shop/config';
 import { parseOAuthClients } from './domain/oauth-clients';
 
 /**
@@ -7,7 +7,7 @@ import { parseOAuthClients } from './domain/oauth-clients';
  */
 export const usersConfigSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    NODE_ENV: common.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     USERS_PORT: env.port(4001),
     USERS_DATABASE_URL: env
@@ -41,18 +41,12 @@ export const usersConfigSchema = z
         }
       }),
     /** Redis keeps the login attempt counters, shared by every replica. */
-    REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
+    REDIS_URL: common.redisUrl(),
     /** Prefix of this service's Redis keys (tests give each file its own). */
     REDIS_KEY_PREFIX: z.string().default('users:'),
     /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
-      .default('shop'),
-    /** Pause between two outbox polls when the last one found nothing to publish. */
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-    /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
-    OUTBOX_RELAY_ENABLED: env.bool(true),
+    QUEUE_PREFIX: common.keyPrefix('shop'),
+    ...settings.outbox(),
     /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
     LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),
