@@ -61,6 +61,30 @@ export function record(
   figures: Figure[],
   notes = '',
 ): string {
+  return appendSection(file, title, {
+    command,
+    load: `${options.connections} connections, ${options.durationSeconds} s per target after ${options.warmupSeconds} s warm-up; autocannon, the router and each service in separate processes on this machine.`,
+    columns: ['target', 'requests/s', 'p50', 'p99', 'errors'],
+    rows: figures.map((f) => [f.name, f.requestsPerSecond, f.p50, f.p99, f.errors + f.non2xx]),
+    notes,
+  });
+}
+
+export interface Section {
+  command: string;
+  /** How the load was applied: connections, duration, warm-up, which processes. */
+  load: string;
+  /** Table columns; every column after the first is right-aligned (figures). */
+  columns: string[];
+  rows: (string | number)[][];
+  notes?: string;
+}
+
+/**
+ * Appends a dated section (commit, command, machine, load, a table of figures, notes) to
+ * bench/results/<file>, creating the file with its title first.
+ */
+export function appendSection(file: string, title: string, section: Section): string {
   const target = path.resolve(__dirname, '../results', file);
   if (!existsSync(target))
     writeFileSync(target, `# ${title}\n\nEach run appends a section. Latencies in milliseconds.\n`);
@@ -71,23 +95,20 @@ export function record(
       return 'unknown';
     }
   })();
-  const rows = figures.map(
-    (f) => `| ${f.name} | ${f.requestsPerSecond} | ${f.p50} | ${f.p99} | ${f.errors + f.non2xx} |`,
-  );
-  const section = [
+  const text = [
     '',
     `## ${new Date().toISOString()} (commit ${commit})`,
     '',
-    `Command: \`${command}\``,
+    `Command: \`${section.command}\``,
     `Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}`,
-    `Load: ${options.connections} connections, ${options.durationSeconds} s per target after ${options.warmupSeconds} s warm-up; autocannon, the router and each service in separate processes on this machine.`,
+    `Load: ${section.load}`,
     '',
-    '| target | requests/s | p50 | p99 | errors |',
-    '|---|---:|---:|---:|---:|',
-    ...rows,
-    ...(notes ? ['', notes] : []),
+    `| ${section.columns.join(' | ')} |`,
+    `|${section.columns.map((_, i) => (i === 0 ? '---' : '---:')).join('|')}|`,
+    ...section.rows.map((row) => `| ${row.join(' | ')} |`),
+    ...(section.notes ? ['', section.notes] : []),
     '',
   ].join('\n');
-  appendFileSync(target, section);
-  return section;
+  appendFileSync(target, text);
+  return text;
 }

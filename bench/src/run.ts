@@ -1,10 +1,11 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S]
 import { parseArgs } from 'node:util';
+import { benchCheckout } from './checkout';
 import { benchMe } from './me';
 import { benchProducts } from './products';
 
-const benchmarks = { me: benchMe, products: benchProducts } as const;
+const benchmarks = { checkout: benchCheckout, me: benchMe, products: benchProducts } as const;
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({

@@ -9,6 +9,8 @@ export function announce(info: Record<string, unknown>): void {
 
 export interface Child<T> {
   info: T;
+  /** The process id, to read what the process cost (CPU time) while it was loaded. */
+  pid: number;
   stop: () => Promise<void>;
 }
 
@@ -34,8 +36,11 @@ export function startChild<T>(script: string, input: Record<string, unknown>): P
       child.removeAllListeners('exit');
       resolve({
         info: (JSON.parse(line) as { ready: T }).ready,
+        pid: child.pid!,
         stop: () =>
           new Promise<void>((done) => {
+            // A process that died under load has nothing left to stop (and no exit to wait for).
+            if (child.exitCode !== null || child.signalCode !== null) return done();
             child.once('exit', () => done());
             child.kill('SIGTERM');
           }),

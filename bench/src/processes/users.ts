@@ -1,8 +1,10 @@
 // The users service with its own test database and key prefix, in a process of its own.
+// Input: further environment for its config (e.g. OAUTH_CLIENTS for the services that call it).
 import { startUsersFixture } from '../../../subgraphs/users/test/support/users-service';
-import { announce, stopOnSigterm } from './child';
+import { announce, childInput, stopOnSigterm } from './child';
 
-void startUsersFixture().then((users) => {
+const { env } = childInput<{ env?: Record<string, string> }>();
+void startUsersFixture(env).then((users) => {
   stopOnSigterm(users.stop);
   announce({
     url: users.service.url,
