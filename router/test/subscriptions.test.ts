@@ -63,12 +63,10 @@ describe('subscriptions through the router', () => {
     expect(results.every((r) => r.errors === undefined)).toBe(true);
   });
 
-  it('keeps each subscription to its own variables, over one upstream socket', async () => {
+  it('keeps each subscription to its own variables', async () => {
     const { client } = signedIn();
-    const upstreamBefore = stack.tracking.connections.length;
     const first = await subscribed(client);
     const second = await subscribed(client);
-    expect(stack.tracking.connections.length).toBe(upstreamBefore + 1);
 
     stack.tracking.publish(second.orderId, { seq: 1, status: 'LABEL_CREATED' });
     stack.tracking.publish(first.orderId, { seq: 7, status: 'OUT_FOR_DELIVERY' });
@@ -79,15 +77,21 @@ describe('subscriptions through the router', () => {
     expect(fromSecond?.data?.tracked).toMatchObject({ seq: 1, order: { id: second.orderId } });
   });
 
-  it("carries the client's token and request id upstream and on every completion fetch", async () => {
+  it("carries the client's token and request id with its upstream subscription and on every completion fetch", async () => {
     const { client, token } = signedIn(undefined, 'req-tracking-1');
     const { orderId, recording } = await subscribed(client);
     stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
     const [result] = await recording.waitForResults(1);
 
-    expect(stack.tracking.connections.at(-1)).toMatchObject({
-      connectionParams: { authorization: `Bearer ${token}`, 'x-request-id': 'req-tracking-1' },
-      headers: expect.objectContaining({ 'x-request-id': 'req-tracking-1' }),
+    const upstream = stack.tracking.subscriptions.find((s) => s.orderId === orderId)!;
+    expect(upstream.extensions).toEqual({
+      authorization: `Bearer ${token}`,
+      'x-request-id': 'req-tracking-1',
+      'x-forwarded-for': '127.0.0.1',
+    });
+    // The shared socket itself names no one.
+    expect(stack.tracking.connections[upstream.connection]?.connectionParams).toEqual({
+      client: 'shop-router',
     });
     expect(stack.orders.requests.at(-1)).toMatchObject({
       authorization: `Bearer ${token}`,
@@ -146,10 +150,13 @@ describe('subscriptions through the router', () => {
     expect(stack.tracking.active(orderId)).toBe(0);
   });
 
-  it('ends every upstream subscription of a client that disconnects', async () => {
+  it('ends every upstream subscription of a client that disconnects, and only those', async () => {
     const { client } = signedIn();
     const first = await subscribed(client);
     const second = await subscribed(client);
+    const other = signedIn();
+    const staying = await subscribed(other.client);
+    const socketsBefore = stack.tracking.connections.length;
 
     await client.dispose();
 
@@ -157,6 +164,37 @@ describe('subscriptions through the router', () => {
       () => stack.tracking.ended(first.orderId) === 1 && stack.tracking.ended(second.orderId) === 1,
       { what: 'both upstream ends' },
     );
+    // The other client's subscription, on the same shared sockets, carries on.
+    stack.tracking.publish(staying.orderId, { seq: 1, status: 'IN_TRANSIT' });
+    expect((await staying.recording.waitForResults(1))[0]?.data?.tracked).toMatchObject({
+      seq: 1,
+      seenBy: other.userId,
+    });
+    expect(stack.tracking.active(staying.orderId)).toBe(1);
+    expect(stack.tracking.connections.length).toBe(socketsBefore);
+  });
+
+  it("carries many clients over at most two upstream sockets, each event with its own client's identity", async () => {
+    const orderId = `order-${randomUUID()}`;
+    const subscribers = Array.from({ length: 6 }, () => signedIn());
+    const recordings = subscribers.map(({ client }) =>
+      record(client, { query: TRACKED, variables: { orderId } }),
+    );
+    await waitFor(() => stack.tracking.active(orderId) === 6, {
+      what: 'six upstream subscriptions',
+    });
+
+    stack.tracking.publish(orderId, { seq: 1, status: 'OUT_FOR_DELIVERY' });
+
+    for (const [i, recording] of recordings.entries()) {
+      const [result] = await recording.waitForResults(1);
+      const { userId } = subscribers[i]!;
+      expect(result?.data?.tracked).toMatchObject({ seenBy: userId, order: { seenBy: userId } });
+    }
+    const sockets = new Set(
+      stack.tracking.subscriptions.filter((s) => s.orderId === orderId).map((s) => s.connection),
+    );
+    expect(sockets.size).toBeLessThanOrEqual(2);
   });
 
   it('completes the client subscription when the subgraph completes it', async () => {

@@ -12,7 +12,7 @@ import type { RouterContext } from '../context';
 import { authorizationFrom, tokenExpiresAt, whenExpired } from './auth';
 import { SubscriptionPlanner, SubscriptionRefusal, type SubscriptionPlan } from './planner';
 import { SubscriptionRelay } from './relay';
-import { UpstreamConnections } from './upstream';
+import { DEFAULT_UPSTREAM_SOCKETS, UpstreamPool } from './upstream';
 
 export { NOT_A_SUBSCRIPTION_MESSAGE } from './planner';
 export { UPSTREAM_LOST_MESSAGE } from './relay';
@@ -38,7 +38,10 @@ export type SubscriptionConfig = Pick<
   | 'MAX_QUERY_TOKENS'
   | 'MAX_BODY_BYTES'
   | 'NODE_ENV'
->;
+> & {
+  /** Most upstream graphql-ws sockets per subgraph, shared by all clients (default 2). */
+  SUBSCRIPTION_UPSTREAM_SOCKETS?: number;
+};
 
 export interface SubscriptionServerOptions {
   httpServer: http.Server;
@@ -60,11 +63,13 @@ export interface SubscriptionServerOptions {
 export interface SubscriptionServer {
   /** Open client connections. */
   readonly connections: number;
+  /** Per subgraph, the subscriptions each open upstream socket carries. */
+  upstreamSockets(): Record<string, number[]>;
   /** Closes every client connection (1001) and its upstream sockets. */
   close(): Promise<void>;
 }
 
-/** One client WebSocket: who it is, and the upstream sockets it uses. */
+/** One client WebSocket: who it is, and when its token runs out. */
 interface ClientConnection {
   socket: WebSocket;
   requestId: string;
@@ -75,7 +80,6 @@ interface ClientConnection {
   alive: boolean;
   userId?: string;
   context?: RouterContext;
-  upstream?: UpstreamConnections;
   cancelExpiry?: () => void;
 }
 
@@ -100,8 +104,8 @@ interface RelayStart {
  *   BAD_REQUEST (HTTP serves those, with its caching, limits and access log).
  * - Each subscription is validated against the API schema with the router's limits,
  *   planned (plans cached), streamed from the owning subgraph and completed per event
- *   (relay.ts); upstream sockets are shared per client connection and subgraph
- *   (upstream.ts).
+ *   (relay.ts). Upstream, a few sockets per subgraph carry every client's subscriptions,
+ *   each with its client's own token (upstream.ts).
  * - Back-pressure: messages go into the socket's buffer without waiting for it to drain,
  *   so a client's whole backlog is its `bufferedAmount`; past SUBSCRIPTION_MAX_BUFFERED_BYTES
  *   the client is cut off (its subscriptions end upstream) rather than grow memory.
@@ -117,6 +121,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   });
   const connections = new Set<ClientConnection>();
   const cleanups = new Set<Promise<void>>();
+  const upstream = new UpstreamPool({
+    routingUrls: options.routingUrls,
+    socketsPerSubgraph: config.SUBSCRIPTION_UPSTREAM_SOCKETS ?? DEFAULT_UPSTREAM_SOCKETS,
+    keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
+    log: logger,
+  });
 
   const authenticate = async (connection: ClientConnection, payload: unknown) => {
     const { log, socket } = connection;
@@ -156,14 +166,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       log,
       accessLog: { requestId },
     };
-    connection.upstream = new UpstreamConnections({
-      routingUrls: options.routingUrls,
-      authorization,
-      requestId,
-      clientIp,
-      keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
-      log,
-    });
     log.info({ userId: connection.userId, clientIp }, 'subscription connection open');
     return true;
   };
@@ -216,11 +218,11 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     },
     subscribe: ({ contextValue }) => {
       const { plan, variables, connection } = contextValue as RelayStart;
-      // onConnect set both before any subscription could be accepted.
+      // onConnect set the context before any subscription could be accepted.
       const relay = new SubscriptionRelay(plan, variables, {
         planner,
         serviceMap: options.serviceMap,
-        upstream: connection.upstream as UpstreamConnections,
+        upstream,
         context: connection.context as RouterContext,
       });
       // The relay yields results already formatted (masked) for the client; see onNext.
@@ -289,9 +291,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     socket.once('close', (code, reason) => {
       connections.delete(connection);
       connection.cancelExpiry?.();
+      // Ends this client's subscriptions, each on its subgraph; the shared sockets stay.
       const cleanup = closed(code, String(reason))
-        .then(() => connection.upstream?.close())
-        .catch((err: unknown) => connection.log.warn({ err }, 'closing upstream sockets failed'))
+        .catch((err: unknown) => connection.log.warn({ err }, 'ending subscriptions failed'))
         .finally(() => {
           cleanups.delete(cleanup);
           connection.log.info(
@@ -337,6 +339,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     get connections() {
       return connections.size;
     },
+    upstreamSockets: () => upstream.stats(),
     close: async () => {
       clearInterval(heartbeat);
       httpServer.off('upgrade', onUpgrade);
@@ -351,6 +354,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         ),
       );
       await Promise.all([...cleanups]);
+      await upstream.close();
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
   };

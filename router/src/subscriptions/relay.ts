@@ -6,7 +6,7 @@ import type { RouterContext } from '../context';
 import { formatRouterError } from '../errors';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner';
 import { PushQueue } from './queue';
-import { isCloseEvent, type UpstreamConnections, type UpstreamEvent } from './upstream';
+import { isCloseEvent, type UpstreamEvent, type UpstreamPool } from './upstream';
 
 /**
  * Most upstream events one subscription may have waiting for completion. Completing an
@@ -29,7 +29,9 @@ export interface RelayDependencies {
   planner: SubscriptionPlanner;
   /** The gateway's own data sources: completions are forwarded exactly as HTTP operations are. */
   serviceMap: ServiceMap;
-  upstream: UpstreamConnections;
+  /** The router's shared upstream sockets. */
+  upstream: UpstreamPool;
+  /** The client connection's: its token travels with each upstream subscription. */
   context: RouterContext;
 }
 
@@ -55,6 +57,7 @@ export class SubscriptionRelay implements AsyncIterableIterator<FormattedExecuti
     private readonly deps: RelayDependencies,
   ) {
     const { primary } = plan;
+    const { authorization, requestId, clientIp } = deps.context;
     this.unsubscribe = deps.upstream.subscribe(
       primary.serviceName,
       {
@@ -62,6 +65,7 @@ export class SubscriptionRelay implements AsyncIterableIterator<FormattedExecuti
         operationName: primary.operationName,
         variables: pick(variables, primary.variableUsages),
       },
+      { authorization, requestId, clientIp },
       {
         next: (event) => {
           if (this.queue.length >= MAX_PENDING_EVENTS) {

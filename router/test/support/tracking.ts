@@ -1,9 +1,9 @@
 import { EventEmitter, on } from 'node:events';
 import type { IncomingHttpHeaders } from 'node:http';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import { parse } from 'graphql';
+import { GraphQLError, parse } from 'graphql';
 import type { useServer as UseServer } from 'graphql-ws/dist/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import { remoteJwks, TokenVerifier, type Identity } from '@shop/auth';
 import { ForbiddenError } from '@shop/errors';
 import { createLogger } from '@shop/logging';
@@ -14,6 +14,10 @@ import type { SubgraphDefinition } from './subgraph';
 // The router's TypeScript settings (moduleResolution node10) do not read package "exports",
 // through which graphql-ws publishes its ws adapter; the type comes from the file itself.
 const { useServer } = require('graphql-ws/use/ws') as { useServer: typeof UseServer };
+
+interface TrackingContext {
+  identity: Identity | null;
+}
 
 /** What the tracking subgraph publishes for an order; `order` is a reference to orders' entity. */
 export interface TrackedEvent {
@@ -95,12 +99,26 @@ export interface TrackingConnection {
   headers: IncomingHttpHeaders;
 }
 
+/** One subscribe message the tracking subgraph accepted, and the socket it came on. */
+export interface TrackingSubscription {
+  /** Index into `connections`. */
+  connection: number;
+  orderId: unknown;
+  extensions: Record<string, unknown> | undefined;
+}
+
 export interface TrackingSubgraph {
   name: 'tracking';
   typeDefs: typeof trackingTypeDefs;
   url: string;
   /** Every connection_init it accepted, oldest first. */
   connections: TrackingConnection[];
+  /** Every subscription it accepted, oldest first. */
+  subscriptions: TrackingSubscription[];
+  /** Sockets open right now. */
+  openSockets(): number;
+  /** Cuts one socket (by its index in `connections`) without a close frame. */
+  dropConnection(index: number): void;
   /** Subscriptions to `orderId` open right now. */
   active(orderId: string): number;
   /** How many subscriptions to `orderId` have ended (client completed or socket closed). */
@@ -117,12 +135,15 @@ export interface TrackingSubgraph {
 }
 
 interface TrackingExtra extends Record<PropertyKey, unknown> {
-  identity: Identity;
+  /** From connection_init; none on the router's shared sockets. */
+  identity: Identity | null;
+  connection: number;
 }
 
 /**
  * A subgraph serving HTTP like the shop's (startSubgraph) and graphql-ws on the same
- * /graphql, verifying the token of each connection_init itself, as the delivery service does.
+ * /graphql, authenticating as the delivery service does: each subscription by the token in
+ * its own `extensions.authorization`, else by its socket's connection_init token.
  */
 export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<TrackingSubgraph> {
   const bus = new EventEmitter();
@@ -130,6 +151,10 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
   const active = new Map<string, number>();
   const ended = new Map<string, number>();
   const connections: TrackingConnection[] = [];
+  const subscriptions: TrackingSubscription[] = [];
+  // Each subscribe message's identity, looked up again when its context is built.
+  const identities = new WeakMap<object, Identity | null>();
+  const sockets: WebSocket[] = [];
   const finished = Symbol('finished');
   const verifier = new TokenVerifier({
     issuer: tokens.issuer,
@@ -141,9 +166,16 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
     Query: { trackingVersion: () => '1' },
     Subscription: {
       tracked: {
-        subscribe: (_: unknown, { orderId }: { orderId: string }) => {
-          // The subgraph's own rule, as delivery refuses someone else's order.
+        subscribe: (_: unknown, { orderId }: { orderId: string }, ctx: TrackingContext) => {
+          // The subgraph's own rules, as delivery refuses someone else's order: "forbidden…"
+          // for everyone, "private-<user id>" for all but that user.
           if (orderId.startsWith('forbidden')) {
+            throw new ForbiddenError('You may only follow the delivery of your own orders.');
+          }
+          if (
+            orderId.startsWith('private-') &&
+            (ctx.identity?.kind !== 'user' || orderId !== `private-${ctx.identity.userId}`)
+          ) {
             throw new ForbiddenError('You may only follow the delivery of your own orders.');
           }
           const source = on(bus, orderId);
@@ -175,14 +207,10 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
           };
           return iterator;
         },
-        resolve: (
-          event: TrackedEvent,
-          { orderId }: { orderId: string },
-          ctx: { identity: Identity },
-        ) => ({
+        resolve: (event: TrackedEvent, { orderId }: { orderId: string }, ctx: TrackingContext) => ({
           ...event,
           orderId,
-          seenBy: ctx.identity.kind === 'user' ? ctx.identity.userId : null,
+          seenBy: ctx.identity?.kind === 'user' ? ctx.identity.userId : null,
         }),
       },
     },
@@ -211,22 +239,43 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
       schema: buildSubgraphSchema([{ typeDefs: trackingTypeDefs, resolvers: resolvers as never }]),
       onConnect: async (ctx) => {
         const authorization = ctx.connectionParams?.authorization;
+        if (authorization !== undefined && typeof authorization !== 'string') return false;
         try {
-          const identity = await verifier.fromAuthorizationHeader(
-            typeof authorization === 'string' ? authorization : '',
-          );
-          if (!identity) return false;
-          ctx.extra.identity = identity;
+          ctx.extra.identity = await verifier.fromAuthorizationHeader(authorization);
         } catch {
           return false;
         }
+        ctx.extra.connection = connections.length;
+        sockets.push(ctx.extra.socket);
         connections.push({
           connectionParams: ctx.connectionParams,
           headers: ctx.extra.request.headers,
         });
         return true;
       },
-      context: (ctx) => ({ identity: ctx.extra.identity }),
+      onSubscribe: async (ctx, _id, payload) => {
+        const authorization = payload.extensions?.authorization;
+        let identity = ctx.extra.identity ?? null;
+        if (authorization !== undefined) {
+          try {
+            identity = await verifier.fromAuthorizationHeader(
+              typeof authorization === 'string' ? authorization : 'not a token',
+            );
+          } catch (error) {
+            return [error as GraphQLError];
+          }
+        }
+        identities.set(payload, identity);
+        subscriptions.push({
+          connection: ctx.extra.connection ?? -1,
+          orderId: payload.variables?.orderId,
+          extensions: payload.extensions ?? undefined,
+        });
+        return undefined;
+      },
+      context: (_ctx, _id, payload): TrackingContext => ({
+        identity: identities.get(payload) ?? null,
+      }),
     },
     wss,
   );
@@ -244,6 +293,9 @@ export async function startTrackingSubgraph(tokens: TokenIssuer): Promise<Tracki
     typeDefs: trackingTypeDefs,
     url: subgraph.url,
     connections,
+    subscriptions,
+    openSockets: () => wss.clients.size,
+    dropConnection: (index) => sockets[index]?.terminate(),
     active: (orderId) => active.get(orderId) ?? 0,
     ended: (orderId) => ended.get(orderId) ?? 0,
     publish: (orderId, event) => bus.emit(orderId, event),

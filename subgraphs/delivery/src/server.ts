@@ -1,12 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parse, type GraphQLFormattedError } from 'graphql';
+import { parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
-import { remoteJwks, ServiceTokenClient, TokenVerifier, type Identity } from '@shop/auth';
-import { formatError } from '@shop/errors';
+import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { OutboxRelay, Queues } from '@shop/queues';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
@@ -19,25 +15,18 @@ import { startDeliveryWorker } from './jobs/delivery-worker';
 import { deliveryUpdatedResolvers } from './resolvers/delivery-updated';
 import { shipmentResolvers } from './resolvers/shipment';
 import { carrierWebhookRoute } from './routes/carrier-webhook';
+import { serveSubscriptions } from './routes/subscriptions';
 import { OrdersClient } from './store/orders';
 import { createPrisma } from './store/prisma';
 import { ShipmentStore } from './store/shipment';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
-/** Largest graphql-ws message accepted: subscribe messages are small. */
-const MAX_WS_MESSAGE_BYTES = 64 * 1024;
-
 export interface DeliveryService extends RunningSubgraph {
   /** ws://…/graphql: graphql-ws on the same server and path as HTTP queries. */
   wsUrl: string;
   /** Local subscribers and the Redis channels this replica listens on. */
   subscriptions: () => { subscribers: number; channels: number };
-}
-
-/** What graphql-ws keeps per connection: the identity verified at connection_init. */
-interface ConnectionExtra extends Record<PropertyKey, unknown> {
-  identity: Identity | null;
 }
 
 /**
@@ -114,54 +103,17 @@ export async function startDeliveryService(
     throw error;
   }
 
-  // graphql-ws on the same HTTP server and path as queries. The token travels in the
-  // connection_init payload; a bad one closes the socket with 4403, none lets the socket
-  // open and deliveryUpdated answers UNAUTHENTICATED (see README.md).
-  const wss = new WebSocketServer({
-    server: running.httpServer,
-    path: '/graphql',
-    maxPayload: MAX_WS_MESSAGE_BYTES,
+  // graphql-ws on the same HTTP server and path as queries. Each subscription is
+  // authenticated by its own token (sent by the router in its extensions) or by its
+  // socket's connection_init (direct clients); see routes/subscriptions.ts and README.md.
+  const ws = serveSubscriptions({
+    httpServer: running.httpServer,
+    schema: running.schema,
+    verifier,
+    shipments,
+    keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
+    logger,
   });
-  const format = (error: GraphQLFormattedError, original: unknown): GraphQLFormattedError =>
-    formatError(error, original, (err) =>
-      logger.error({ err }, 'unexpected error in subscription'),
-    );
-  const ws = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
-    {
-      schema: running.schema,
-      onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization;
-        if (header !== undefined && typeof header !== 'string') return false;
-        try {
-          ctx.extra.identity = await verifier.fromAuthorizationHeader(header);
-          return true;
-        } catch {
-          return false; // graphql-ws closes with CloseCode.Forbidden (4403)
-        }
-      },
-      context: (ctx): Context => {
-        const requestId = randomUUID();
-        return {
-          identity: ctx.extra.identity ?? null,
-          requestId,
-          log: logger.child({ requestId }),
-          clientIp: ctx.extra.request.socket.remoteAddress ?? 'unknown',
-          loaders: createLoaders(shipments, { cache: false }),
-        };
-      },
-      // Errors reach the client as the HTTP path shows them: the shop's own codes, the rest
-      // masked as INTERNAL_SERVER_ERROR and logged.
-      onNext: (_ctx, _id, _payload, _args, result) =>
-        result.errors?.length
-          ? {
-              ...result,
-              errors: result.errors.map((e) => format(e.toJSON(), e.originalError ?? e)),
-            }
-          : undefined,
-    },
-    wss,
-    config.SUBSCRIPTION_KEEPALIVE_MS,
-  );
 
   // Redis connections for BullMQ open only once the server is up, so a failed start leaks none.
   const queues = new Queues({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
@@ -184,8 +136,7 @@ export async function startDeliveryService(
     stop: async () => {
       // Subscribers first (a WebSocket would keep the HTTP server from closing), then HTTP,
       // then the worker finishes its running jobs and the relay its batch.
-      await ws.dispose();
-      for (const client of wss.clients) client.terminate();
+      await ws.close();
       await events.close();
       await running.stop();
       await relay.stop();

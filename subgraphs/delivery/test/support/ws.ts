@@ -27,7 +27,41 @@ export function connect(wsUrl: string, token?: string): Client {
   });
 }
 
-export function subscribe(client: Client, orderId: string): Subscription {
+/**
+ * A graphql-ws client as the router opens it: connection_init names no one, and each
+ * subscription carries its own token in its extensions (see `subscribe`). `connections()`
+ * counts the sockets it opened, `closes` the closes it saw.
+ */
+export function connectAsRouter(wsUrl: string): {
+  client: Client;
+  connections: () => number;
+  closes: { code: number; reason: string }[];
+} {
+  let connections = 0;
+  const closes: { code: number; reason: string }[] = [];
+  const client = createClient({
+    url: wsUrl,
+    webSocketImpl: WebSocket,
+    connectionParams: { client: 'shop-router' },
+    retryAttempts: 0,
+    lazy: true,
+    on: {
+      connected: () => connections++,
+      closed: (event) => {
+        const { code, reason } = event as { code: number; reason: string };
+        closes.push({ code, reason: String(reason) });
+      },
+    },
+  });
+  return { client, connections: () => connections, closes };
+}
+
+/** `extensions` travels in the subscribe message, as the router sends each client's token. */
+export function subscribe(
+  client: Client,
+  orderId: string,
+  extensions?: Record<string, unknown>,
+): Subscription {
   const queue: (Received | null)[] = [];
   const waiting: ((r: Received | null) => void)[] = [];
   const push = (r: Received | null) => {
@@ -36,10 +70,17 @@ export function subscribe(client: Client, orderId: string): Subscription {
     else queue.push(r);
   };
   const unsubscribe = client.subscribe(
-    { query: DELIVERY_UPDATED, variables: { orderId } },
+    { query: DELIVERY_UPDATED, variables: { orderId }, ...(extensions ? { extensions } : {}) },
     {
       next: (value) => push(value as Received),
-      error: (error) => push({ errors: [{ message: String((error as Error)?.message ?? error) }] }),
+      // An array: the server refused this subscription (graphql-ws `error` message), codes
+      // and all. Anything else: the socket itself failed.
+      error: (error) =>
+        push({
+          errors: Array.isArray(error)
+            ? (error as Received['errors'])
+            : [{ message: String((error as Error)?.message ?? error) }],
+        }),
       complete: () => push(null),
     },
   );
