@@ -13,7 +13,10 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { queryDatabase, waitFor } from '@shop/test-harness';
-import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
+import {
+  ORDERS_OAUTH_CLIENTS,
+  STRIPE_MOCK_URL,
+} from '../../subgraphs/orders/test/support/orders-service';
 import { ADMIN } from '../../subgraphs/users/test/support/users-service';
 import { cpuSnapshot, cpuUse, type CpuUse } from './cpu';
 import { appendSection, type RunOptions } from './harness';
@@ -108,6 +111,8 @@ interface ServiceUrls {
   databaseUrl: string;
   stripeApiUrl: string;
   routerUrl: string;
+  /** With --trace: the timing proxy's figures for orders' calls. */
+  traceStatsUrl?: string;
 }
 
 export async function benchCheckout(options: RunOptions, command: string): Promise<string> {
@@ -118,7 +123,7 @@ export async function benchCheckout(options: RunOptions, command: string): Promi
   }
   const children: { name: string; child: Child<unknown> }[] = [];
   try {
-    const urls = await startServices(children);
+    const urls = await startServices(children, options.trace ?? false);
     const pids = Object.fromEntries([
       ['load generator', process.pid],
       ...children.map(({ name, child }) => [name, child.pid]),
@@ -129,9 +134,13 @@ export async function benchCheckout(options: RunOptions, command: string): Promi
   }
 }
 
-/** users, products, cart, orders and the router, each in a process of its own. */
+/**
+ * users, products, cart, orders and the router, each in a process of its own; traced, with
+ * a timing proxy between orders and what it calls.
+ */
 async function startServices(
   children: { name: string; child: Child<unknown> }[],
+  trace: boolean,
 ): Promise<ServiceUrls> {
   const start = async <T>(name: string, script: string, input: Record<string, unknown>) => {
     const child = await startChild<T>(script, input);
@@ -161,21 +170,30 @@ async function startServices(
     ...trust,
     PRODUCTS_URL: products.url,
   });
-  const orders = await start<{ url: string; databaseUrl: string; stripeApiUrl: string }>(
-    'orders',
-    'orders.ts',
-    {
-      neighbours: {
-        jwksUrl: users.jwksUrl,
-        issuer: users.issuer,
-        audience: users.audience,
-        usersUrl: users.url,
-        productsUrl: products.url,
-        cartUrl: cart.url,
-      },
-      env: { ORDERS_DATABASE_POOL_SIZE: ORDERS_POOL_SIZE, OUTBOX_RELAY_ENABLED: 'true' },
+  const called = {
+    users: users.url,
+    products: products.url,
+    cart: cart.url,
+    stripe: STRIPE_MOCK_URL,
+  };
+  const proxy = trace
+    ? await start<{ urls: typeof called; statsUrl: string }>('timing proxy', 'timing-proxy.ts', {
+        upstreams: called,
+      })
+    : null;
+  const via = proxy?.urls ?? called;
+  const orders = await start<{ url: string; databaseUrl: string }>('orders', 'orders.ts', {
+    neighbours: {
+      jwksUrl: users.jwksUrl,
+      issuer: users.issuer,
+      audience: users.audience,
+      usersUrl: via.users,
+      productsUrl: via.products,
+      cartUrl: via.cart,
+      stripeApiUrl: via.stripe,
     },
-  );
+    env: { ORDERS_DATABASE_POOL_SIZE: ORDERS_POOL_SIZE, OUTBOX_RELAY_ENABLED: 'true' },
+  });
   const router = await start<{ url: string }>('router', 'router.ts', {
     ...trust,
     USERS_SUBGRAPH_URL: users.url,
@@ -189,8 +207,9 @@ async function startServices(
     cartUrl: cart.url,
     ordersUrl: orders.url,
     databaseUrl: orders.databaseUrl,
-    stripeApiUrl: orders.stripeApiUrl,
+    stripeApiUrl: STRIPE_MOCK_URL,
     routerUrl: router.url,
+    ...(proxy ? { traceStatsUrl: proxy.statsUrl } : {}),
   };
 }
 
@@ -224,9 +243,13 @@ async function runBenchmark(
 
   const loadBefore = os.loadavg()[0]!;
   const warmup = await runPhase(router, product.id, customers, options.warmupSeconds);
+  if (urls.traceStatsUrl) await fetch(urls.traceStatsUrl, { method: 'POST' });
   const before = cpuSnapshot(pids);
   const measured = await runPhase(router, product.id, customers, options.durationSeconds);
   const after = cpuSnapshot(pids);
+  const traced = urls.traceStatsUrl
+    ? ((await (await fetch(urls.traceStatsUrl)).json()) as Record<string, LatencySummary>)
+    : {};
   const checkoutsPlaced = warmup.checkouts.count + measured.checkouts.count;
   const cpu = before && after ? cpuUse(before, after, measured.checkouts.count) : null;
 
@@ -253,11 +276,15 @@ async function runBenchmark(
   ].join('\n');
   return appendSection('checkout.md', 'Benchmark: checkout end to end through the router', {
     command,
-    load: `${options.connections} virtual customers (closed loop, keep-alive HTTP through Node's fetch), ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up; the load generator, the router, users, products, cart and orders (pool ${ORDERS_POOL_SIZE}, outbox relay on) each in a process of its own on this machine, with PostgreSQL, Redis, FerretDB and stripe-mock.`,
+    load: `${options.connections} virtual customers (closed loop, keep-alive HTTP through Node's fetch), ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up; the load generator, the router, users, products, cart and orders (pool ${ORDERS_POOL_SIZE}, outbox relay on) each in a process of its own on this machine, with PostgreSQL, Redis, FerretDB and stripe-mock.${urls.traceStatsUrl ? " Traced: orders' calls to users, products, cart and Stripe pass a timing proxy (one more process and hop each; the ↳ rows), which makes checkouts slower than untraced." : ''}`,
     columns: ['operation', 'count', 'per s', 'mean', 'p50', 'p99', 'p99.9', 'max'],
     rows: [
       row('checkout (router → cart, users, products, Stripe, orders DB)', checkout),
       row('addToCart (router → cart → products)', addToCart),
+      // Slowest first: where a checkout waits.
+      ...Object.entries(traced)
+        .sort(([, a], [, b]) => b.mean - a.mean)
+        .map(([call, figures]) => row(`↳ orders → ${call}`, figures)),
     ],
     notes,
   });

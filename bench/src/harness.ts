@@ -16,6 +16,8 @@ export interface RunOptions {
   connections: number;
   durationSeconds: number;
   warmupSeconds: number;
+  /** Time the calls a service makes (the checkout benchmark: orders') through a proxy. */
+  trace?: boolean;
 }
 
 export interface Figure {

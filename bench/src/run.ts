@@ -1,5 +1,5 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
-//   npm run bench -- <name> [--connections N] [--duration S]
+//   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchMe } from './me';
@@ -14,12 +14,13 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '20' },
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '3' },
+      trace: { type: 'boolean', default: false },
     },
   });
   const name = positionals[0] as keyof typeof benchmarks | undefined;
   if (!name || !(name in benchmarks)) {
     console.error(
-      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S]`,
+      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace]`,
     );
     process.exit(2);
   }
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     connections: Number(values.connections),
     durationSeconds: Number(values.duration),
     warmupSeconds: Number(values.warmup),
+    trace: values.trace,
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   console.log(await benchmarks[name](options, command));

@@ -16,6 +16,5 @@ void startOrdersFixture(neighbours, env).then((orders) => {
   announce({
     url: orders.service.url,
     databaseUrl: orders.db.url,
-    stripeApiUrl: orders.config.STRIPE_API_URL,
   });
 });
