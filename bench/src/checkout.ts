@@ -273,7 +273,9 @@ async function runBenchmark(
     `stripe-mock alone (PaymentIntent create, one at a time, before the load): p50 ${ms(stripeAlone.p50)} ms, p99 ${ms(stripeAlone.p99)} ms.`,
     ...(cpu ? [cpuNote(cpu)] : []),
     `Load average (1 min) before the warm-up ${loadBefore.toFixed(2)}, after the run ${os.loadavg()[0]!.toFixed(2)}: the machine is shared, so figures vary from run to run.`,
-  ].join('\n');
+  ]
+    .map((line) => `- ${line}`)
+    .join('\n');
   return appendSection('checkout.md', 'Benchmark: checkout end to end through the router', {
     command,
     load: `${options.connections} virtual customers (closed loop, keep-alive HTTP through Node's fetch), ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up; the load generator, the router, users, products, cart and orders (pool ${ORDERS_POOL_SIZE}, outbox relay on) each in a process of its own on this machine, with PostgreSQL, Redis, FerretDB and stripe-mock.${urls.traceStatsUrl ? " Traced: orders' calls to users, products, cart and Stripe pass a timing proxy (one more process and hop each; the ↳ rows), which makes checkouts slower than untraced." : ''}`,
