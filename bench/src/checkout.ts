@@ -121,6 +121,11 @@ export async function benchCheckout(options: RunOptions, command: string): Promi
       `--connections must be a whole number of at least 1, not ${options.connections}`,
     );
   }
+  if (!(options.durationSeconds > 0) || !(options.warmupSeconds >= 0)) {
+    throw new Error(
+      `--duration must be a number of seconds above 0 and --warmup one of 0 or more, not ${options.durationSeconds} and ${options.warmupSeconds}`,
+    );
+  }
   const children: { name: string; child: Child<unknown> }[] = [];
   try {
     const urls = await startServices(children, options.trace ?? false);
