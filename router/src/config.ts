@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { env, loadConfig, z } from '@shop/config';
+import { common, env, loadConfig, settings, z } from '@shop/config';
 import subgraphs from '../../schema/subgraphs.json';
 
 /** The variable that overrides a subgraph's routing URL: `users` → `USERS_SUBGRAPH_URL`. */
@@ -31,7 +31,7 @@ const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173'];
  * the router reads process.env.
  */
 export const routerConfigSchema = z.object({
-  NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  NODE_ENV: common.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   /** 0 picks a free port (tests). */
   ROUTER_PORT: env.port(4000),
@@ -40,10 +40,7 @@ export const routerConfigSchema = z.object({
     .string()
     .min(1)
     .default(path.resolve(__dirname, '../../schema/supergraph.graphql')),
-  /** Where the public keys of the access tokens are published (the users service). */
-  JWKS_URL: httpUrl.default('http://127.0.0.1:4001/.well-known/jwks.json'),
-  JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-  JWT_AUDIENCE: z.string().min(1).default('shop'),
+  ...settings.tokenTrust(),
   /** Comma-separated browser origins allowed by CORS. Unset: the dev servers in development, none elsewhere. */
   CORS_ORIGINS: z
     .string()

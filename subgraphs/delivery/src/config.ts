@@ -1,4 +1,12 @@
-import { env, loadConfig, z } from '@shop/config';
+import {
+  common,
+  env,
+  loadConfig,
+  requireClientSecret,
+  settings,
+  withDevClientSecret,
+  z,
+} from '@shop/config';
 
 /** Only for development: a fixed secret the local users service can be configured with. */
 export const DEV_OAUTH_CLIENT_SECRET = 'delivery-dev-secret-change-me';
@@ -17,7 +25,7 @@ const CARRIER_SETTINGS = {
  */
 export const deliveryConfigSchema = z
   .object({
-    NODE_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    NODE_ENV: common.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     DELIVERY_PORT: env.port(4005),
     DELIVERY_DATABASE_URL: env
@@ -25,35 +33,19 @@ export const deliveryConfigSchema = z
       .default('postgres://postgres@127.0.0.1:5432/delivery'),
     /** PostgreSQL connections per process (requests, the label worker and the outbox relay). */
     DELIVERY_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
-    /** Where the access tokens' public keys are published (the users service, or any OIDC provider). */
-    JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
-    JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-    JWT_AUDIENCE: z.string().min(1).default('shop'),
+    ...settings.tokenTrust(),
     /** The orders subgraph itself (internal network): who owns an order, where it goes. */
     ORDERS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4004/graphql'),
     /** Longest one call to orders may take. */
     ORDERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
-    /** The users service's OAuth 2.0 token endpoint (client-credentials grant). */
-    OAUTH_TOKEN_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/oauth/token'),
-    /** This service's OAuth client; it needs the orders:read scope. */
-    OAUTH_CLIENT_ID: z.string().min(1).default('delivery'),
-    /** Required outside development; development falls back to a fixed dev secret. */
-    OAUTH_CLIENT_SECRET: z.string().default(''),
-    /** Redis: BullMQ (the label worker, the outbox relay) and pub/sub of tracking events. */
-    REDIS_URL: env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
-    /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
-    QUEUE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
-      .default('shop'),
+    /** This service's OAuth client; users must grant it orders:read. */
+    ...settings.serviceClient('delivery'),
+    ...settings.queues(),
     /**
      * Prefix of the Redis pub/sub channels tracking events travel on (one channel per order,
      * `<prefix>:order:<id>`); every replica of one deployment must use the same.
      */
-    PUBSUB_CHANNEL_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z0-9_:.-]{1,100}$/, 'must be 1-100 of [A-Za-z0-9_:.-]')
-      .default('shop:delivery'),
+    PUBSUB_CHANNEL_PREFIX: common.keyPrefix('shop:delivery'),
     /** The carrier's REST API base URL; required outside development. */
     CARRIER_API_URL: z
       .string()
@@ -65,10 +57,7 @@ export const deliveryConfigSchema = z
     CARRIER_WEBHOOK_SECRET: z.string().default(''),
     /** Labels bought at once by one process. */
     DELIVERY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
-    /** Pause between two outbox polls when the last one found nothing to publish. */
-    OUTBOX_POLL_INTERVAL_MS: z.coerce.number().int().min(10).max(60_000).default(1000),
-    /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
-    OUTBOX_RELAY_ENABLED: env.bool(true),
+    ...settings.outbox(),
     /** graphql-ws keep-alive: the server pings every client this often (ms). */
     SUBSCRIPTION_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(300_000).default(12_000),
     /**
@@ -78,20 +67,7 @@ export const deliveryConfigSchema = z
     SUBSCRIPTION_BUFFER_SIZE: z.coerce.number().int().min(1).max(10_000).default(100),
   })
   .superRefine((cfg, ctx) => {
-    if (cfg.OAUTH_CLIENT_SECRET === '' && cfg.NODE_ENV !== 'development') {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OAUTH_CLIENT_SECRET'],
-        message: `is required when NODE_ENV=${cfg.NODE_ENV} (the secret of OAuth client "${cfg.OAUTH_CLIENT_ID}" in users' OAUTH_CLIENTS, granted orders:read)`,
-      });
-    }
-    if (cfg.NODE_ENV === 'production' && cfg.OAUTH_CLIENT_SECRET === DEV_OAUTH_CLIENT_SECRET) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['OAUTH_CLIENT_SECRET'],
-        message: 'must not be the development secret in production',
-      });
-    }
+    requireClientSecret(cfg, ctx, DEV_OAUTH_CLIENT_SECRET, 'orders:read');
     if (cfg.NODE_ENV !== 'development') {
       for (const [name, what] of Object.entries(CARRIER_SETTINGS)) {
         if (cfg[name as keyof typeof CARRIER_SETTINGS] === '') {
@@ -122,5 +98,5 @@ export function loadDeliveryConfig(
 ): DeliveryConfig {
   const config = loadConfig('delivery', deliveryConfigSchema, environment);
   // Only development gets here without a secret (the schema refuses it elsewhere).
-  return { ...config, OAUTH_CLIENT_SECRET: config.OAUTH_CLIENT_SECRET || DEV_OAUTH_CLIENT_SECRET };
+  return withDevClientSecret(config, DEV_OAUTH_CLIENT_SECRET);
 }
