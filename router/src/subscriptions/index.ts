@@ -10,6 +10,7 @@ import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
 import type { RouterConfig } from '../config';
 import type { RouterContext } from '../context';
 import { authorizationFrom, tokenExpiresAt, whenExpired } from './auth';
+import { ConcurrencyLimit } from './limit';
 import { SubscriptionPlanner, SubscriptionRefusal, type SubscriptionPlan } from './planner';
 import { SubscriptionRelay } from './relay';
 import { DEFAULT_UPSTREAM_SOCKETS, UpstreamPool } from './upstream';
@@ -41,7 +42,12 @@ export type SubscriptionConfig = Pick<
 > & {
   /** Most upstream graphql-ws sockets per subgraph, shared by all clients (default 2). */
   SUBSCRIPTION_UPSTREAM_SOCKETS?: number;
+  /** Most events completed with other subgraphs' fields at once, over all clients (default 32). */
+  SUBSCRIPTION_COMPLETION_CONCURRENCY?: number;
 };
+
+/** Events completed at once: enough to keep a few subgraph replicas busy, not to flood them. */
+export const DEFAULT_COMPLETION_CONCURRENCY = 32;
 
 export interface SubscriptionServerOptions {
   httpServer: http.Server;
@@ -127,6 +133,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
     log: logger,
   });
+  const completions = new ConcurrencyLimit(
+    config.SUBSCRIPTION_COMPLETION_CONCURRENCY ?? DEFAULT_COMPLETION_CONCURRENCY,
+  );
 
   const authenticate = async (connection: ClientConnection, payload: unknown) => {
     const { log, socket } = connection;
@@ -223,6 +232,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
         planner,
         serviceMap: options.serviceMap,
         upstream,
+        completions,
         context: connection.context as RouterContext,
       });
       // The relay yields results already formatted (masked) for the client; see onNext.

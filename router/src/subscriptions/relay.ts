@@ -5,6 +5,7 @@ import { ErrorCode } from '@shop/errors';
 import type { RouterContext } from '../context';
 import { formatRouterError } from '../errors';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner';
+import type { ConcurrencyLimit } from './limit';
 import { PushQueue } from './queue';
 import { isCloseEvent, type UpstreamEvent, type UpstreamPool } from './upstream';
 
@@ -33,6 +34,8 @@ export interface RelayDependencies {
   upstream: UpstreamPool;
   /** The client connection's: its token travels with each upstream subscription. */
   context: RouterContext;
+  /** Shared by every subscription: events being completed with other subgraphs' fields. */
+  completions: ConcurrencyLimit;
 }
 
 /**
@@ -162,8 +165,9 @@ export class SubscriptionRelay implements AsyncIterableIterator<FormattedExecuti
       metrics: {},
       logger: deps.context.log,
     } as unknown as RequestContext;
-    try {
-      const result = await executeQueryPlan(
+    type Completed = Awaited<ReturnType<typeof executeQueryPlan>>;
+    const execute = (): Promise<Completed> =>
+      executeQueryPlan(
         queryPlan,
         { ...deps.serviceMap, [primary.serviceName]: eventSource },
         requestContext,
@@ -171,6 +175,16 @@ export class SubscriptionRelay implements AsyncIterableIterator<FormattedExecuti
         deps.planner.supergraphSchema,
         deps.planner.apiSchema,
       );
+    try {
+      // An event that needs other subgraphs waits for a turn: one event fanned out to 10,000
+      // subscribers would otherwise send 10,000 requests at once, each with its own timeout
+      // running, to a subgraph that answers a few hundred a second. An event of a client
+      // that left meanwhile is not completed at all.
+      const result = rest
+        ? await deps.completions.run(() =>
+            this.finished ? Promise.resolve<Completed>({ data: null }) : execute(),
+          )
+        : await execute();
       const data = result.data ?? null;
       if (!result.errors?.length) return { data };
       return { data, errors: result.errors.map((e) => formatEventError(e, deps.context)) };
