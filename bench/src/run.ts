@@ -4,8 +4,14 @@ import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchMe } from './me';
 import { benchProducts } from './products';
+import { benchSubscriptions } from './subscriptions';
 
-const benchmarks = { checkout: benchCheckout, me: benchMe, products: benchProducts } as const;
+const benchmarks = {
+  checkout: benchCheckout,
+  me: benchMe,
+  products: benchProducts,
+  subscriptions: benchSubscriptions,
+} as const;
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -14,13 +20,14 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '20' },
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '3' },
+      subscribers: { type: 'string', default: '10000' },
       trace: { type: 'boolean', default: false },
     },
   });
   const name = positionals[0] as keyof typeof benchmarks | undefined;
   if (!name || !(name in benchmarks)) {
     console.error(
-      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace]`,
+      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace] [--subscribers N]`,
     );
     process.exit(2);
   }
@@ -28,6 +35,7 @@ async function main(): Promise<void> {
     connections: Number(values.connections),
     durationSeconds: Number(values.duration),
     warmupSeconds: Number(values.warmup),
+    subscribers: Number(values.subscribers),
     trace: values.trace,
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;

@@ -1,0 +1,34 @@
+// The delivery service with a database of its own and a local fake carrier, in a process of
+// its own. Input: where its neighbours are, and further environment (QUEUE_PREFIX, shared
+// with orders so a paid order becomes a shipment). Announces, besides its URL, a small
+// HTTP endpoint that answers how many subscribers this process holds, so the benchmark
+// knows when every client's subscription has reached it.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  startDeliveryFixture,
+  type DeliveryNeighbours,
+} from '../../../subgraphs/delivery/test/support/delivery-service';
+import { announce, childInput, stopOnSigterm } from './child';
+
+const { neighbours, env } = childInput<{
+  neighbours: DeliveryNeighbours;
+  env?: Record<string, string>;
+}>();
+
+void (async () => {
+  const delivery = await startDeliveryFixture(neighbours, env);
+  const stats = http.createServer((_req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify(delivery.service.subscriptions()));
+  });
+  await new Promise<void>((resolve) => stats.listen(0, '127.0.0.1', resolve));
+  stopOnSigterm(async () => {
+    stats.close();
+    await delivery.stop();
+  });
+  announce({
+    url: delivery.service.url,
+    statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}/`,
+  });
+})();
