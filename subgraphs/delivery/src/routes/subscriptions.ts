@@ -18,6 +18,9 @@ import type { ShipmentStore } from '../store/shipment';
 /** Largest graphql-ws message accepted: subscribe messages are small. */
 const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 
+/** Valid documents kept by their text; the router sends one document for all its clients. */
+const MAX_CACHED_DOCUMENTS = 200;
+
 const INTERNAL_MESSAGE = 'Something went wrong on our side. It has been logged; try again later.';
 
 /** What graphql-ws keeps per connection: the identity verified at connection_init. */
@@ -87,6 +90,9 @@ function withCode(error: GraphQLError, code: string): GraphQLError {
  */
 export function serveSubscriptions(options: SubscriptionServerOptions): SubscriptionServer {
   const { schema, verifier, shipments, logger } = options;
+  // Parsing and validating the same document for each of 10,000 subscribers would cost CPU
+  // and keep 10,000 copies of one syntax tree alive; a tree is never changed once parsed.
+  const documents = new Map<string, DocumentNode>();
   const wss = new WebSocketServer({
     server: options.httpServer,
     path: '/graphql',
@@ -137,15 +143,24 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
             }),
           ];
         }
-        let document: DocumentNode;
-        try {
-          document = parse(payload.query);
-        } catch (error) {
-          if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
-          throw error;
+        let document = documents.get(payload.query);
+        if (!document) {
+          try {
+            document = parse(payload.query);
+          } catch (error) {
+            if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+            throw error;
+          }
+          const invalid = validate(schema, document);
+          if (invalid.length > 0) {
+            return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+          }
+          // Oldest out first: clients' documents come from a handful of app versions.
+          if (documents.size >= MAX_CACHED_DOCUMENTS) {
+            documents.delete(documents.keys().next().value as string);
+          }
+          documents.set(payload.query, document);
         }
-        const invalid = validate(schema, document);
-        if (invalid.length > 0) return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
         const requestId = requestIdFrom(
           typeof payload.extensions?.[REQUEST_ID_HEADER] === 'string'
             ? (payload.extensions[REQUEST_ID_HEADER] as string)
