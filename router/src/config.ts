@@ -100,6 +100,16 @@ export const routerConfigSchema = z.object({
   /** Most subscriptions one client connection may hold open at once. */
   SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).default(20),
   /**
+   * Upstream graphql-ws sockets per subgraph, shared by every client's subscriptions (each
+   * subscription carries its own client's token). More spreads them over more replicas.
+   */
+  SUBSCRIPTION_UPSTREAM_SOCKETS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * Events completed at once (each is one query per other subgraph it needs, with its
+   * subscriber's token), so a fan-out to thousands does not storm those subgraphs.
+   */
+  SUBSCRIPTION_COMPLETION_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /**
    * `<NAME>_SUBGRAPH_URL`, e.g. USERS_SUBGRAPH_URL, replaces the routing URL that the
    * supergraph gives that subgraph (docker compose and Kubernetes, where hosts differ).
    */
