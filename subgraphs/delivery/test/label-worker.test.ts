@@ -103,6 +103,20 @@ describe('order.paid → shipment and label', () => {
     });
   });
 
+  it('buys no label for an order cancelled before its label (the shipment stays PENDING)', async () => {
+    const order = stack.paidOrder('CANCELLED');
+    const done = await stack.waitForJob(await stack.addPaidJob(order));
+    expect(done).toMatchObject({
+      state: 'completed',
+      result: { status: 'PENDING', labelBought: false, skipped: 'order is CANCELLED' },
+    });
+    expect(callsFor(order.orderId)).toHaveLength(0);
+    expect((await shipmentsOf(order.orderId))[0]).toMatchObject({
+      status: 'PENDING',
+      tracking_number: null,
+    });
+  });
+
   it('retries a carrier answering 5xx with backoff, then gets the label', async () => {
     stack.carrier.failNext(2, 503);
     const order = stack.paidOrder();

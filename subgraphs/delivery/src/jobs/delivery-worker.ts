@@ -19,7 +19,15 @@ export interface LabelJobResult {
   trackingNumber: string | null;
   /** False when the shipment already had its label (the job ran before). */
   labelBought: boolean;
+  /** Why no label was bought for a shipment still PENDING (the order was cancelled). */
+  skipped?: string;
 }
+
+/**
+ * Orders that must not ship any more. A paid order can be cancelled (and refunded) until
+ * orders hears of its label, so the label is only bought for an order still wanted.
+ */
+const NOT_TO_SHIP = ['CANCELLED', 'REFUNDED'];
 
 export interface DeliveryWorkerDeps {
   shipments: ShipmentStore;
@@ -53,8 +61,22 @@ async function shipPaidOrder(
       labelBought: false,
     };
   }
-  const recipient = await deps.orders.shippingAddressOf(orderId);
-  if (!recipient) throw new UnrecoverableError(`orders knows no order ${orderId}`);
+  const order = await deps.orders.shippingOf(orderId);
+  if (!order) throw new UnrecoverableError(`orders knows no order ${orderId}`);
+  if (NOT_TO_SHIP.includes(order.status)) {
+    log.warn(
+      { orderId, shipmentId: shipment.id, order: order.status },
+      'no label: order not to ship',
+    );
+    return {
+      shipmentId: shipment.id,
+      status: shipment.status,
+      trackingNumber: null,
+      labelBought: false,
+      skipped: `order is ${order.status}`,
+    };
+  }
+  const { recipient } = order;
   let label;
   try {
     label = await deps.carrier.createLabel({ shipmentId: shipment.id, orderId, recipient });

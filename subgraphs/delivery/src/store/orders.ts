@@ -17,7 +17,7 @@ interface GraphQLBody<T> {
 
 const OWNER = 'query OrderOwner($id: ID!) { order(id: $id) { id customer { id } } }';
 const ADDRESS = `query OrderShippingAddress($id: ID!) {
-  order(id: $id) { id shippingAddress { line1 line2 city postalCode country } }
+  order(id: $id) { id status shippingAddress { line1 line2 city postalCode country } }
 }`;
 
 /**
@@ -37,10 +37,10 @@ export class OrdersClient {
     return data?.customer.id ?? null;
   }
 
-  /** Where the order is shipped, or null when orders knows no such order. */
-  async shippingAddressOf(orderId: string): Promise<Recipient | null> {
-    const data = await this.order<{ shippingAddress: Recipient }>(ADDRESS, orderId);
-    return data?.shippingAddress ?? null;
+  /** Where the order is shipped and its status now, or null when orders knows no such order. */
+  async shippingOf(orderId: string): Promise<{ recipient: Recipient; status: string } | null> {
+    const data = await this.order<{ shippingAddress: Recipient; status: string }>(ADDRESS, orderId);
+    return data ? { recipient: data.shippingAddress, status: data.status } : null;
   }
 
   private async order<T>(query: string, id: string): Promise<T | null> {

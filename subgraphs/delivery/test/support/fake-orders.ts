@@ -13,8 +13,8 @@ import type { TokenIssuer } from '@shop/test-harness';
 export interface FakeOrders {
   tokenUrl: string;
   ordersUrl: string;
-  /** Registers an order orders would know. */
-  addOrder(order: { id?: string; customerId: string }): string;
+  /** Registers an order orders would know (PAID unless said otherwise). */
+  addOrder(order: { id?: string; customerId: string; status?: string }): string;
   /** Every order(id) query received, in order, with the operation's name. */
   lookups: { operation: string; id: string }[];
   stop(): Promise<void>;
@@ -32,7 +32,7 @@ export async function startFakeOrders(
   issuer: TokenIssuer,
   client: { id: string; secret: string },
 ): Promise<FakeOrders> {
-  const orders = new Map<string, string>();
+  const orders = new Map<string, { customerId: string; status: string }>();
   const lookups: FakeOrders['lookups'] = [];
   const verifier = new TokenVerifier({
     issuer: issuer.issuer,
@@ -66,8 +66,8 @@ export async function startFakeOrders(
         return json(200, { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] });
       }
       lookups.push({ operation: /query (\w+)/.exec(query)?.[1] ?? '', id: variables.id });
-      const customerId = orders.get(variables.id);
-      if (!customerId) {
+      const order = orders.get(variables.id);
+      if (!order) {
         return json(200, {
           data: { order: null },
           errors: [
@@ -79,7 +79,8 @@ export async function startFakeOrders(
         data: {
           order: {
             id: variables.id,
-            customer: { id: customerId },
+            status: order.status,
+            customer: { id: order.customerId },
             shippingAddress: SHIPPING_ADDRESS,
           },
         },
@@ -91,8 +92,8 @@ export async function startFakeOrders(
   return {
     tokenUrl: `http://127.0.0.1:${port}/oauth/token`,
     ordersUrl: `http://127.0.0.1:${port}/graphql`,
-    addOrder: ({ id = randomUUID(), customerId }) => {
-      orders.set(id, customerId);
+    addOrder: ({ id = randomUUID(), customerId, status = 'PAID' }) => {
+      orders.set(id, { customerId, status });
       return id;
     },
     lookups,

@@ -61,8 +61,8 @@ export interface DeliveryStack {
   adminToken: string;
   call(query: string, variables?: Record<string, unknown>, token?: string): Promise<Response>;
   customer(): Customer;
-  /** An order orders knows, paid by a new customer (no job added yet). */
-  paidOrder(): PaidOrder;
+  /** An order orders knows, paid by a new customer (no job added yet), or in `status`. */
+  paidOrder(status?: string): PaidOrder;
   /** Adds order.paid to the delivery queue as orders' relay would; returns the job id. */
   addPaidJob(order: PaidOrder, key?: string): Promise<string>;
   waitForJob(id: string): Promise<FinishedJob>;
@@ -115,9 +115,9 @@ export async function startDeliveryStack(env: Record<string, string> = {}): Prom
       const userId = randomUUID();
       return { userId, token: issuer.userToken({ sub: userId }) };
     },
-    paidOrder: () => {
+    paidOrder: (status) => {
       const customer = stack.customer();
-      return { orderId: orders.addOrder({ customerId: customer.userId }), customer };
+      return { orderId: orders.addOrder({ customerId: customer.userId, status }), customer };
     },
     addPaidJob: async (order, key = randomUUID()) => {
       const id = jobId(JobName.ORDER_PAID, key);
