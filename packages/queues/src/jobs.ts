@@ -1,3 +1,4 @@
+import { UnrecoverableError } from 'bullmq';
 import { z } from '@shop/config';
 
 /** Every BullMQ queue of the shop. A queue belongs to the service whose workers consume it. */
@@ -85,6 +86,19 @@ export const JOB_NAMES: readonly JobName[] = Object.values(JobName);
 
 export function isJobName(name: string): name is JobName {
   return (JOB_NAMES as readonly string[]).includes(name);
+}
+
+/**
+ * For workers: the job's payload, validated for its name. A payload that does not fit can
+ * never succeed, so it fails the job at once (UnrecoverableError, no retries), naming the
+ * bad field.
+ */
+export function jobPayload<N extends JobName>(name: N, data: unknown): JobData<N> {
+  const parsed = jobSchemas[name].safeParse(data);
+  if (!parsed.success) {
+    throw new UnrecoverableError(`bad ${name} payload: ${parsed.error.message}`);
+  }
+  return parsed.data as JobData<N>;
 }
 
 /** Validates a payload for its job name; throws a ZodError naming the bad field. */

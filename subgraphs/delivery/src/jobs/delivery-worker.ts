@@ -1,7 +1,7 @@
 import type { Logger } from '@shop/logging';
 import {
   JobName,
-  jobSchemas,
+  jobPayload,
   QueueName,
   UnrecoverableError,
   type Job,
@@ -47,11 +47,7 @@ async function shipPaidOrder(
   deps: DeliveryWorkerDeps,
   log: Logger,
 ): Promise<LabelJobResult> {
-  const parsed = jobSchemas[JobName.ORDER_PAID].safeParse(job.data);
-  if (!parsed.success) {
-    throw new UnrecoverableError(`bad ${job.name} payload: ${parsed.error.message}`);
-  }
-  const { orderId, userId } = parsed.data;
+  const { orderId, userId } = jobPayload(JobName.ORDER_PAID, job.data);
   const shipment = await deps.shipments.ensureForOrder(orderId, userId);
   if (shipment.status !== 'PENDING') {
     return {

@@ -1,26 +1,13 @@
 import type { Logger } from '@shop/logging';
 import {
+  jobPayload,
   JobName,
-  jobSchemas,
   QueueName,
   UnrecoverableError,
-  type Job,
   type Queues,
   type Worker,
 } from '@shop/queues';
 import type { OrderLifecycleService } from '../domain/order-lifecycle';
-
-/** Validates a job's payload; a bad one can never succeed, so it fails without retries. */
-function payload<N extends typeof JobName.ORDER_EXPIRE | typeof JobName.SHIPMENT_UPDATED>(
-  name: N,
-  job: Job,
-) {
-  const parsed = jobSchemas[name].safeParse(job.data);
-  if (!parsed.success) {
-    throw new UnrecoverableError(`bad ${job.name} payload: ${parsed.error.message}`);
-  }
-  return parsed.data as ReturnType<(typeof jobSchemas)[N]['parse']>;
-}
 
 /**
  * Consumes the `orders` queue:
@@ -38,13 +25,13 @@ export function startOrdersWorker(
   const worker = queues.worker(QueueName.ORDERS, async (job) => {
     switch (job.name) {
       case JobName.ORDER_EXPIRE: {
-        const { orderId } = payload(JobName.ORDER_EXPIRE, job);
+        const { orderId } = jobPayload(JobName.ORDER_EXPIRE, job.data);
         const outcome = await lifecycle.expire(orderId);
         log.info({ orderId, outcome }, 'order payment timeout');
         return outcome;
       }
       case JobName.SHIPMENT_UPDATED: {
-        const update = payload(JobName.SHIPMENT_UPDATED, job);
+        const update = jobPayload(JobName.SHIPMENT_UPDATED, job.data);
         const steps = await lifecycle.followShipment(update);
         log.info(
           { orderId: update.orderId, shipment: update.status, steps },
