@@ -10,8 +10,9 @@ export interface SubscriptionMessage {
 
 /**
  * One subscription's messages in arrival order: `next()` resolves with the next message, or
- * with `null` once the server completed it. A transport failure (socket closed with a code)
- * arrives as a message with one error carrying `closeCode`.
+ * with `null` once the server completed it. A refusal by the server (graphql-ws `error`
+ * message) arrives as a message with its errors; a transport failure (socket closed with a
+ * code) as a message with one error carrying `closeCode`.
  */
 export interface SubscriptionFeed {
   next(timeoutMs?: number): Promise<SubscriptionMessage | null>;
@@ -33,10 +34,12 @@ export function wsClient(url: string, token?: string): Client {
   });
 }
 
+/** `extensions` travel in the subscribe message (as the router sends each client's token). */
 export function subscribe(
   client: Client,
   query: string,
   variables: Record<string, unknown> = {},
+  extensions?: Record<string, unknown>,
 ): SubscriptionFeed {
   const queue: (SubscriptionMessage | null)[] = [];
   const waiting: ((m: SubscriptionMessage | null) => void)[] = [];
@@ -46,10 +49,14 @@ export function subscribe(
     else queue.push(m);
   };
   const unsubscribe = client.subscribe(
-    { query, variables },
+    { query, variables, ...(extensions ? { extensions } : {}) },
     {
       next: (value) => push(value as SubscriptionMessage),
       error: (error: unknown) => {
+        if (Array.isArray(error)) {
+          push({ errors: error as SubscriptionMessage['errors'] });
+          return;
+        }
         const close = error as { code?: number; reason?: string };
         push({
           errors: [

@@ -1,31 +1,18 @@
+import {
+  subscribe as feed,
+  wsClient,
+  type SubscriptionFeed,
+  type SubscriptionMessage,
+} from '@shop/test-harness';
 import { createClient, type Client } from 'graphql-ws';
 import WebSocket from 'ws';
 import { DELIVERY_UPDATED } from './operations';
 
-export interface Received {
-  data?: Record<string, any> | null;
-  errors?: { message: string; extensions?: Record<string, unknown> }[];
-}
-
-/**
- * One subscription's messages as they arrive: `next()` resolves with the next one, or with
- * `null` once the server completed the subscription.
- */
-export interface Subscription {
-  next(): Promise<Received | null>;
-  unsubscribe(): void;
-}
+export type Received = SubscriptionMessage;
+export type Subscription = SubscriptionFeed;
 
 /** A graphql-ws client as a mobile app would open it (token in connection_init). */
-export function connect(wsUrl: string, token?: string): Client {
-  return createClient({
-    url: wsUrl,
-    webSocketImpl: WebSocket,
-    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
-    retryAttempts: 0,
-    lazy: true,
-  });
-}
+export const connect = (wsUrl: string, token?: string): Client => wsClient(wsUrl, token);
 
 /**
  * A graphql-ws client as the router opens it: connection_init names no one, and each
@@ -56,41 +43,13 @@ export function connectAsRouter(wsUrl: string): {
   return { client, connections: () => connections, closes };
 }
 
-/** `extensions` travels in the subscribe message, as the router sends each client's token. */
+/** deliveryUpdated(orderId); `extensions` travel in the subscribe message, as the router sends them. */
 export function subscribe(
   client: Client,
   orderId: string,
   extensions?: Record<string, unknown>,
 ): Subscription {
-  const queue: (Received | null)[] = [];
-  const waiting: ((r: Received | null) => void)[] = [];
-  const push = (r: Received | null) => {
-    const resolve = waiting.shift();
-    if (resolve) resolve(r);
-    else queue.push(r);
-  };
-  const unsubscribe = client.subscribe(
-    { query: DELIVERY_UPDATED, variables: { orderId }, ...(extensions ? { extensions } : {}) },
-    {
-      next: (value) => push(value as Received),
-      // An array: the server refused this subscription (graphql-ws `error` message), codes
-      // and all. Anything else: the socket itself failed.
-      error: (error) =>
-        push({
-          errors: Array.isArray(error)
-            ? (error as Received['errors'])
-            : [{ message: String((error as Error)?.message ?? error) }],
-        }),
-      complete: () => push(null),
-    },
-  );
-  return {
-    next: () =>
-      queue.length
-        ? Promise.resolve(queue.shift()!)
-        : new Promise<Received | null>((resolve) => waiting.push(resolve)),
-    unsubscribe,
-  };
+  return feed(client, DELIVERY_UPDATED, { orderId }, extensions);
 }
 
 /**
