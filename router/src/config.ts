@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { common, env, loadConfig, settings, z } from '@shop/config';
+import { env, loadConfig, settings, z } from '@shop/config';
 import subgraphs from '../../schema/subgraphs.json';
 
 /** The variable that overrides a subgraph's routing URL: `users` → `USERS_SUBGRAPH_URL`. */
@@ -31,7 +31,7 @@ const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173'];
  * the router reads process.env.
  */
 export const routerConfigSchema = z.object({
-  NODE_ENV: common.nodeEnv(),
+  NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   /** 0 picks a free port (tests). */
   ROUTER_PORT: env.port(4000),

@@ -77,10 +77,6 @@ export const env = {
       ),
   logLevel: () =>
     z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-};
-
-/** Single variables whose rule is the same in every service that has them. */
-export const common = {
   nodeEnv: () => z.enum(['development', 'test', 'production']).default('development'),
   redisUrl: () => env.url(['redis', 'rediss']).default('redis://127.0.0.1:6379'),
   /** A key prefix (BullMQ, pub/sub): every process of one deployment must use the same. */
@@ -131,8 +127,8 @@ export const settings = {
   }),
   /** BullMQ on Redis: the queues every producer and worker of one deployment shares. */
   queues: () => ({
-    REDIS_URL: common.redisUrl(),
-    QUEUE_PREFIX: common.keyPrefix('shop'),
+    REDIS_URL: env.redisUrl(),
+    QUEUE_PREFIX: env.keyPrefix('shop'),
   }),
   /** The transactional outbox's relay (see @shop/queues, OutboxRelay). */
   outbox: () => ({

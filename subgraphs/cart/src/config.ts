@@ -1,4 +1,4 @@
-import { common, env, loadConfig, settings, z } from '@shop/config';
+import { env, loadConfig, settings, z } from '@shop/config';
 import { isCurrency } from '@shop/money';
 
 /**
@@ -6,11 +6,11 @@ import { isCurrency } from '@shop/money';
  * else in this service reads process.env.
  */
 export const cartConfigSchema = z.object({
-  NODE_ENV: common.nodeEnv(),
+  NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   CART_PORT: env.port(4003),
   /** Carts live in Redis, one hash per cart. */
-  REDIS_URL: common.redisUrl(),
+  REDIS_URL: env.redisUrl(),
   /** Prefix of this service's Redis keys (tests give each file its own). */
   REDIS_KEY_PREFIX: z.string().default('cart:'),
   /** A cart nobody has read or changed for this many days is deleted. */

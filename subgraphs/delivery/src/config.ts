@@ -1,5 +1,4 @@
 import {
-  common,
   env,
   loadConfig,
   requireClientSecret,
@@ -25,7 +24,7 @@ const CARRIER_SETTINGS = {
  */
 export const deliveryConfigSchema = z
   .object({
-    NODE_ENV: common.nodeEnv(),
+    NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     DELIVERY_PORT: env.port(4005),
     DELIVERY_DATABASE_URL: env
@@ -45,7 +44,7 @@ export const deliveryConfigSchema = z
      * Prefix of the Redis pub/sub channels tracking events travel on (one channel per order,
      * `<prefix>:order:<id>`); every replica of one deployment must use the same.
      */
-    PUBSUB_CHANNEL_PREFIX: common.keyPrefix('shop:delivery'),
+    PUBSUB_CHANNEL_PREFIX: env.keyPrefix('shop:delivery'),
     /** The carrier's REST API base URL; required outside development. */
     CARRIER_API_URL: z
       .string()

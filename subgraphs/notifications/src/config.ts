@@ -1,5 +1,4 @@
 import {
-  common,
   env,
   loadConfig,
   requireClientSecret,
@@ -17,11 +16,11 @@ export const DEV_OAUTH_CLIENT_SECRET = 'notifications-dev-secret-change-me';
  */
 export const notificationsConfigSchema = z
   .object({
-    NODE_ENV: common.nodeEnv(),
+    NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     NOTIFICATIONS_PORT: env.port(4006),
-    MONGODB_URL: common.mongoUrl(),
-    NOTIFICATIONS_DB_NAME: common.mongoDbName('notifications'),
+    MONGODB_URL: env.mongoUrl(),
+    NOTIFICATIONS_DB_NAME: env.mongoDbName('notifications'),
     /**
      * Connections to MongoDB per process. Small on purpose: FerretDB 1.x shares a few
      * PostgreSQL connections between every client, and a worker needs only a handful.

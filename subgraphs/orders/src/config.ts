@@ -1,5 +1,4 @@
 import {
-  common,
   env,
   loadConfig,
   requireClientSecret,
@@ -17,7 +16,7 @@ export const DEV_OAUTH_CLIENT_SECRET = 'orders-dev-secret-change-me';
  */
 export const ordersConfigSchema = z
   .object({
-    NODE_ENV: common.nodeEnv(),
+    NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     ORDERS_PORT: env.port(4004),
     ORDERS_DATABASE_URL: env

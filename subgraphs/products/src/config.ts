@@ -1,15 +1,15 @@
-import { common, env, loadConfig, settings, z } from '@shop/config';
+import { env, loadConfig, settings, z } from '@shop/config';
 
 /**
  * The products service's configuration: every variable, its default and its rule. Nothing
  * else in this service reads process.env.
  */
 export const productsConfigSchema = z.object({
-  NODE_ENV: common.nodeEnv(),
+  NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   PRODUCTS_PORT: env.port(4002),
-  MONGODB_URL: common.mongoUrl(),
-  PRODUCTS_DB_NAME: common.mongoDbName('catalog'),
+  MONGODB_URL: env.mongoUrl(),
+  PRODUCTS_DB_NAME: env.mongoDbName('catalog'),
   /**
    * Connections to MongoDB per process, i.e. at most this many commands in flight. Kept
    * small on purpose: FerretDB 1.x holds one of its 50 PostgreSQL connections while it

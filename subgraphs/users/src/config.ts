@@ -1,4 +1,4 @@
-import { common, env, loadConfig, settings, z } from '@shop/config';
+import { env, loadConfig, settings, z } from '@shop/config';
 import { parseOAuthClients } from './domain/oauth-clients';
 
 /**
@@ -7,7 +7,7 @@ import { parseOAuthClients } from './domain/oauth-clients';
  */
 export const usersConfigSchema = z
   .object({
-    NODE_ENV: common.nodeEnv(),
+    NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
     USERS_PORT: env.port(4001),
     USERS_DATABASE_URL: env
@@ -41,11 +41,11 @@ export const usersConfigSchema = z
         }
       }),
     /** Redis keeps the login attempt counters, shared by every replica. */
-    REDIS_URL: common.redisUrl(),
+    REDIS_URL: env.redisUrl(),
     /** Prefix of this service's Redis keys (tests give each file its own). */
     REDIS_KEY_PREFIX: z.string().default('users:'),
     /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
-    QUEUE_PREFIX: common.keyPrefix('shop'),
+    QUEUE_PREFIX: env.keyPrefix('shop'),
     ...settings.outbox(),
     /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
     LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
