@@ -26,6 +26,9 @@ export interface Shopper {
 
 export interface Checkout {
   orderId: string;
+  status: string;
+  provider: string;
+  clientSecret: string | null;
   providerReference: string;
   approvalUrl: string | null;
   total: { amount: number; currency: string };
@@ -113,6 +116,9 @@ export class Shop {
     ).checkout;
     return {
       orderId: order.id,
+      status: order.status,
+      provider: payment.provider,
+      clientSecret: payment.clientSecret,
       providerReference: payment.providerReference,
       approvalUrl: payment.approvalUrl,
       total: order.total,
