@@ -1,6 +1,6 @@
 import { createPublicKey, type JsonWebKey, type KeyObject } from 'node:crypto';
 import jwt, { type JwtHeader } from 'jsonwebtoken';
-import { UnauthenticatedError } from '@shop/errors';
+import { ServiceUnavailableError, UnauthenticatedError } from '@shop/errors';
 import { identityFromClaims, type AccessTokenClaims, type Identity } from './identity';
 
 /** Finds the public key for a token's `kid`; undefined when the key is unknown. */
@@ -18,6 +18,8 @@ export interface RemoteJwksOptions {
   /** The whole key set is refreshed when older than this (a removed key stops working). */
   maxAgeMs?: number;
   timeoutMs?: number;
+  /** Told why the key set could not be fetched when there is no last good set to serve. */
+  onError?: (error: unknown) => void;
 }
 
 /**
@@ -58,7 +60,15 @@ export function remoteJwks(jwksUri: string, options: RemoteJwksOptions = {}): Ke
       // With no keys at all, the failure is the caller's (JWKS unreachable); with a last
       // good set, keep serving it and try again after the cooldown.
       await refresh().catch((error: unknown) => {
-        if (!keys) throw error;
+        if (keys) return;
+        // A token cannot be checked while the keys are unreachable: an outage, not a bad
+        // token and not a bug. The client may retry; the cause is logged here, since the
+        // error the client sees does not carry it.
+        options.onError?.(error);
+        throw new ServiceUnavailableError(
+          'Access tokens cannot be verified right now (signing keys unreachable). Try again shortly.',
+          { http: { status: 503 } },
+        );
       });
     }
     return keys?.get(kid);
@@ -99,9 +109,9 @@ export class TokenVerifier {
     const decoded = jwt.decode(token, { complete: true });
     const header = decoded?.header as JwtHeader | undefined;
     if (!header || header.alg !== 'RS256' || !header.kid)
-      throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
+      throw UnauthenticatedError.request(INVALID_TOKEN_MESSAGE);
     const key = await this.options.keys(header.kid);
-    if (!key) throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
+    if (!key) throw UnauthenticatedError.request(INVALID_TOKEN_MESSAGE);
     try {
       const claims = jwt.verify(token, typeof key === 'string' ? createPublicKey(key) : key, {
         algorithms: ['RS256'],
@@ -111,7 +121,7 @@ export class TokenVerifier {
       if (typeof claims.sub !== 'string' || !claims.sub) throw new Error('token has no subject');
       return identityFromClaims(claims);
     } catch {
-      throw new UnauthenticatedError(INVALID_TOKEN_MESSAGE);
+      throw UnauthenticatedError.request(INVALID_TOKEN_MESSAGE);
     }
   }
 
@@ -123,7 +133,9 @@ export class TokenVerifier {
     if (header === undefined || header === '') return null;
     const match = /^Bearer\s+(\S+)$/i.exec(header.trim());
     if (!match?.[1]) {
-      throw new UnauthenticatedError('The Authorization header must be "Bearer <access token>".');
+      throw UnauthenticatedError.request(
+        'The Authorization header must be "Bearer <access token>".',
+      );
     }
     return this.verify(match[1]);
   }

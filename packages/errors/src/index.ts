@@ -14,6 +14,8 @@ export const ErrorCode = {
   PAYMENT_FAILED: 'PAYMENT_FAILED',
   RATE_LIMITED: 'RATE_LIMITED',
   QUERY_TOO_COMPLEX: 'QUERY_TOO_COMPLEX',
+  /** A store, a subgraph or a provider the operation needs is down: retry later. */
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
@@ -40,9 +42,23 @@ export class BadUserInputError extends ShopError {
   }
 }
 
+/**
+ * No (valid) caller. Thrown by a resolver it is a field error like any other: the response
+ * keeps HTTP 200 and the rest of its data, so a mutation that succeeded next to a refused
+ * nested field still reports its success. A refused token refuses the whole request:
+ * `UnauthenticatedError.request()` answers HTTP 401.
+ */
 export class UnauthenticatedError extends ShopError {
-  constructor(message = 'You must be signed in to do this.') {
-    super(ErrorCode.UNAUTHENTICATED, message, { http: { status: 401 } });
+  constructor(
+    message = 'You must be signed in to do this.',
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(ErrorCode.UNAUTHENTICATED, message, extensions);
+  }
+
+  /** For a token refused before any field runs (context building): HTTP 401. */
+  static request(message: string): UnauthenticatedError {
+    return new UnauthenticatedError(message, { http: { status: 401 } });
   }
 }
 
@@ -85,6 +101,20 @@ export class RateLimitedError extends ShopError {
   }
 }
 
+/**
+ * Something the operation depends on (a database, a subgraph, the signing keys, a payment
+ * provider) did not answer in time. Nothing was written; the same request can be retried
+ * later. `retryable: true` lets clients tell this from a bug without parsing messages.
+ */
+export class ServiceUnavailableError extends ShopError {
+  constructor(
+    message = 'A service this operation needs is unavailable. Nothing was changed; try again shortly.',
+    extensions: Record<string, unknown> = {},
+  ) {
+    super(ErrorCode.SERVICE_UNAVAILABLE, message, { ...extensions, retryable: true });
+  }
+}
+
 const knownCodes = new Set<string>(Object.values(ErrorCode));
 // Codes produced by graphql-js / Apollo Server themselves for malformed operations.
 const protocolCodes = new Set([
@@ -95,6 +125,56 @@ const protocolCodes = new Set([
   'PERSISTED_QUERY_NOT_SUPPORTED',
   'OPERATION_RESOLUTION_FAILURE',
 ]);
+
+/** Error names the store drivers give a connection that is down or timed out. */
+const OUTAGE_NAMES = new Set([
+  // mongodb / mongoose
+  'MongoServerSelectionError',
+  'MongoNetworkError',
+  'MongoNetworkTimeoutError',
+  'MongoNotConnectedError',
+  'MongoPoolClearedError',
+  'MongoTopologyClosedError',
+  // Prisma: cannot reach or initialise the database
+  'PrismaClientInitializationError',
+  // ioredis: a command given up after its retries, or sent while offline
+  'MaxRetriesPerRequestError',
+]);
+/** Prisma codes for an unreachable database, a lost connection and a pool wait timeout. */
+const OUTAGE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/** Node's socket errors for a peer that is down or unreachable. */
+const OUTAGE_SOCKET_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * True when `error` (or an error it wraps) says a store or peer is unavailable rather than
+ * that the code is wrong: such failures are SERVICE_UNAVAILABLE (retryable), not bugs.
+ */
+export function isOutage(error: unknown, depth = 0): boolean {
+  if (!error || typeof error !== 'object' || depth > 4) return false;
+  const e = error as {
+    name?: unknown;
+    code?: unknown;
+    message?: unknown;
+    cause?: unknown;
+    originalError?: unknown;
+  };
+  if (typeof e.name === 'string' && OUTAGE_NAMES.has(e.name)) return true;
+  if (
+    typeof e.code === 'string' &&
+    (OUTAGE_PRISMA_CODES.has(e.code) || OUTAGE_SOCKET_CODES.has(e.code))
+  ) {
+    return true;
+  }
+  // ioredis rejects commands on a closed connection with a plain Error of this message.
+  if (e.message === 'Connection is closed.') return true;
+  return isOutage(e.originalError, depth + 1) || isOutage(e.cause, depth + 1);
+}
 
 /**
  * Apollo Server `formatError`: keeps errors the shop raised on purpose (and protocol
@@ -109,6 +189,15 @@ export function formatError(
   const code = formatted.extensions?.code;
   if (typeof code === 'string' && (knownCodes.has(code) || protocolCodes.has(code))) {
     if (code !== ErrorCode.INTERNAL_SERVER_ERROR) return formatted;
+  }
+  if (isOutage(error)) {
+    onInternal(error);
+    return {
+      message: new ServiceUnavailableError().message,
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.SERVICE_UNAVAILABLE, retryable: true },
+    };
   }
   onInternal(error);
   return {

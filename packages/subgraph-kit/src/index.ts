@@ -13,6 +13,9 @@ import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Identity, TokenVerifier } from '@shop/auth';
 import { formatError } from '@shop/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
+import { guardEntityRepresentations } from './entities';
+import { jsonErrorHandler, jsonNotFound } from './http-errors';
+import { unstorableTextPlugin } from './text';
 
 /** What every resolver of every subgraph receives first. */
 export interface BaseContext {
@@ -87,6 +90,7 @@ export async function startSubgraph<C extends BaseContext>(
     // Codegen's resolver types are stricter than the subgraph helper's own map type.
     { typeDefs: options.typeDefs, resolvers: options.resolvers as never },
   ]);
+  guardEntityRepresentations(schema);
   const apollo = new ApolloServer<C>({
     schema,
     // Subgraphs sit behind the router; Sandbox belongs on the router only.
@@ -95,6 +99,7 @@ export async function startSubgraph<C extends BaseContext>(
       ApolloServerPluginLandingPageDisabled(),
       // No Apollo Studio here: federated traces would only cost bytes on every response.
       ApolloServerPluginInlineTraceDisabled(),
+      unstorableTextPlugin as ApolloServerPlugin<C>,
       ...(options.plugins ?? []),
     ],
     formatError: (formatted, error) =>
@@ -134,6 +139,8 @@ export async function startSubgraph<C extends BaseContext>(
       },
     }),
   );
+  app.use(jsonNotFound);
+  app.use(jsonErrorHandler(logger));
 
   // A taken port must reject start-up (so the caller can close its stores), not crash the
   // process with an unhandled 'error' event.
@@ -159,5 +166,8 @@ export async function startSubgraph<C extends BaseContext>(
   };
 }
 
+export * from './entities';
+export * from './http-errors';
 export * from './pagination';
 export * from './run';
+export * from './text';

@@ -64,6 +64,10 @@ export function toConnection<T>(
   };
 }
 
+/** 0001-01-01 and 9999-12-31: every row the shop stores was created between these. */
+const MIN_STORED_TIME = Date.parse('0001-01-01T00:00:00.000Z');
+const MAX_STORED_TIME = Date.parse('9999-12-31T23:59:59.999Z');
+
 /** Position in a list sorted by (createdAt, id): the sort key every shop list uses. */
 export interface KeysetPosition {
   createdAt: Date;
@@ -91,6 +95,10 @@ export function decodeKeysetCursor(
     key.length !== 2 ||
     !at ||
     Number.isNaN(at.getTime()) ||
+    // Valid for JavaScript, yet outside what PostgreSQL and MongoDB store (years before
+    // 4713 BC or after 294276): such a position exists in no list.
+    at.getTime() < MIN_STORED_TIME ||
+    at.getTime() > MAX_STORED_TIME ||
     typeof id !== 'string' ||
     !isId(id)
   ) {

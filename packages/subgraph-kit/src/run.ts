@@ -20,6 +20,12 @@ export function runService<C extends { LOG_LEVEL: string }>(
     process.exit(1);
   }
   const logger = createLogger(name, config.LOG_LEVEL);
+  // A promise nobody awaited must not end the process (Node's default since v15): one bad
+  // request would take every other customer's request down with it. Log it loudly, with
+  // its stack, and keep serving; the request that caused it has already been answered.
+  process.on('unhandledRejection', (reason) => {
+    logger.error({ err: reason }, 'unhandled promise rejection (a bug: something was not awaited)');
+  });
   start(config, logger).then(
     (service) => {
       for (const signal of ['SIGTERM', 'SIGINT'] as const) {

@@ -1,0 +1,66 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import { formatError } from '@shop/errors';
+import type { Logger } from '@shop/logging';
+
+/** What a client can do about an HTTP-level refusal, by body-parser's error type. */
+const REQUEST_PROBLEMS: Record<
+  string,
+  (error: { limit?: number; charset?: string; encoding?: string }) => string
+> = {
+  'entity.too.large': (e) => `The request body is larger than the limit of ${e.limit} bytes.`,
+  'entity.parse.failed': () => 'The request body is not valid JSON.',
+  'entity.verify.failed': () => 'The request body was refused.',
+  'request.aborted': () => 'The request body ended before its announced length.',
+  'request.size.invalid': () => 'The request body does not match its Content-Length.',
+  'charset.unsupported': (e) =>
+    `The charset ${JSON.stringify(e.charset ?? '')} is not supported; send UTF-8 JSON.`,
+  'encoding.unsupported': (e) =>
+    `The Content-Encoding ${JSON.stringify(e.encoding ?? '')} is not supported; send identity, gzip, deflate or br.`,
+};
+
+/** A GraphQL-shaped error body, as every GraphQL client can read it. */
+function errorBody(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+/**
+ * The last Express error handler of every service: a request refused before GraphQL saw
+ * it (body too large, not JSON, a charset or encoding it cannot read, a body cut short)
+ * is answered as a GraphQL error with code BAD_REQUEST and the right 4xx status — never
+ * Express's HTML page, which shows a stack trace and file paths outside production.
+ * Anything else is logged with its request id and masked as INTERNAL_SERVER_ERROR.
+ */
+export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
+  return (error, req, res, next) => {
+    if (res.headersSent) return next(error);
+    const status: number = Number(error?.status ?? error?.statusCode) || 500;
+    const describe = typeof error?.type === 'string' ? REQUEST_PROBLEMS[error.type] : undefined;
+    if (status >= 400 && status < 500) {
+      const message = describe
+        ? describe(error)
+        : error?.expose && typeof error.message === 'string'
+          ? error.message
+          : 'The request could not be read.';
+      res.status(status).json(errorBody(message, 'BAD_REQUEST'));
+      return;
+    }
+    logger.error(
+      { err: error, method: req.method, path: req.path, requestId: res.locals.requestId },
+      'request failed before reaching GraphQL',
+    );
+    // An error without a code: the shop's rule masks it as INTERNAL_SERVER_ERROR.
+    res.status(500).json({ errors: [formatError({ message: String(error?.message) }, error)] });
+  };
+}
+
+/** Unknown paths get JSON too, so a probe learns nothing from an HTML page. */
+export const jsonNotFound: RequestHandler = (req, res) => {
+  res
+    .status(404)
+    .json(
+      errorBody(
+        `No route for ${req.method} ${req.path.slice(0, 200)}. GraphQL is served on /graphql.`,
+        'NOT_FOUND',
+      ),
+    );
+};
