@@ -15,10 +15,12 @@ const UNSTORABLE = /\0|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\
  * embedding, override and isolate marks that make text render in another order than it
  * is stored (an order for "Bob" that displays as someone else's name).
  */
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
 const NOT_ONE_LINE = /[\u0000-\u001F\u007F-\u009F\u2028\u2029\u202A-\u202E\u2066-\u2069]/;
 
 /** Multi-line text (tracking notes, descriptions) may break lines and tab; nothing else. */
 const NOT_MULTI_LINE =
+  // eslint-disable-next-line no-control-regex -- matching control characters is the point
   /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
 
 /** True when a store would refuse `value` (NUL or a lone surrogate). */
