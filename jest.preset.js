@@ -15,4 +15,5 @@ module.exports = {
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
+  reporters: ['default', path.join(__dirname, 'tools/jest-summary-reporter.js')],
 };

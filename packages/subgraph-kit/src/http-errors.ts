@@ -38,9 +38,7 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
     if (status >= 400 && status < 500) {
       const message = describe
         ? describe(error)
-        : error?.expose && typeof error.message === 'string'
-          ? error.message
-          : 'The request could not be read.';
+        : 'The request body could not be read: check its Content-Type, Content-Encoding and Content-Length.';
       res.status(status).json(errorBody(message, 'BAD_REQUEST'));
       return;
     }

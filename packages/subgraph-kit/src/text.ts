@@ -71,10 +71,12 @@ function unstorableIn(value: unknown, path: string): string | null {
 function unstorableLiteralIn(document: DocumentNode): string | null {
   let found: string | null = null;
   visit(document, {
-    StringValue(node, _key, _parent, _path, ancestors) {
+    StringValue(node, _key, parent, _path, ancestors) {
       if (found || !hasUnstorableCharacters(node.value)) return;
-      const names = (ancestors as ASTNode[])
-        .filter((a) => a.kind === Kind.ARGUMENT || a.kind === Kind.OBJECT_FIELD)
+      const names = [...(ancestors as ASTNode[]), parent as ASTNode]
+        .filter(
+          (a) => a && 'kind' in a && (a.kind === Kind.ARGUMENT || a.kind === Kind.OBJECT_FIELD),
+        )
         .map((a) => (a as { name: { value: string } }).name.value);
       found = names.join('.') || 'a string';
     },
