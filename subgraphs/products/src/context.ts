@@ -30,6 +30,18 @@ function byIds<T extends { id: string }>(find: (ids: readonly string[]) => Promi
   };
 }
 
+/**
+ * Loads the row an entity representation refers to. The guard in front of `_entities`
+ * already refuses keys that are not strings; this does not rely on it, because DataLoader
+ * throws on a null key and one TypeError would fail every reference of the request.
+ */
+export function loadReference<T>(
+  loader: DataLoader<string, T | null>,
+  id: unknown,
+): Promise<T | null> {
+  return isObjectId(id) ? loader.load(id) : Promise.resolve(null);
+}
+
 export function createLoaders(products: ProductStore, categories: CategoryStore): Loaders {
   let all: Promise<CategoryRecord[]> | undefined;
   return {

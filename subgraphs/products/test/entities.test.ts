@@ -1,4 +1,7 @@
 // Federation: how cart, orders and the router resolve Product and Category references.
+import { createLoaders, loadReference } from '../src/context';
+import { CategoryStore } from '../src/store/category';
+import { ProductStore } from '../src/store/product';
 import { clientFor } from './support/client';
 import { CATEGORY_ENTITIES, PRODUCT_ENTITIES, UPDATE_PRODUCT } from './support/operations';
 import { startProductsFixture, type ProductsFixture } from './support/products-service';
@@ -122,6 +125,97 @@ describe('Category entity', () => {
     } finally {
       queries.stop();
     }
+  });
+});
+
+describe('malformed representations', () => {
+  const healthz = () => fetch(fx.service.url.replace(/\/graphql$/, '/healthz'));
+  const errorsAt = (res: { errors?: { path?: (string | number)[]; extensions?: any }[] }) =>
+    Object.fromEntries(
+      (res.errors ?? []).map((e) => [String(e.path?.at(-1)), e.extensions?.code as string]),
+    );
+
+  it('answers the request that used to end the process with BAD_USER_INPUT per index, anonymously', async () => {
+    // Sent as-is, without a token: a number as Product id, a type nobody resolves.
+    const res = await client.call('query($r:[_Any!]!){_entities(representations:$r){__typename}}', {
+      r: [
+        { __typename: 'Product', id: 1 },
+        { __typename: 'Nope', id: 'x' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    expect(res.data!._entities).toEqual([null, null]);
+    expect(res.errors!.map((e) => [e.path, e.extensions?.code])).toEqual([
+      [['_entities', 0], 'BAD_USER_INPUT'],
+      [['_entities', 1], 'BAD_USER_INPUT'],
+    ]);
+    expect((await healthz()).status).toBe(200);
+    // And it still does its job.
+    const product = await client.createProduct();
+    const after = await client.call(PRODUCT_ENTITIES, { reps: reps('Product', [product.id]) });
+    expect(after.data!._entities[0].id).toBe(product.id);
+  });
+
+  it('resolves the valid representations next to bad ones, each bad one failing at its own index', async () => {
+    const product = await client.createProduct({ stock: 3 });
+    const category = await client.createCategory({ name: 'Next To Bad Ones' });
+    const representations = [
+      { __typename: 'Product', id: product.id },
+      { __typename: 'Product', id: null },
+      { __typename: 'Product', id: { $ne: null } },
+      { id: product.id },
+      { __typename: 'Category', id: category.id },
+      { __typename: 'Category', id: 42 },
+      { __typename: 'Category', id: ['ffffffffffffffffffffffff'] },
+      { __typename: 'Product', id: 'a'.repeat(10_000) },
+      { __typename: 'Product', id: '' },
+      // Well formed but naming nothing: null, as for any id that does not exist.
+      { __typename: 'Category', id: 'not-an-id' },
+      { __typename: 'Product', id: product.id.toUpperCase() },
+    ];
+    const res = await client.call(
+      `query($reps: [_Any!]!) { _entities(representations: $reps) {
+        __typename ... on Product { id stock } ... on Category { id slug } } }`,
+      { reps: representations },
+    );
+    expect(res.status).toBe(200);
+    expect(res.data!._entities).toEqual([
+      { __typename: 'Product', id: product.id, stock: 3 },
+      null,
+      null,
+      null,
+      { __typename: 'Category', id: category.id, slug: 'next-to-bad-ones' },
+      null,
+      null,
+      null,
+      null,
+      null,
+      { __typename: 'Product', id: product.id, stock: 3 },
+    ]);
+    expect(errorsAt(res)).toEqual({
+      1: 'BAD_USER_INPUT',
+      2: 'BAD_USER_INPUT',
+      3: 'BAD_USER_INPUT',
+      5: 'BAD_USER_INPUT',
+      6: 'BAD_USER_INPUT',
+      7: 'BAD_USER_INPUT',
+      8: 'BAD_USER_INPUT',
+    });
+    expect((await healthz()).status).toBe(200);
+  });
+
+  it('leaves reference look-ups answering null for keys that are not ObjectId strings', async () => {
+    // The entity guard keeps such keys away from the reference resolvers; the look-ups
+    // must not depend on it: one TypeError would fail every reference of the request.
+    const loaders = createLoaders(
+      new ProductStore(fx.service.connection),
+      new CategoryStore(fx.service.connection),
+    );
+    const product = await client.createProduct();
+    const keys = [1, null, undefined, { $ne: null }, ['ffffffffffffffffffffffff'], product.id];
+    const found = await Promise.all(keys.map((id) => loadReference(loaders.product, id)));
+    expect(found.map((p) => p?.id ?? null)).toEqual([null, null, null, null, null, product.id]);
+    expect(await loadReference(loaders.category, 7)).toBeNull();
   });
 });
 

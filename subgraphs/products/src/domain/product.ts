@@ -42,8 +42,12 @@ interface ProductInput {
 }
 
 const OBJECT_ID = /^[0-9a-f]{24}$/i;
-/** Product and category ids are MongoDB ObjectIds; anything else cannot exist. */
-export const isObjectId = (id: string): boolean => OBJECT_ID.test(id);
+/**
+ * Product and category ids are MongoDB ObjectIds; anything else cannot exist. Takes any
+ * value: ids also arrive inside entity representations, which no schema types.
+ */
+export const isObjectId = (id: unknown): id is string =>
+  typeof id === 'string' && OBJECT_ID.test(id);
 
 /** SKUs compare case-insensitively: stored trimmed and upper case. */
 export function normaliseSku(raw: string): string {

@@ -1,4 +1,5 @@
 import { requireRole, Role } from '@shop/auth';
+import { loadReference } from '../context';
 import type { CatalogService } from '../domain/catalog-service';
 import type { Resolvers } from '../generated/graphql';
 import { productConnection } from './product';
@@ -26,7 +27,7 @@ export function categoryResolvers(catalog: CatalogService): Resolvers {
     },
 
     Category: {
-      __resolveReference: (ref, ctx) => ctx.loaders.category.load(ref.id),
+      __resolveReference: (ref, ctx) => loadReference(ctx.loaders.category, ref.id),
       parent: (category, _args, ctx) =>
         category.parentId ? ctx.loaders.category.load(category.parentId) : null,
       children: async (category, _args, ctx) =>

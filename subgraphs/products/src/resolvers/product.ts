@@ -6,7 +6,7 @@ import {
   toConnection,
   type Connection,
 } from '@shop/subgraph-kit';
-import type { Context } from '../context';
+import { loadReference, type Context } from '../context';
 import type { CatalogService } from '../domain/catalog-service';
 import {
   isObjectId,
@@ -18,9 +18,12 @@ import type { StockService } from '../domain/stock-service';
 import type { Resolvers } from '../generated/graphql';
 import type { ProductRecord } from '../store/product';
 
-/** The product if the caller may see it: ADMINs everything, others live products only. */
-async function visibleProduct(id: string, ctx: Context): Promise<ProductRecord | null> {
-  const product = await ctx.loaders.product.load(id);
+/**
+ * The product if the caller may see it: ADMINs everything, others live products only.
+ * `id` may come from an entity representation, so it is checked, not trusted.
+ */
+async function visibleProduct(id: unknown, ctx: Context): Promise<ProductRecord | null> {
+  const product = await loadReference(ctx.loaders.product, id);
   return product && isVisible(product, ctx.identity) ? product : null;
 }
 
