@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { ErrorRequestHandler } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
-import { formatError, ShopError } from '@shop/errors';
+import { ErrorCode, formatError, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import type { RouterContext } from './context';
 
@@ -51,6 +51,35 @@ export const logInternalErrors: ApolloServerPlugin<RouterContext> = {
               'unexpected error in operation',
             ),
           );
+        }
+      },
+    };
+  },
+};
+
+/** True when a response holds no data: none at all, or every root field null. */
+function holdsNoData(data: Record<string, unknown> | null | undefined): boolean {
+  return !data || Object.values(data).every((value) => value === null);
+}
+
+/**
+ * HTTP 503 for an operation that an outage failed entirely: no data, and every error
+ * SERVICE_UNAVAILABLE (a subgraph down or timed out). Load balancers and clients then see
+ * a retryable outage, not a 200 "success" nor a 500 that reads like a bug. With any data,
+ * the answer stays 200: the client has something to show next to the errors.
+ */
+export const outageStatusPlugin: ApolloServerPlugin<RouterContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ response }) {
+        if (response.body.kind !== 'single') return;
+        const { data, errors } = response.body.singleResult;
+        if (
+          errors?.length &&
+          errors.every((error) => error.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE) &&
+          holdsNoData(data)
+        ) {
+          response.http.status = 503;
         }
       },
     };

@@ -14,7 +14,12 @@ import { createLogger, REQUEST_ID_HEADER, type Logger } from '@shop/logging';
 import { accessLog, operationNamePlugin } from './access-log';
 import { subgraphUrlVariable, type RouterConfig } from './config';
 import { routerContext, type RouterContext } from './context';
-import { formatRouterError, logInternalErrors, requestErrorHandler } from './errors';
+import {
+  formatRouterError,
+  logInternalErrors,
+  outageStatusPlugin,
+  requestErrorHandler,
+} from './errors';
 import { operationLimits } from './limits';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
@@ -74,7 +79,12 @@ export async function startRouter(
         );
       }
       routingUrls.set(name, routingUrl);
-      const dataSource = new SubgraphDataSource({ url: routingUrl, fetcher: pool.fetcher });
+      const dataSource = new SubgraphDataSource({
+        name,
+        url: routingUrl,
+        fetcher: pool.fetcher,
+        logger: logger.child({ component: 'subgraphs' }),
+      });
       dataSources[name] = dataSource;
       return dataSource;
     },
@@ -95,6 +105,7 @@ export async function startRouter(
         : ApolloServerPluginLandingPageDisabled(),
       operationNamePlugin,
       logInternalErrors,
+      outageStatusPlugin,
     ],
     // Sandbox is useless without introspection, and introspection without Sandbox only
     // helps whoever maps the API for an attack.

@@ -95,11 +95,11 @@ describe('when a subgraph is down', () => {
     });
   });
 
-  it('an operation gets a masked INTERNAL_SERVER_ERROR', async () => {
+  it('an operation it fails entirely gets 503 SERVICE_UNAVAILABLE, retryable', async () => {
     const { status, body } = await stack.router.post({ query: '{ caller { userId } }' });
-    expect(status).toBe(200);
+    expect(status).toBe(503);
     expect(body.errors).toEqual([
-      expect.objectContaining({ extensions: { code: 'INTERNAL_SERVER_ERROR' } }),
+      expect.objectContaining({ extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true } }),
     ]);
     expect(JSON.stringify(body)).not.toContain('127.0.0.1');
   });

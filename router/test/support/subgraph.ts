@@ -2,7 +2,7 @@ import express from 'express';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parse, type DocumentNode } from 'graphql';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
-import { BadUserInputError } from '@shop/errors';
+import { BadUserInputError, UnauthenticatedError } from '@shop/errors';
 import { createLogger } from '@shop/logging';
 import { startSubgraph, type BaseContext } from '@shop/subgraph-kit';
 import type { TokenIssuer } from '@shop/test-harness';
@@ -11,6 +11,14 @@ export interface SubgraphDefinition {
   name: string;
   typeDefs: DocumentNode;
   resolvers: object;
+}
+
+/**
+ * A field refusal that also sets the subgraph's HTTP status: Apollo Server then answers
+ * 401 with the partial data and the error, as a subgraph may do for any field.
+ */
+function refusedWithStatus(): UnauthenticatedError {
+  return UnauthenticatedError.request('Sign in to see this.');
 }
 
 function userIdOf(ctx: BaseContext): string | null {
@@ -54,6 +62,8 @@ export const usersSubgraph: SubgraphDefinition = {
     enum Failure {
       BAD_INPUT
       UNEXPECTED
+      "A refusal that sets the subgraph's HTTP status (401) next to the rest of the data."
+      REFUSED_WITH_STATUS
     }
   `),
   resolvers: {
@@ -66,9 +76,13 @@ export const usersSubgraph: SubgraphDefinition = {
       }),
       user: (_: unknown, { id }: { id: string }) => ({ id, name: `User ${id}` }),
       node: () => ({ depth: 1 }),
-      fail: (_: unknown, { kind }: { kind: 'BAD_INPUT' | 'UNEXPECTED' }) => {
+      fail: (
+        _: unknown,
+        { kind }: { kind: 'BAD_INPUT' | 'UNEXPECTED' | 'REFUSED_WITH_STATUS' },
+      ) => {
         if (kind === 'BAD_INPUT')
           throw new BadUserInputError('Quantity must be at least 1.', 'quantity');
+        if (kind === 'REFUSED_WITH_STATUS') throw refusedWithStatus();
         throw new Error('connection to the database lost: password=hunter2');
       },
     },
@@ -85,15 +99,28 @@ export const ordersSubgraph: SubgraphDefinition = {
   typeDefs: parse(`
     extend schema @link(url: "https://specs.apollo.dev/federation/v2.7", import: ["@key"])
 
+    type Query {
+      "A root field of its own, so one operation can span both subgraphs at the root."
+      ordersStatus: String!
+    }
+
     type User @key(fields: "id") {
       id: ID!
       orderCount: Int!
       "The caller as this subgraph verified it, on the entity fetch."
       seenBy: ID
+      "Refused with HTTP 401 on the entity fetch, next to orderCount."
+      privateNote: String
     }
   `),
   resolvers: {
+    Query: {
+      ordersStatus: () => 'ok',
+    },
     User: {
+      privateNote: () => {
+        throw refusedWithStatus();
+      },
       __resolveReference: ({ id }: { id: string }, ctx: BaseContext) => ({
         id,
         orderCount: 3,
