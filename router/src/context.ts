@@ -1,6 +1,6 @@
 import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
 import { CART_ID_HEADER, type TokenVerifier } from '@shop/auth';
-import { ShopError } from '@shop/errors';
+import { ErrorCode, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import type { AccessLogEntry } from './access-log';
 
@@ -31,9 +31,9 @@ export function routerContext(verifier: TokenVerifier, logger: Logger) {
       // not kept: subgraphs derive it from the same header.
       await verifier.fromAuthorizationHeader(authorization);
     } catch (error) {
-      // Anything but UNAUTHENTICATED is the router's problem (e.g. the JWKS endpoint is
-      // down); Apollo Server masks it as INTERNAL_SERVER_ERROR, so log it here with the id.
-      if (!(error instanceof ShopError)) {
+      // A refused token is the client's; anything else is the router's to look into: the
+      // JWKS endpoint down (SERVICE_UNAVAILABLE, 503, retryable) or a bug (masked 500).
+      if (!(error instanceof ShopError) || error.code !== ErrorCode.UNAUTHENTICATED) {
         log.error({ err: error }, 'could not verify the access token');
       }
       throw error;

@@ -153,7 +153,10 @@ export async function startRouter(
   const verifier = new TokenVerifier({
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
-    keys: remoteJwks(config.JWKS_URL),
+    keys: remoteJwks(config.JWKS_URL, {
+      // Why the keys could not be fetched; each refused request is logged with its id too.
+      onError: (err) => logger.error({ err, jwksUrl: config.JWKS_URL }, 'could not fetch the JWKS'),
+    }),
   });
   app.use(
     '/graphql',

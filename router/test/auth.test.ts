@@ -96,7 +96,7 @@ describe('bearer tokens', () => {
     },
   );
 
-  it('refuses a token it cannot check (JWKS unreachable) as a masked 500, never as anonymous', async () => {
+  it('refuses a token it cannot check (JWKS unreachable) with 503 SERVICE_UNAVAILABLE, never as anonymous', async () => {
     // Port 9 (discard): nothing answers, as when the users service is down.
     const router = await stack.startRouter({
       JWKS_URL: 'http://127.0.0.1:9/.well-known/jwks.json',
@@ -107,16 +107,27 @@ describe('bearer tokens', () => {
       'x-request-id': 'req-jwks-down',
     });
 
-    expect(status).toBe(500);
+    expect(status).toBe(503);
     expect(body.errors).toEqual([
-      { message: expect.any(String), extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+      {
+        message: expect.stringMatching(/cannot be verified right now/),
+        extensions: { code: 'SERVICE_UNAVAILABLE', retryable: true },
+      },
     ]);
     expect(stack.users.requests.length).toBe(callsBefore);
+    // The request with its id, and why the keys could not be fetched.
     expect(router.logs).toContainEqual(
       expect.objectContaining({
         level: 50,
         requestId: 'req-jwks-down',
         msg: 'could not verify the access token',
+      }),
+    );
+    expect(router.logs).toContainEqual(
+      expect.objectContaining({
+        level: 50,
+        msg: 'could not fetch the JWKS',
+        err: expect.objectContaining({ message: expect.any(String) }),
       }),
     );
   });

@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from '@shop/config';
+import { checkDisplayText } from '@shop/subgraph-kit';
 import { DELIVERY_STATUSES } from '../domain/shipment-status';
 
 /** The header the carrier signs its webhooks in: `sha256=<hex HMAC-SHA256 of the raw body>`. */
@@ -21,11 +22,34 @@ export function isValidSignature(
   return timingSafeEqual(expected, Buffer.from(match[1]!, 'hex'));
 }
 
-/** One tracking event as the carrier posts it to POST /webhooks/carrier. */
+/**
+ * An identifier of the carrier's (event id, tracking number): printable one-line text. One
+ * holding NUL, a lone surrogate or a control character can name no shipment and no event
+ * the database could store, so the event is refused (400) rather than failing in SQL (a 500
+ * the carrier would retry for ever).
+ */
+const carrierKey = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => {
+      try {
+        checkDisplayText(value, 'key');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be printable text without control characters');
+
+/**
+ * One tracking event as the carrier posts it to POST /webhooks/carrier. Its free text
+ * (location, note) is cleaned rather than refused: see cleanCarrierText.
+ */
 export const carrierEventSchema = z.object({
   /** The carrier's event id; the same id is applied once. */
-  id: z.string().min(1).max(200),
-  trackingNumber: z.string().min(1).max(100),
+  id: carrierKey(200),
+  trackingNumber: carrierKey(100),
   status: z.enum(DELIVERY_STATUSES),
   location: z.string().nullish(),
   note: z.string().nullish(),

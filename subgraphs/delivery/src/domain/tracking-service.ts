@@ -6,7 +6,7 @@ import type { DeliveryEvents } from '../events/delivery-events';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { DeliveryUpdateRecord, ShipmentRecord, ShipmentStore } from '../store/shipment';
 import { canTransition, transition, type DeliveryStatus } from './shipment-status';
-import { isUuid, reportedEvent } from './tracking-event';
+import { cleanCarrierText, isUuid, reportedEvent } from './tracking-event';
 
 /** What a carrier webhook event did. */
 export type CarrierEventOutcome =
@@ -37,7 +37,7 @@ export class TrackingService {
     recordedBy: string,
   ): Promise<ShipmentRecord> {
     if (!isUuid(shipmentId)) throw new NotFoundError('Shipment', shipmentId);
-    const event = reportedEvent({ ...input, at: new Date() });
+    const event = reportedEvent({ ...input, at: new Date() }, { fields: 'input.' });
     const update = await this.prisma.$transaction(async (tx) => {
       const shipment = await this.shipments.lock(tx, shipmentId);
       if (!shipment) throw new NotFoundError('Shipment', shipmentId);
@@ -63,8 +63,8 @@ export class TrackingService {
     }
     const event = reportedEvent({
       status: input.status,
-      location: input.location,
-      note: input.note,
+      location: cleanCarrierText(input.location, { multiline: false }),
+      note: cleanCarrierText(input.note, { multiline: true }),
       at: new Date(input.occurredAt),
     });
     let result: CarrierEventOutcome | { kind: 'applied'; update: DeliveryUpdateRecord };

@@ -1,9 +1,22 @@
 import { requireRole, Role } from '@shop/auth';
-import { NotFoundError } from '@shop/errors';
+import { BadUserInputError, NotFoundError } from '@shop/errors';
 import { mayReadShipment } from '../domain/access';
 import type { DeliveryStatus } from '../domain/shipment-status';
+import { isUuid } from '../domain/tracking-event';
 import type { TrackingService } from '../domain/tracking-service';
 import type { Resolvers } from '../generated/graphql';
+
+/**
+ * An entity representation names its key as any string the shared guard lets through (up
+ * to 200 characters); orders and shipments only have UUIDs. A key that cannot be one is a
+ * broken caller, told so at that representation's index, and never reaches a loader or SQL.
+ */
+function referenceKey(typename: 'Order' | 'Shipment', id: unknown): string {
+  if (!isUuid(id)) {
+    throw new BadUserInputError(`A ${typename} representation's id must be a UUID.`, 'id');
+  }
+  return id;
+}
 
 export function shipmentResolvers(tracking: TrackingService): Resolvers {
   return {
@@ -26,7 +39,9 @@ export function shipmentResolvers(tracking: TrackingService): Resolvers {
     },
 
     Order: {
-      __resolveReference: (ref) => ({ id: ref.id }),
+      // async: a refusal must reject this reference's promise; a synchronous throw would
+      // fail every representation of the request together.
+      __resolveReference: async (ref) => ({ id: referenceKey('Order', ref.id) }),
       shipment: async (order, _args, ctx) => {
         const shipment = await ctx.loaders.shipmentOfOrder.load(order.id);
         return shipment && mayReadShipment(shipment, ctx.identity) ? shipment : null;
@@ -35,7 +50,7 @@ export function shipmentResolvers(tracking: TrackingService): Resolvers {
 
     Shipment: {
       __resolveReference: async (ref, ctx) => {
-        const shipment = await ctx.loaders.shipment.load(ref.id);
+        const shipment = await ctx.loaders.shipment.load(referenceKey('Shipment', ref.id));
         return shipment && mayReadShipment(shipment, ctx.identity) ? shipment : null;
       },
       order: (shipment) => ({ __typename: 'Order', id: shipment.orderId }),
