@@ -4,6 +4,7 @@ import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, formatError, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import type { RouterContext } from './context';
+import { persistedQueryRefusal } from './protocol';
 
 /**
  * What the gateway adds to a subgraph's error: which subgraph, and for an HTTP failure its
@@ -18,12 +19,15 @@ const GATEWAY_EXTENSIONS = ['serviceName', 'response'];
  * - Apollo Server relabels every validation error GRAPHQL_VALIDATION_FAILED; a ShopError
  *   reported by a validation rule (QUERY_TOO_COMPLEX) keeps its own code.
  * - the gateway's extensions are removed.
+ * - Apollo Server's code-less persisted-query refusals are BAD_REQUEST (see protocol.ts).
  */
 export function formatRouterError(
   formatted: GraphQLFormattedError,
   error: unknown,
   onInternal?: (error: unknown) => void,
 ): GraphQLFormattedError {
+  const refusal = persistedQueryRefusal(error);
+  if (refusal) return { message: refusal, extensions: { code: 'BAD_REQUEST' } };
   const extensions = { ...formatted.extensions };
   if (error instanceof GraphQLError && error.originalError instanceof ShopError) {
     extensions.code = error.originalError.code;

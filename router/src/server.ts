@@ -21,6 +21,7 @@ import {
   requestErrorHandler,
 } from './errors';
 import { operationLimits } from './limits';
+import { operationResolutionPlugin } from './protocol';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
@@ -104,6 +105,7 @@ export async function startRouter(
         ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
         : ApolloServerPluginLandingPageDisabled(),
       operationNamePlugin,
+      operationResolutionPlugin,
       logInternalErrors,
       outageStatusPlugin,
     ],
