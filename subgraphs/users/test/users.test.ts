@@ -7,6 +7,7 @@ import {
   LOGIN,
   ME,
   newCustomer,
+  REFRESH,
   REGISTER,
   SET_ROLES,
   USERS,
@@ -29,9 +30,10 @@ function call(
 ) {
   return graphql<Record<string, any>>(users.service.url, query, variables, { token, headers });
 }
-async function signUp() {
-  return (await call(REGISTER, { input: newCustomer() })).data!.register as {
+async function signUp(input = newCustomer()) {
+  return (await call(REGISTER, { input })).data!.register as {
     accessToken: string;
+    refreshToken: string;
     user: { id: string; email: string };
   };
 }
@@ -92,6 +94,39 @@ describe('roles', () => {
       adminToken,
     );
     expect(res.data!.setUserRoles.roles.sort()).toEqual(['COURIER', 'CUSTOMER']);
+  });
+
+  it('sign out every session of a demoted user: a refresh needs a new sign-in, which gets the new roles', async () => {
+    const input = newCustomer();
+    const { user } = await signUp(input);
+    await call(SET_ROLES, { userId: user.id, roles: ['ADMIN', 'CUSTOMER'] }, adminToken);
+    const login = async () =>
+      (await call(LOGIN, { email: input.email, password: input.password })).data!.login as {
+        accessToken: string;
+        refreshToken: string;
+      };
+    const phone = await login();
+    const laptop = await login();
+    expect(jwt.decode(phone.accessToken)).toMatchObject({ roles: ['ADMIN', 'CUSTOMER'] });
+
+    const demoted = await call(SET_ROLES, { userId: user.id, roles: ['CUSTOMER'] }, adminToken);
+    expect(demoted.data!.setUserRoles.roles).toEqual(['CUSTOMER']);
+
+    for (const session of [phone, laptop]) {
+      const refreshed = await call(REFRESH, { refreshToken: session.refreshToken });
+      expect(errorCodes(refreshed)).toEqual(['UNAUTHENTICATED']);
+    }
+    const again = await login();
+    expect(jwt.decode(again.accessToken)).toMatchObject({ roles: ['CUSTOMER'] });
+    expect(errorCodes(await call(USERS, {}, again.accessToken))).toEqual(['FORBIDDEN']);
+  });
+
+  it('keep sessions when the roles set is the one the user already holds', async () => {
+    const input = newCustomer();
+    const { user, refreshToken } = await signUp(input);
+    const same = await call(SET_ROLES, { userId: user.id, roles: ['CUSTOMER'] }, adminToken);
+    expect(same.errors).toBeUndefined();
+    expect((await call(REFRESH, { refreshToken })).errors).toBeUndefined();
   });
 
   it('cannot be changed by a customer, not even their own', async () => {

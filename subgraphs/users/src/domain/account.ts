@@ -1,4 +1,5 @@
 import { BadUserInputError } from '@shop/errors';
+import { checkDisplayText } from '@shop/subgraph-kit';
 
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
@@ -32,8 +33,13 @@ export function checkPassword(password: string): void {
   }
 }
 
+/**
+ * The name shows on orders, labels and e-mails to other people: a line break would forge
+ * lines there and a direction override would show another name than the one stored, so
+ * both are refused as typed, before whitespace is tidied (which would hide a CR/LF).
+ */
 export function normaliseName(raw: string): string {
-  const name = raw.trim().replace(/\s+/g, ' ');
+  const name = checkDisplayText(raw, 'name').trim().replace(/\s+/g, ' ');
   if (name.length < 1 || name.length > 100) {
     throw new BadUserInputError('The name must be 1 to 100 characters long.', 'name');
   }

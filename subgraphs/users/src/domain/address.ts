@@ -1,4 +1,5 @@
 import { BadUserInputError } from '@shop/errors';
+import { checkDisplayText } from '@shop/subgraph-kit';
 
 export interface AddressInput {
   line1: string;
@@ -17,8 +18,13 @@ function isCountryCode(code: string): boolean {
   return /^[A-Z]{2}$/.test(code) && regionNames.of(code) !== code;
 }
 
+/**
+ * Address lines end up on parcel labels and in couriers' apps: control characters (a CR/LF
+ * forging a second line) and direction overrides (text shown in another order than stored)
+ * are refused as typed, one line per field.
+ */
 function required(value: string, field: string, label: string, max: number): string {
-  const trimmed = value.trim();
+  const trimmed = checkDisplayText(value, field).trim();
   if (!trimmed) throw new BadUserInputError(`${label} is required.`, field);
   if (trimmed.length > max)
     throw new BadUserInputError(`${label} must be at most ${max} characters.`, field);
@@ -33,7 +39,7 @@ export function normaliseAddress(input: AddressInput): Required<AddressInput> {
       'country',
     );
   }
-  const line2 = input.line2?.trim() || null;
+  const line2 = (input.line2 && checkDisplayText(input.line2, 'line2').trim()) || null;
   if (line2 && line2.length > 200)
     throw new BadUserInputError('Address line 2 must be at most 200 characters.', 'line2');
   return {

@@ -58,13 +58,15 @@ export function userResolvers(users: UserStore): Resolvers {
       addAddress: async (_parent, { input }, ctx) => {
         const me = requireUser(ctx.identity);
         const address = normaliseAddress(input);
-        if ((await users.countAddresses(me.userId)) >= MAX_ADDRESSES_PER_USER) {
+        const result = await users.addAddress(me.userId, address, MAX_ADDRESSES_PER_USER);
+        if (result.outcome === 'full') {
           throw new BadUserInputError(
             `An account can hold at most ${MAX_ADDRESSES_PER_USER} addresses.`,
             'input',
           );
         }
-        return users.addAddress(me.userId, address);
+        if (result.outcome === 'no-user') throw new NotFoundError('User', me.userId);
+        return result.address;
       },
 
       setUserRoles: async (_parent, { userId, roles }, ctx) => {
@@ -77,10 +79,13 @@ export function userResolvers(users: UserStore): Resolvers {
           // Guards against an administrator locking the shop out of its own back office.
           throw new BadUserInputError('You cannot remove your own ADMIN role.', 'roles');
         }
-        const user = isId(userId) ? await users.setRoles(userId, unique) : null;
-        if (!user) throw new NotFoundError('User', userId);
-        ctx.log.info({ userId, roles: unique, by: admin.userId }, 'user roles changed');
-        return user;
+        const changed = isId(userId) ? await users.setRoles(userId, unique) : null;
+        if (!changed) throw new NotFoundError('User', userId);
+        ctx.log.info(
+          { userId, roles: unique, by: admin.userId, revokedSessions: changed.revokedSessions },
+          'user roles changed',
+        );
+        return changed.user;
       },
     },
 

@@ -72,10 +72,34 @@ export class UserStore {
     return this.db.user.count();
   }
 
-  /** Null when there is no such user. */
-  async setRoles(userId: string, roles: Role[]): Promise<UserRecord | null> {
-    const { count } = await this.db.user.updateMany({ where: { id: userId }, data: { roles } });
-    return count === 1 ? this.db.user.findUnique({ where: { id: userId } }) : null;
+  /**
+   * Replaces the user's roles; null when there is no such user. When the roles actually
+   * change, every live refresh token of the user is revoked in the same transaction: a
+   * session that was granted the old roles cannot be renewed, the user signs in again and
+   * gets a token with the new ones (README.md, "Role changes").
+   */
+  async setRoles(
+    userId: string,
+    roles: Role[],
+    now: Date = new Date(),
+  ): Promise<{ user: UserRecord; revokedSessions: number } | null> {
+    return this.db.$transaction(async (tx) => {
+      // The row lock orders concurrent role changes of one user, so the comparison below
+      // sees the roles that the update replaces.
+      const locked = await tx.$queryRaw<{ roles: string[] }[]>`
+        SELECT roles::text[] AS roles FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+      const before = locked[0];
+      if (!before) return null;
+      const user = await tx.user.update({ where: { id: userId }, data: { roles } });
+      const changed =
+        before.roles.length !== roles.length || roles.some((r) => !before.roles.includes(r));
+      if (!changed) return { user, revokedSessions: 0 };
+      const { count } = await tx.refreshToken.updateMany({
+        where: { userId, revokedAt: null },
+        data: { revokedAt: now },
+      });
+      return { user, revokedSessions: count };
+    });
   }
 
   addressesOf(userIds: readonly string[]): Promise<AddressRecord[]> {
@@ -85,17 +109,35 @@ export class UserStore {
     });
   }
 
-  countAddresses(userId: string): Promise<number> {
-    return this.db.address.count({ where: { userId } });
-  }
-
+  /**
+   * Adds an address unless the user already holds `max`. Counting and inserting happen
+   * under a lock on the user's row, so concurrent calls for one user take turns and the cap
+   * holds; a plain count-then-insert let ten simultaneous calls at `max - 1` all pass.
+   */
   addAddress(
     userId: string,
     address: Omit<AddressRecord, 'id' | 'userId' | 'createdAt'>,
-  ): Promise<AddressRecord> {
-    return this.db.address.create({ data: { ...address, userId } });
+    max: number,
+  ): Promise<AddAddressResult> {
+    return this.db.$transaction(async (tx) => {
+      const locked = await tx.$queryRaw<unknown[]>`
+        SELECT 1 FROM users WHERE id = ${userId}::uuid FOR UPDATE`;
+      if (locked.length === 0) return { outcome: 'no-user' } as const;
+      if ((await tx.address.count({ where: { userId } })) >= max) {
+        return { outcome: 'full' } as const;
+      }
+      const added = await tx.address.create({ data: { ...address, userId } });
+      return { outcome: 'added', address: added } as const;
+    });
   }
 }
+
+export type AddAddressResult =
+  | { outcome: 'added'; address: AddressRecord }
+  /** The user already holds the maximum number of addresses. */
+  | { outcome: 'full' }
+  /** The account no longer exists (deleted while its access token is still valid). */
+  | { outcome: 'no-user' };
 
 /** A page of UserRecords as resolvers return it (totalCount may be counted lazily). */
 export type UserConnectionRecord = Connection<UserRecord>;

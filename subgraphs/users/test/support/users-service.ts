@@ -4,12 +4,15 @@ import path from 'node:path';
 import {
   createTestDatabase,
   deleteKeys,
+  graphql,
   testKeyPrefix,
+  type GraphQLResponse,
   type TestDatabase,
 } from '@shop/test-harness';
 import { createLogger } from '@shop/logging';
 import { loadUsersConfig, type UsersConfig } from '../../src/config';
 import { startUsersService, type UsersService } from '../../src/server';
+import { LOGIN } from './operations';
 
 export const ADMIN = { email: 'admin@shop.test', password: 'admin-password-for-tests' };
 export const SERVICE_CLIENT = {
@@ -61,4 +64,36 @@ export async function startUsersFixture(
       await Promise.all([db.drop(), deleteKeys(prefix)]);
     },
   };
+}
+
+export interface UsersTestSession {
+  fixture: UsersFixture;
+  /** An access token of the ADMIN account. */
+  adminToken: string;
+  call: (
+    query: string,
+    variables?: Record<string, unknown>,
+    token?: string,
+    headers?: Record<string, string>,
+  ) => Promise<GraphQLResponse<Record<string, any>>>;
+}
+
+/**
+ * Starts a users service for the calling test file (beforeAll) and stops it afterwards;
+ * the returned object is filled in once the service runs.
+ */
+export function usersServiceForFile(overrides: Record<string, string> = {}): UsersTestSession {
+  const session = {
+    call: (query, variables = {}, token, headers) =>
+      graphql<Record<string, any>>(session.fixture.service.url, query, variables, {
+        token,
+        headers,
+      }),
+  } as UsersTestSession;
+  beforeAll(async () => {
+    session.fixture = await startUsersFixture(overrides);
+    session.adminToken = (await session.call(LOGIN, ADMIN)).data!.login.accessToken;
+  }, 60_000);
+  afterAll(() => session.fixture.stop());
+  return session;
 }
