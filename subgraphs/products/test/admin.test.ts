@@ -1,4 +1,5 @@
 // The back office: ADMIN-only mutations, their validation and who may call them.
+import { MAX_UNIT_PRICE } from '@shop/money';
 import { errorCodes } from '@shop/test-harness';
 import { clientFor } from './support/client';
 import {
@@ -9,6 +10,7 @@ import {
   newProduct,
   PRODUCT,
   PRODUCTS,
+  UPDATE_CATEGORY,
   UPDATE_PRODUCT,
 } from './support/operations';
 import { startProductsFixture, type ProductsFixture } from './support/products-service';
@@ -234,5 +236,152 @@ describe('createCategory', () => {
       input: { name: 'Orphan', parentId: 'ffffffffffffffffffffffff' },
     });
     expect(errorOf(orphan)).toEqual({ code: 'BAD_USER_INPUT', field: 'parentId' });
+  });
+});
+
+// Input that must be refused whole: text no store or screen should hold, prices beyond
+// what carts and orders can add up.
+type Response = { status: number; data?: any; errors?: { extensions?: Record<string, unknown> }[] };
+const errorsOf = (res: Response) => res.errors?.map((e) => e.extensions);
+
+/** Rows in the service's own database, read directly: "nothing written" is checked there. */
+const stored = (collection: 'products' | 'categories', filter: Record<string, unknown>) =>
+  fx.service.connection.db!.collection(collection).countDocuments(filter);
+
+describe('display text', () => {
+  it.each([
+    ['name', { name: 'Kettle\nFREE SHIPPING' }],
+    ['name', { name: 'Invoice \u202Efdp.exe' }],
+    ['description', { description: 'Quiet.\u001B[2J' }],
+    ['attributes', { attributes: [{ name: 'colour', value: 'red\r\nsize: XL' }] }],
+    ['sku', { sku: 'AB\u202E01' }],
+  ])('createProduct refuses control characters in %s, writing nothing', async (field, override) => {
+    const input = newProduct(override);
+    const res = await client.asAdmin(CREATE_PRODUCT, { input });
+    expect(res.data).toBeNull();
+    expect(errorsOf(res)).toEqual([{ code: 'BAD_USER_INPUT', field }]);
+    expect(res.errors![0]!.message).toMatch(field);
+    expect(await stored('products', { sku: input.sku.toUpperCase() })).toBe(0);
+  });
+
+  it('updateProduct refuses a direction override in the name and keeps the old one', async () => {
+    const product = await client.createProduct({ name: 'Plain Lamp' });
+    const res = await client.asAdmin(UPDATE_PRODUCT, {
+      id: product.id,
+      input: { name: 'Lamp \u2067pmaL\u2069', description: 'New text' },
+    });
+    expect(errorsOf(res)).toEqual([{ code: 'BAD_USER_INPUT', field: 'name' }]);
+    const after = await client.asAdmin(PRODUCT, { id: product.id });
+    expect(after.data!.product.name).toBe('Plain Lamp');
+    expect(after.data!.product.description).not.toBe('New text');
+  });
+
+  it('createCategory and updateCategory refuse control characters in the name', async () => {
+    const before = await stored('categories', {});
+    const created = await client.asAdmin(CREATE_CATEGORY, { input: { name: 'Garden\r\nTools' } });
+    expect(errorsOf(created)).toEqual([{ code: 'BAD_USER_INPUT', field: 'name' }]);
+    expect(await stored('categories', {})).toBe(before);
+
+    const category = await client.createCategory({ name: 'Greenhouse' });
+    const updated = await client.asAdmin(UPDATE_CATEGORY, {
+      id: category.id,
+      input: { name: 'Greenhouse \u202Eelas' },
+    });
+    expect(errorsOf(updated)).toEqual([{ code: 'BAD_USER_INPUT', field: 'name' }]);
+    expect(await stored('categories', { name: 'Greenhouse' })).toBe(1);
+    expect(await stored('categories', {})).toBe(before + 1);
+  });
+});
+
+describe('text no store can hold (NUL, lone surrogates)', () => {
+  it.each([
+    ['input.name', { name: 'Kettle\u0000' }],
+    ['input.description', { description: 'Half a pair: \uD83D' }],
+    ['input.attributes[0].value', { attributes: [{ name: 'size', value: '\uDC00' }] }],
+  ])('createProduct answers BAD_USER_INPUT naming %s, writing nothing', async (field, override) => {
+    const input = newProduct(override);
+    const res = await client.asAdmin(CREATE_PRODUCT, { input });
+    expect(res.status).toBe(400);
+    expect(errorsOf(res)).toEqual([expect.objectContaining({ code: 'BAD_USER_INPUT', field })]);
+    expect(await stored('products', { sku: input.sku.toUpperCase() })).toBe(0);
+  });
+
+  it('updateProduct answers BAD_USER_INPUT and leaves the product as it was', async () => {
+    const product = await client.createProduct({
+      name: 'Steady Stool',
+      price: { amount: 777, currency: 'EUR' },
+    });
+    const res = await client.asAdmin(UPDATE_PRODUCT, {
+      id: product.id,
+      input: { name: 'Stool\u0000', price: { amount: 5, currency: 'EUR' } },
+    });
+    expect(res.status).toBe(400);
+    expect(errorsOf(res)).toEqual([
+      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.name' }),
+    ]);
+    const after = await client.asAdmin(PRODUCT, { id: product.id });
+    expect(after.data!.product).toMatchObject({
+      name: 'Steady Stool',
+      price: { amount: 777, currency: 'EUR' },
+    });
+  });
+
+  it('createCategory answers BAD_USER_INPUT, in variables and in literals, writing nothing', async () => {
+    const before = await stored('categories', {});
+    const variables = await client.asAdmin(CREATE_CATEGORY, { input: { name: 'Shoes\uDFFF' } });
+    expect(variables.status).toBe(400);
+    expect(errorsOf(variables)).toEqual([
+      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.name' }),
+    ]);
+    const literal = await client.asAdmin(
+      'mutation { createCategory(input: { name: "Shoes\\u0000" }) { id } }',
+    );
+    expect(literal.status).toBe(400);
+    expect(errorsOf(literal)).toEqual([
+      expect.objectContaining({ code: 'BAD_USER_INPUT', field: 'input.name' }),
+    ]);
+    expect(await stored('categories', {})).toBe(before);
+  });
+});
+
+describe('price bounds', () => {
+  it.each([2_147_483_647, MAX_UNIT_PRICE + 1])(
+    'createProduct refuses a price of %i on price.amount, writing nothing',
+    async (amount) => {
+      const input = newProduct({ price: { amount, currency: 'EUR' } });
+      const res = await client.asAdmin(CREATE_PRODUCT, { input });
+      expect(res.data).toBeNull();
+      expect(errorsOf(res)).toEqual([{ code: 'BAD_USER_INPUT', field: 'price.amount' }]);
+      expect(await stored('products', { sku: input.sku.toUpperCase() })).toBe(0);
+    },
+  );
+
+  it.each([2_147_483_647, MAX_UNIT_PRICE + 1])(
+    'updateProduct refuses a price of %i on price.amount and keeps the old one',
+    async (amount) => {
+      const product = await client.createProduct({ price: { amount: 1234, currency: 'EUR' } });
+      const res = await client.asAdmin(UPDATE_PRODUCT, {
+        id: product.id,
+        input: { price: { amount, currency: 'EUR' } },
+      });
+      expect(errorsOf(res)).toEqual([{ code: 'BAD_USER_INPUT', field: 'price.amount' }]);
+      const after = await client.asAdmin(PRODUCT, { id: product.id });
+      expect(after.data!.product.price).toEqual({ amount: 1234, currency: 'EUR' });
+    },
+  );
+
+  it('accepts MAX_UNIT_PRICE itself', async () => {
+    const created = await client.asAdmin(CREATE_PRODUCT, {
+      input: newProduct({ price: { amount: MAX_UNIT_PRICE, currency: 'EUR' } }),
+    });
+    expect(created.errors).toBeUndefined();
+    expect(created.data!.createProduct.price).toEqual({ amount: MAX_UNIT_PRICE, currency: 'EUR' });
+
+    const product = await client.createProduct();
+    const updated = await client.asAdmin(UPDATE_PRODUCT, {
+      id: product.id,
+      input: { price: { amount: MAX_UNIT_PRICE, currency: 'USD' } },
+    });
+    expect(updated.data!.updateProduct.price).toEqual({ amount: MAX_UNIT_PRICE, currency: 'USD' });
   });
 });

@@ -1,4 +1,10 @@
-import { categorySlug, createsCycle, slugify, withDescendants } from '../src/domain/category';
+import {
+  categorySlug,
+  createsCycle,
+  normaliseCategoryName,
+  slugify,
+  withDescendants,
+} from '../src/domain/category';
 
 // electronics ─┬─ phones ── cases
 //              └─ audio
@@ -57,4 +63,19 @@ describe('slugs', () => {
     expect(() => categorySlug('Not A Slug', 'x')).toThrow(/slug/);
     expect(() => categorySlug(undefined, '!!!')).toThrow(/slug/);
   });
+});
+
+describe('category names', () => {
+  it('collapse spaces', () => {
+    expect(normaliseCategoryName('  Home   Kitchen ')).toBe('Home Kitchen');
+  });
+
+  it.each(['Home\nKitchen', 'Home\tKitchen', 'Sale \u202Eelas', 'Home\u0000', 'Home\u0085'])(
+    'refuse control characters and direction overrides: %j',
+    (name) => {
+      expect(() => normaliseCategoryName(name)).toThrow(
+        expect.objectContaining({ extensions: { code: 'BAD_USER_INPUT', field: 'name' } }),
+      );
+    },
+  );
 });

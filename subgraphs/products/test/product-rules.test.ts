@@ -69,6 +69,43 @@ describe('validateNewProduct', () => {
   });
 });
 
+describe('display text', () => {
+  it.each([
+    ['name', { name: 'Kettle\nFREE SHIPPING' }],
+    ['name', { name: 'Kettle\r' + 'Refund: 0' }],
+    ['name', { name: 'Kettle\tdeluxe' }],
+    ['name', { name: 'Invoice \u202Efdp.exe' }],
+    ['name', { name: 'Kettle \u2066hidden\u2069' }],
+    ['name', { name: 'Kettle\u0007' }],
+    ['sku', { sku: 'AB\u202E01' }],
+    ['sku', { sku: 'AB\n01' }],
+    ['description', { description: 'Line one\u001B[31m red' }],
+    ['description', { description: 'Looks fine \u202Etxt.exe' }],
+    ['attributes', { attributes: [{ name: 'colour\n', value: 'red\u202E' }] }],
+    ['attributes', { attributes: [{ name: 'colour', value: 'red\r\nsize: XL' }] }],
+    ['images', { images: ['https://img.shop.test/a\n.jpg'] }],
+  ])('refuses control characters and direction overrides in %s', (field, override) => {
+    expect(fieldOf(() => validateNewProduct({ ...valid, ...override }))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field,
+    });
+    expect(fieldOf(() => validateProductPatch(override))).toEqual({
+      code: 'BAD_USER_INPUT',
+      field,
+    });
+  });
+
+  it('keeps line breaks and tabs in descriptions and trims them around names', () => {
+    const product = validateNewProduct({
+      ...valid,
+      name: '\n Kettle \t',
+      description: 'Boils fast.\r\n\tQuiet too.\n',
+    });
+    expect(product.name).toBe('Kettle');
+    expect(product.description).toBe('Boils fast.\r\n\tQuiet too.');
+  });
+});
+
 describe('validateProductPatch', () => {
   it('changes only what is given and clears optional fields with null', () => {
     expect(validateProductPatch({ name: 'New name', description: null, categoryId: null })).toEqual(

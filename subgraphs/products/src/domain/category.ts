@@ -1,4 +1,5 @@
 import { BadUserInputError } from '@shop/errors';
+import { checkDisplayText } from '@shop/subgraph-kit';
 
 /** What the category rules need to know about a category. */
 export interface CategoryNode {
@@ -6,8 +7,9 @@ export interface CategoryNode {
   parentId: string | null;
 }
 
+/** Like product names: one line, no text-direction overrides (checked before collapsing). */
 export function normaliseCategoryName(raw: string): string {
-  const name = raw.trim().replace(/\s+/g, ' ');
+  const name = checkDisplayText(raw.trim(), 'name').replace(/\s+/g, ' ');
   if (name.length < 1 || name.length > 100) {
     throw new BadUserInputError('The name is required and must be at most 100 characters.', 'name');
   }

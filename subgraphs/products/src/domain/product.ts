@@ -1,6 +1,7 @@
 import { hasRole, Role, type Identity } from '@shop/auth';
 import { BadUserInputError } from '@shop/errors';
 import { isCurrency, parseMoney, type Money } from '@shop/money';
+import { checkDisplayText } from '@shop/subgraph-kit';
 import { searchPatterns } from './search';
 
 /** Upper bound of a product's stock: far beyond any shop, far below unsafe integers. */
@@ -61,8 +62,14 @@ export function normaliseSku(raw: string): string {
   return sku;
 }
 
+/**
+ * Product names appear on storefronts, invoices and e-mails: a line break or a
+ * text-direction override inside one would forge lines or show a different name than the
+ * one stored, so they are refused before whitespace is collapsed (which would hide a line
+ * break as a space). Surrounding whitespace is only trimmed away.
+ */
 export function normaliseProductName(raw: string): string {
-  const name = raw.trim().replace(/\s+/g, ' ');
+  const name = checkDisplayText(raw.trim(), 'name').replace(/\s+/g, ' ');
   if (name.length < 1 || name.length > 200) {
     throw new BadUserInputError('The name is required and must be at most 200 characters.', 'name');
   }
@@ -71,7 +78,9 @@ export function normaliseProductName(raw: string): string {
 
 export function normaliseDescription(raw: string | null | undefined): string | null {
   if (raw === null || raw === undefined || raw.trim() === '') return null;
-  const description = raw.trim();
+  // Several lines and tabs are fine in a description; other control characters and
+  // text-direction overrides are not.
+  const description = checkDisplayText(raw.trim(), 'description', { multiline: true });
   if (description.length > 5000) {
     throw new BadUserInputError('The description must be at most 5000 characters.', 'description');
   }
@@ -89,7 +98,11 @@ export function checkStock(stock: number, field = 'stock'): number {
 export function normaliseAttributes(
   raw: ProductAttribute[] | null | undefined,
 ): ProductAttribute[] {
-  const attributes = (raw ?? []).map((a) => ({ name: a.name.trim(), value: a.value.trim() }));
+  // Attributes are shown as one-line "name: value" pairs next to the product name.
+  const attributes = (raw ?? []).map((a) => ({
+    name: checkDisplayText(a.name.trim(), 'attributes'),
+    value: checkDisplayText(a.value.trim(), 'attributes'),
+  }));
   const names = new Set<string>();
   if (attributes.length > MAX_ATTRIBUTES) {
     throw new BadUserInputError(
@@ -114,7 +127,8 @@ export function normaliseAttributes(
 }
 
 export function normaliseImages(raw: string[] | null | undefined): string[] {
-  const images = (raw ?? []).map((i) => i.trim());
+  // The URL parser silently drops tabs and line breaks, so they are refused before it.
+  const images = (raw ?? []).map((i) => checkDisplayText(i.trim(), 'images'));
   if (images.length > MAX_IMAGES) {
     throw new BadUserInputError(`A product has at most ${MAX_IMAGES} images.`, 'images');
   }
