@@ -3,7 +3,7 @@ import { CART_ID_HEADER } from '@shop/auth';
 import type { BaseContext, ContextRequest } from '@shop/subgraph-kit';
 import type { CartRef } from './domain/cart-service';
 import type { CatalogProduct } from './domain/cart';
-import type { ProductCatalog } from './store/catalog';
+import { CatalogUnavailableError, type ProductCatalog } from './store/catalog';
 
 export interface Loaders {
   /**
@@ -21,9 +21,20 @@ export interface Context extends BaseContext {
   cart?: Promise<CartRef>;
 }
 
-export function createLoaders(catalog: ProductCatalog, requestId: string): Loaders {
+export function createLoaders(catalog: ProductCatalog, base: BaseContext): Loaders {
   return {
-    product: new DataLoader((ids) => catalog.findByIds(ids, requestId)),
+    product: new DataLoader(async (ids) => {
+      try {
+        return await catalog.findByIds(ids, base.requestId);
+      } catch (error) {
+        // The client sees SERVICE_UNAVAILABLE (or a masked INTERNAL_SERVER_ERROR); the
+        // log keeps what products actually did.
+        if (error instanceof CatalogUnavailableError) {
+          base.log.warn({ detail: error.detail }, 'products look-up failed: catalog unavailable');
+        }
+        throw error;
+      }
+    }),
   };
 }
 
@@ -35,7 +46,7 @@ export function createContext(
   const cartId = headers[CART_ID_HEADER];
   return {
     ...base,
-    loaders: createLoaders(catalog, base.requestId),
+    loaders: createLoaders(catalog, base),
     // Node joins a repeated x- header into one string; only set-cookie comes as an array.
     cartIdHeader: Array.isArray(cartId) ? cartId.join(', ') : cartId,
   };

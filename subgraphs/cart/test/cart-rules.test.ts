@@ -1,14 +1,18 @@
 // The cart's rules, without Redis or the products subgraph.
 import { ErrorCode, ShopError } from '@shop/errors';
+import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
 import {
   addedQuantity,
   assertCurrencyFits,
   assertLineQuantity,
+  assertTotalFits,
+  cartAmount,
   mergedQuantity,
   planMerge,
   priceCart,
   quantityLimit,
   tooManyLines,
+  totalAboveLimit,
   validateProductId,
   validateQuantity,
   type CatalogProduct,
@@ -234,7 +238,7 @@ describe('totals', () => {
       'EUR',
     );
     expect(vanished).toEqual([]);
-    expect(view.items.map((l) => [l.productId, l.unitPrice.amount, l.lineTotal.amount])).toEqual([
+    expect(view.items.map((l) => [l.productId, l.unitPrice.amount, l.lineTotal?.amount])).toEqual([
       ['a', 1999, 3998],
       ['b', 250, 750],
     ]);
@@ -249,6 +253,8 @@ describe('totals', () => {
       items: [],
       itemCount: 0,
       subtotal: { amount: 0, currency: 'CHF' },
+      totalAmount: 0,
+      currency: 'CHF',
     });
   });
 
@@ -271,7 +277,7 @@ describe('totals', () => {
       'EUR',
     );
     expect(view.items.map((l) => l.productId)).toEqual(['b']);
-    expect(view.subtotal.amount).toBe(250);
+    expect(view.subtotal?.amount).toBe(250);
     expect(vanished).toEqual(['gone']);
   });
 
@@ -293,6 +299,72 @@ describe('totals', () => {
     );
     expect(error.code).toBe(ErrorCode.BAD_USER_INPUT);
     expect(error.message).toContain('"Product u" is now priced in USD');
+  });
+});
+
+describe('the total limit (MAX_TOTAL_AMOUNT)', () => {
+  const top = (id: string) => product(id, MAX_UNIT_PRICE, 99);
+
+  it('refuses a change that takes the total above it, with BAD_USER_INPUT on quantity', () => {
+    const error = thrown(() => assertTotalFits(1_900_000_000, MAX_TOTAL_AMOUNT + 1, 'EUR'));
+    expect(error.code).toBe(ErrorCode.BAD_USER_INPUT);
+    expect(error.extensions.field).toBe('quantity');
+    expect(error.message).toBe(
+      "This would take the cart's total to 2000000001 (minor units of EUR), above the " +
+        '2000000000 one cart can hold. Lower the quantity, or check out what is in the cart ' +
+        'first. The cart is unchanged.',
+    );
+  });
+
+  it('accepts a total exactly at it, and any change that lowers the total', () => {
+    expect(() => assertTotalFits(0, MAX_TOTAL_AMOUNT, 'EUR')).not.toThrow();
+    // Prices rose above the limit: lowering a quantity must stay possible.
+    expect(() => assertTotalFits(9_000_000_000, 5_000_000_000, 'EUR')).not.toThrow();
+    expect(() => assertTotalFits(9_000_000_000, 9_000_000_000, 'EUR')).not.toThrow();
+    expect(thrown(() => assertTotalFits(9_000_000_000, 9_100_000_000, 'EUR')).code).toBe(
+      ErrorCode.BAD_USER_INPUT,
+    );
+  });
+
+  it('counts the lines at current prices, vanished products as nothing', () => {
+    const products = new Map<string, CatalogProduct | null>([
+      ['a', top('a')],
+      ['b', product('b', 250, 10)],
+      ['gone', null],
+    ]);
+    const entries = [
+      { productId: 'a', quantity: 99 },
+      { productId: 'b', quantity: 2 },
+      { productId: 'gone', quantity: 5 },
+    ];
+    expect(cartAmount(entries, products)).toBe(99 * MAX_UNIT_PRICE + 500);
+  });
+
+  it('leaves a cart above it readable: lines priced, totals it cannot hold null', () => {
+    const products = new Map<string, CatalogProduct | null>([
+      ['a', top('a')],
+      ['b', top('b')],
+    ]);
+    const { view } = priceCart(
+      'c',
+      [
+        { productId: 'a', quantity: 15 },
+        { productId: 'b', quantity: 21 },
+      ],
+      products,
+      'EUR',
+    );
+    expect(view.items.map((l) => [l.quantity, l.unitPrice.amount, l.lineTotal])).toEqual([
+      [15, MAX_UNIT_PRICE, { amount: 15 * MAX_UNIT_PRICE, currency: 'EUR' }],
+      [21, MAX_UNIT_PRICE, null],
+    ]);
+    expect(view.itemCount).toBe(36);
+    expect(view.subtotal).toBeNull();
+    expect(view.totalAmount).toBe(36 * MAX_UNIT_PRICE);
+
+    const error = totalAboveLimit(view.totalAmount, view.currency, 'cart');
+    expect(error.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'quantity' });
+    expect(error.message).toContain("The cart's total is 3600000000 (minor units of EUR)");
   });
 });
 

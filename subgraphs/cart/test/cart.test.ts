@@ -376,10 +376,11 @@ describe('when the products subgraph is unreachable', () => {
       const call = (query: string, variables = {}) =>
         graphql<Record<string, any>>(cart.service.url, query, variables, { token });
 
+      // A peer that is down is an outage the client may retry, not a bug.
       const read = await call(CART);
       expect(read.data).toBeNull();
-      expectError(read, 'INTERNAL_SERVER_ERROR');
-      expectError(await call(ADD, { productId: p.id, quantity: 1 }), 'INTERNAL_SERVER_ERROR');
+      expectError(read, 'SERVICE_UNAVAILABLE', { retryable: true });
+      expectError(await call(ADD, { productId: p.id, quantity: 1 }), 'SERVICE_UNAVAILABLE');
       // Nothing was dropped: the line comes back once products answers again.
       expect(await redis.hget(`${cart.prefix}user:${userId}`, `q:${p.id}`)).toBe('1');
     } finally {

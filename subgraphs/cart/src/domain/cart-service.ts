@@ -5,13 +5,17 @@ import {
   addedQuantity,
   assertCurrencyFits,
   assertLineQuantity,
+  assertTotalFits,
+  cartAmount,
   DEFAULT_MAX_LINES,
   isCanonicalProductId,
+  mergedTotalTooLarge,
   planMerge,
   priceCart,
   tooManyLines,
   validateProductId,
   validateQuantity,
+  type CartEntry,
   type CartView,
   type CatalogProduct,
 } from './cart';
@@ -56,18 +60,11 @@ export class CartService {
     const productId = validateProductId(rawProductId);
     validateQuantity(quantity);
     const cart = await this.cartOf(ctx);
-    const stored = await this.read(cart);
-    const isNewLine = quantityOf(stored, productId) === 0;
-    if (isNewLine && stored.entries.length >= this.maxLines) throw tooManyLines(this.maxLines);
-    // The product joins the cart's own look-up: still one call to products.
-    const products = await this.products(ctx, [...ids(stored), productId]);
-    const product = products.get(productId);
-    if (!product) throw new NotFoundError('Product', productId);
-    const { view } = priceCart(cart.id, stored.entries, products, this.defaultCurrency);
-    assertCurrencyFits(view, product);
-    await this.changeLine(cart, productId, quantityOf(stored, productId), (current) =>
-      addedQuantity(current, quantity, product),
-    );
+    await this.changeLine(ctx, cart, productId, ({ current, product, stored, products }) => {
+      const { view } = priceCart(cart.id, stored.entries, products, this.defaultCurrency);
+      assertCurrencyFits(view, product);
+      return addedQuantity(current, quantity, product);
+    });
     return this.view(ctx);
   }
 
@@ -76,16 +73,16 @@ export class CartService {
     validateQuantity(quantity, { allowZero: true });
     if (quantity === 0) return this.remove(ctx, productId);
     const cart = await this.cartOf(ctx);
-    const stored = await this.read(cart);
-    const notInCart = () => new NotFoundError('Cart item for product', productId);
-    if (quantityOf(stored, productId) === 0) throw notInCart();
-    const product = (await this.products(ctx, ids(stored))).get(productId);
-    if (!product) throw new NotFoundError('Product', productId);
-    await this.changeLine(cart, productId, quantityOf(stored, productId), (current) => {
-      if (current === 0) throw notInCart();
-      assertLineQuantity(quantity, product, current);
-      return quantity;
-    });
+    await this.changeLine(
+      ctx,
+      cart,
+      productId,
+      ({ current, product }) => {
+        assertLineQuantity(quantity, product, current);
+        return quantity;
+      },
+      { mustExist: true },
+    );
     return this.view(ctx);
   }
 
@@ -148,6 +145,16 @@ export class CartService {
       const user = await this.read(cart);
       const products = await this.products(ctx, [...ids(user), ...ids(guest)]);
       const plan = planMerge(user.entries, guest.entries, products, this.maxLines);
+      // Checked against the versions the merge script compares, so it holds for what is
+      // written. Refused as a whole: half a guest cart merged would be a surprise, and
+      // the guest cart stays as it was for the shopper to trim.
+      assertTotalFits(
+        cartAmount(user.entries, products),
+        cartAmount(withLines(user.entries, plan.set), products),
+        plan.set.map((e) => products.get(e.productId)?.price.currency).find(Boolean) ??
+          this.defaultCurrency,
+        mergedTotalTooLarge,
+      );
       const outcome = await this.store.merge(
         cart.key,
         guestKey,
@@ -163,29 +170,62 @@ export class CartService {
   }
 
   /**
-   * Sets one line with compare-and-set: `next` computes the new quantity from the current
-   * one (and throws when a rule is broken); if another request changed the line in the
-   * meantime, the new current quantity is read and the rule applied again. So concurrent
-   * adds never lose an update, and the limits hold for the quantity actually written.
+   * Sets one line: `next` computes the new quantity from the cart as read (and throws when
+   * a rule is broken), the cart's total limit is checked against the same read, and the
+   * line is written only if the cart is still at the version read (compare-and-set on the
+   * whole cart). If any request changed the cart in the meantime, it is read again and the
+   * rules applied again. So concurrent adds never lose an update, and the per-line limits
+   * (stock, 99, lines per cart) and the total limit hold for what is actually written: two
+   * adds that each fit but together exceed the limit cannot both land.
    */
   private async changeLine(
+    ctx: Context,
     cart: CartRef,
     productId: string,
-    current: number,
-    next: (current: number) => number,
+    next: (read: {
+      current: number;
+      product: CatalogProduct;
+      stored: StoredCart;
+      products: ReadonlyMap<string, CatalogProduct | null>;
+    }) => number,
+    { mustExist = false } = {},
   ): Promise<void> {
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
-      const quantity = next(current);
+      const stored = await this.read(cart);
+      const current = quantityOf(stored, productId);
+      if (mustExist && current === 0) {
+        throw new NotFoundError('Cart item for product', productId);
+      }
+      if (current === 0 && stored.entries.length >= this.maxLines) {
+        throw tooManyLines(this.maxLines);
+      }
+      // The product joins the cart's own look-up: still one call to products (a retry
+      // after a concurrent change looks up only products it has not seen yet).
+      const products = await this.products(ctx, [...ids(stored), productId]);
+      const product = products.get(productId);
+      if (!product) throw new NotFoundError('Product', productId);
+      const quantity = next({ current, product, stored, products });
+      const before = cartAmount(stored.entries, products);
+      assertTotalFits(
+        before,
+        before + (quantity - current) * product.price.amount,
+        product.price.currency,
+      );
       try {
-        if (await this.store.setQuantity(cart.key, productId, current, quantity, this.maxLines)) {
-          return;
-        }
+        const written = await this.store.setQuantity(
+          cart.key,
+          productId,
+          current,
+          quantity,
+          this.maxLines,
+          stored.version,
+        );
+        if (written) return;
       } catch (error) {
         // Other products were added meanwhile and filled the cart (checked atomically).
         if (error instanceof CartFullError) throw tooManyLines(this.maxLines);
         throw error;
       }
-      current = await this.store.quantity(cart.key, productId);
     }
     throw tooBusy();
   }
@@ -238,4 +278,11 @@ function ids(cart: StoredCart): string[] {
 
 function quantityOf(cart: StoredCart, productId: string): number {
   return cart.entries.find((e) => e.productId === productId)?.quantity ?? 0;
+}
+
+/** `entries` with the quantities of `set` applied (new products appended). */
+function withLines(entries: readonly CartEntry[], set: readonly CartEntry[]): CartEntry[] {
+  const quantities = new Map(entries.map((e) => [e.productId, e.quantity]));
+  for (const { productId, quantity } of set) quantities.set(productId, quantity);
+  return [...quantities].map(([productId, quantity]) => ({ productId, quantity }));
 }

@@ -1,5 +1,6 @@
+import { CART_ID_HEADER } from '@shop/auth';
 import { BadUserInputError, NotFoundError, OutOfStockError } from '@shop/errors';
-import { multiply, sum, type Money } from '@shop/money';
+import { MAX_TOTAL_AMOUNT, type Money } from '@shop/money';
 
 /** The most units of one product a cart line may hold. */
 export const MAX_QUANTITY = 99;
@@ -30,7 +31,11 @@ export interface CartLine {
   productName: string;
   quantity: number;
   unitPrice: Money;
-  lineTotal: Money;
+  /**
+   * unitPrice × quantity; null when that is above MAX_TOTAL_AMOUNT, which only a price
+   * rise after the line was added can cause (the field then answers an error).
+   */
+  lineTotal: Money | null;
 }
 
 /** A priced cart (GraphQL `Cart`). */
@@ -38,7 +43,11 @@ export interface CartView {
   id: string;
   items: CartLine[];
   itemCount: number;
-  subtotal: Money;
+  /** The sum of the line totals; null when above MAX_TOTAL_AMOUNT (see `totalAmount`). */
+  subtotal: Money | null;
+  /** The sum in minor units, even above MAX_TOTAL_AMOUNT: what an error about it quotes. */
+  totalAmount: number;
+  currency: string;
 }
 
 /**
@@ -200,12 +209,13 @@ export function priceCart(
       vanished.push(productId);
       continue;
     }
+    const amount = product.price.amount * quantity;
     items.push({
       productId,
       productName: product.name,
       quantity,
       unitPrice: product.price,
-      lineTotal: multiply(product.price, quantity),
+      lineTotal: withinTotalLimit(amount) ? { amount, currency: product.price.currency } : null,
     });
   }
   const currency = items[0]?.unitPrice.currency ?? defaultCurrency;
@@ -218,24 +228,104 @@ export function priceCart(
       'productId',
     );
   }
+  // Adds and updates never take a cart above the limit, but prices may rise afterwards.
+  // Such a cart is still shown line by line; only the totals it cannot hold are errors
+  // (see `totalAboveLimit`), so the shopper can lower a quantity.
+  const totalAmount = items.reduce(
+    (total, line) => total + line.unitPrice.amount * line.quantity,
+    0,
+  );
   const view: CartView = {
     id,
     items,
     itemCount: items.reduce((n, line) => n + line.quantity, 0),
-    subtotal: sum(
-      items.map((line) => line.lineTotal),
-      currency,
-    ),
+    subtotal: withinTotalLimit(totalAmount) ? { amount: totalAmount, currency } : null,
+    totalAmount,
+    currency,
   };
   return { view, vanished };
 }
 
 /** A cart holds one currency: a product priced in another one is refused (BAD_USER_INPUT). */
 export function assertCurrencyFits(cart: CartView, product: CatalogProduct): void {
-  if (cart.items.length > 0 && product.price.currency !== cart.subtotal.currency) {
+  if (cart.items.length > 0 && product.price.currency !== cart.currency) {
     throw new BadUserInputError(
-      `"${product.name}" is priced in ${product.price.currency}, but your cart is in ${cart.subtotal.currency}. A cart holds one currency.`,
+      `"${product.name}" is priced in ${product.price.currency}, but your cart is in ${cart.currency}. A cart holds one currency.`,
       'productId',
     );
   }
+}
+
+function withinTotalLimit(amount: number): boolean {
+  return Number.isSafeInteger(amount) && amount <= MAX_TOTAL_AMOUNT;
+}
+
+/**
+ * What the stored lines cost at current catalog prices, in minor units, without any limit
+ * (lines whose product vanished count nothing). The limit checks compare two of these.
+ */
+export function cartAmount(
+  entries: readonly CartEntry[],
+  products: ReadonlyMap<string, CatalogProduct | null>,
+): number {
+  let total = 0;
+  for (const { productId, quantity } of entries) {
+    total += (products.get(productId)?.price.amount ?? 0) * quantity;
+  }
+  return total;
+}
+
+/**
+ * The total limit for a change of the cart's lines (addToCart, updateCartItem, merge):
+ * a change that takes the total above MAX_TOTAL_AMOUNT is refused (BAD_USER_INPUT on
+ * `quantity`). A change that lowers the total is always allowed, even when the cart is
+ * still above the limit because prices rose: that is how the shopper gets below it again.
+ */
+export function assertTotalFits(
+  before: number,
+  after: number,
+  currency: string,
+  refusal: (after: number, currency: string) => BadUserInputError = totalTooLarge,
+): void {
+  if (after > before && !withinTotalLimit(after)) throw refusal(after, currency);
+}
+
+function amountIn(amount: number, currency: string): string {
+  return `${amount} (minor units of ${currency})`;
+}
+
+const LIMIT = `the ${MAX_TOTAL_AMOUNT} one cart can hold`;
+
+/** addToCart / updateCartItem would take the total above MAX_TOTAL_AMOUNT. */
+export function totalTooLarge(after: number, currency: string): BadUserInputError {
+  return new BadUserInputError(
+    `This would take the cart's total to ${amountIn(after, currency)}, above ${LIMIT}. ` +
+      'Lower the quantity, or check out what is in the cart first. The cart is unchanged.',
+    'quantity',
+  );
+}
+
+/** The sign-in merge would take the user cart's total above MAX_TOTAL_AMOUNT. */
+export function mergedTotalTooLarge(after: number, currency: string): BadUserInputError {
+  return new BadUserInputError(
+    `Your guest cart cannot be added to your cart: together they would total ${amountIn(after, currency)}, above ${LIMIT}. ` +
+      `Both carts are unchanged. Lower quantities in either cart, or stop sending ${CART_ID_HEADER} to keep only your own cart.`,
+    'quantity',
+  );
+}
+
+/**
+ * A stored cart (or line) whose total is above MAX_TOTAL_AMOUNT because prices rose after
+ * it was filled: the field error of `Cart.subtotal` / `CartItem.lineTotal`.
+ */
+export function totalAboveLimit(
+  amount: number,
+  currency: string,
+  of: 'cart' | 'line',
+): BadUserInputError {
+  return new BadUserInputError(
+    `${of === 'cart' ? "The cart's total" : "This line's total"} is ${amountIn(amount, currency)}, above ${LIMIT}, ` +
+      `because prices rose since it was filled. Lower ${of === 'cart' ? 'a quantity or remove a line' : 'its quantity'} to check out.`,
+    'quantity',
+  );
 }

@@ -1,3 +1,4 @@
+import { totalAboveLimit } from '../domain/cart';
 import type { CartService } from '../domain/cart-service';
 import type { Resolvers } from '../generated/graphql';
 
@@ -14,9 +15,27 @@ export function cartResolvers(carts: CartService): Resolvers {
       removeFromCart: (_parent, { productId }, ctx) => carts.remove(ctx, productId),
       clearCart: (_parent, _args, ctx) => carts.clear(ctx),
     },
+    Cart: {
+      // A total above the limit (prices rose since the cart was filled) is an error at this
+      // field alone: the lines stay readable so the shopper can lower a quantity.
+      subtotal: (cart) => {
+        if (!cart.subtotal) throw totalAboveLimit(cart.totalAmount, cart.currency, 'cart');
+        return cart.subtotal;
+      },
+    },
     CartItem: {
       // A reference only: the router asks products for whatever Product fields the client wants.
       product: (line) => ({ __typename: 'Product', id: line.productId }),
+      lineTotal: (line) => {
+        if (!line.lineTotal) {
+          throw totalAboveLimit(
+            line.unitPrice.amount * line.quantity,
+            line.unitPrice.currency,
+            'line',
+          );
+        }
+        return line.lineTotal;
+      },
     },
   };
 }

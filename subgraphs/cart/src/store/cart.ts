@@ -45,14 +45,16 @@ const TOUCH = `${KEEP}
 return keep(KEYS[1], ARGV[1], ARGV[2])`;
 
 /**
- * Sets one line's quantity if it still is `expected` (compare-and-set); 0 removes it.
- * 1 written, 0 the line changed meanwhile, -1 a new line would exceed ARGV[4] lines.
+ * Sets one line's quantity if it still is `expected` and, when ARGV[7] is not empty, the
+ * cart is still at version ARGV[7] (compare-and-set); 0 removes the line. 1 written,
+ * 0 the line or the cart changed meanwhile, -1 a new line would exceed ARGV[4] lines.
  */
 const SET_QUANTITY = `${KEEP}
 local key, id = KEYS[1], ARGV[1]
 local expected, nextQ, maxLines = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local current = tonumber(redis.call('HGET', key, 'q:' .. id) or '0')
 if current ~= expected then return 0 end
+if ARGV[7] ~= '' and (redis.call('HGET', key, 'v') or '0') ~= ARGV[7] then return 0 end
 if nextQ == 0 then
   redis.call('HDEL', key, 'q:' .. id, 'o:' .. id)
 else
@@ -127,6 +129,7 @@ interface CartScripts {
     maxLines: number,
     ttl: number,
     emptyTtl: number,
+    version: string,
   ): Promise<number>;
   cartRemove(key: string, ttl: number, emptyTtl: number, ...productIds: string[]): Promise<number>;
   cartClear(key: string, ttl: number, emptyTtl: number): Promise<number>;
@@ -205,7 +208,10 @@ export class CartStore {
   }
 
   /**
-   * Compare-and-set of one line's quantity; false when it was no longer `expected`.
+   * Compare-and-set of one line's quantity; false when it was no longer `expected`, or
+   * when `version` is given and the cart is no longer at that version (StoredCart.version,
+   * '0' for a cart never written). The version makes a rule about the whole cart (its
+   * total) hold: the write only lands on the cart the rule was checked against.
    * CartFullError when it would add a line to a cart that already has `maxLines`.
    */
   async setQuantity(
@@ -214,6 +220,7 @@ export class CartStore {
     expected: number,
     next: number,
     maxLines = Number.MAX_SAFE_INTEGER,
+    version?: string,
   ): Promise<boolean> {
     const result = await this.scripts.cartSetQuantity(
       key,
@@ -223,6 +230,7 @@ export class CartStore {
       maxLines,
       this.ttlSeconds,
       this.emptyTtlSeconds,
+      version ?? '',
     );
     if (result === -1) throw new CartFullError(maxLines);
     return result === 1;

@@ -1,18 +1,36 @@
-import { ErrorCode } from '@shop/errors';
+import { ErrorCode, ServiceUnavailableError } from '@shop/errors';
 import { REQUEST_ID_HEADER } from '@shop/logging';
 import { Agent, fetch } from 'undici';
 import type { CatalogProduct } from '../domain/cart';
 
 /**
- * The products subgraph could not answer. Carts are never shown without prices, so the
- * operation fails (masked as INTERNAL_SERVER_ERROR for the client, logged with this message).
+ * The products subgraph answered something the cart cannot use (a malformed product, an
+ * error that is not about one product): a bug somewhere, masked as INTERNAL_SERVER_ERROR
+ * for the client and logged with this message.
  */
-export class CatalogUnavailableError extends Error {
+export class CatalogError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
-    this.name = 'CatalogUnavailableError';
+    this.name = 'CatalogError';
   }
 }
+
+/**
+ * The products subgraph is down, did not answer in time, or said its own store is down
+ * (SERVICE_UNAVAILABLE). Carts are never shown without prices, so the operation fails
+ * with SERVICE_UNAVAILABLE (retryable) before anything is written; `detail` says what
+ * happened, for the log.
+ */
+export class CatalogUnavailableError extends ServiceUnavailableError {
+  constructor(readonly detail: string) {
+    super(
+      'The product catalog is unavailable, so the cart cannot be priced. Nothing was changed; try again shortly.',
+    );
+  }
+}
+
+/** HTTP statuses of a proxy or server saying the products subgraph cannot answer now. */
+const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
 const PRODUCTS_QUERY = `query CartProducts($representations: [_Any!]!) {
   _entities(representations: $representations) {
@@ -67,13 +85,19 @@ export class ProductCatalog {
           variables: { representations: ids.map((id) => ({ __typename: 'Product', id })) },
         }),
       });
-      body = (await response.json().catch(() => {
-        throw new Error(`HTTP ${response.status} without a GraphQL response`);
-      })) as EntitiesResponse;
+      const parsed = (await response.json().catch(() => undefined)) as EntitiesResponse | undefined;
+      if (!parsed) {
+        const problem = `products subgraph at ${url} answered HTTP ${response.status} without a GraphQL response`;
+        if (UNAVAILABLE_STATUSES.has(response.status)) throw new CatalogUnavailableError(problem);
+        throw new CatalogError(problem);
+      }
+      body = parsed;
     } catch (error) {
+      if (error instanceof CatalogError || error instanceof CatalogUnavailableError) throw error;
+      // Refused, reset or timed out (PRODUCTS_TIMEOUT_MS): products cannot answer now.
       throw new CatalogUnavailableError(
-        `products subgraph at ${url} is unreachable: ${(error as Error).message}`,
-        { cause: error },
+        `products subgraph at ${url} is unreachable: ${(error as Error).message}` +
+          ((error as Error).cause ? ` (${String((error as Error).cause)})` : ''),
       );
     }
     return this.parse(ids, body);
@@ -84,9 +108,15 @@ export class ProductCatalog {
   }
 
   private parse(ids: readonly string[], body: EntitiesResponse): (CatalogProduct | null)[] {
+    // Products' own store is down: it says so with SERVICE_UNAVAILABLE, at the whole
+    // call or at some of the entities. Either way the cart cannot be priced now.
+    const outage = body.errors?.find((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE);
+    if (outage) {
+      throw new CatalogUnavailableError(`products subgraph is unavailable: ${outage.message}`);
+    }
     const entities = body.data?._entities;
     if (!Array.isArray(entities) || entities.length !== ids.length) {
-      throw new CatalogUnavailableError(
+      throw new CatalogError(
         `products subgraph answered without the ${ids.length} entities asked for: ` +
           (body.errors?.map((e) => e.message).join('; ') || 'no data'),
       );
@@ -99,16 +129,14 @@ export class ProductCatalog {
         typeof index !== 'number' ||
         !NOT_A_PRODUCT.has(error.extensions?.code ?? '')
       ) {
-        throw new CatalogUnavailableError(`products subgraph failed: ${error.message}`);
+        throw new CatalogError(`products subgraph failed: ${error.message}`);
       }
       missing.add(index);
     }
     return entities.map((entity, i) => {
       if (missing.has(i) || entity === null) return null;
       if (!isCatalogProduct(entity)) {
-        throw new CatalogUnavailableError(
-          `products subgraph returned a malformed product for ${ids[i]}`,
-        );
+        throw new CatalogError(`products subgraph returned a malformed product for ${ids[i]}`);
       }
       return {
         id: entity.id,
