@@ -64,6 +64,13 @@ export const routerConfigSchema = z.object({
   MAX_QUERY_DEPTH: z.coerce.number().int().min(1).default(12),
   /** Most aliases an operation may use (each alias is another resolver call). */
   MAX_ALIASES: z.coerce.number().int().min(0).default(30),
+  /**
+   * Highest cost an operation may have: about how many fields its response can hold, each
+   * list counted at its size (`first`, else QUERY_COST_LIST_SIZE). See src/cost.ts.
+   */
+  MAX_QUERY_COST: z.coerce.number().int().min(1).default(3000),
+  /** How many items a list field without `first` (order lines, categories) is counted as. */
+  QUERY_COST_LIST_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** Most lexical tokens an operation may have; bounds the parse and validation work. */
   MAX_QUERY_TOKENS: z.coerce.number().int().min(100).default(5000),
   /** Largest JSON request body accepted on /graphql, in bytes. */
@@ -75,10 +82,12 @@ export const routerConfigSchema = z.object({
   /** Longest a single subgraph call may take before the router gives up on it. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   /**
-   * Which proxies may set X-Forwarded-For (Express `trust proxy`): an ingress or load
-   * balancer in front of the router, on loopback or a private network by default.
+   * Which proxies may set X-Forwarded-For (Express `trust proxy`): the ingress or load
+   * balancer in front of the router. Loopback only by default: trusting whole private
+   * networks let any client inside them pick its own address and so dodge per-IP limits.
+   * Behind an ingress, name its addresses (e.g. `10.42.0.0/16`) or its hop count (`1`).
    */
-  TRUST_PROXY: z.string().default('loopback, linklocal, uniquelocal'),
+  TRUST_PROXY: z.string().min(1).default('loopback'),
   /** GraphQL subscriptions over graphql-ws on /graphql (same URL and port as HTTP). */
   SUBSCRIPTIONS_ENABLED: env.bool(true),
   /**

@@ -43,8 +43,8 @@ export function operationLimits(
     maxDepth: { n: config.MAX_QUERY_DEPTH, flattenFragments: true, ...refuseAsTooComplex() },
     maxAliases: { n: config.MAX_ALIASES, ...refuseAsTooComplex() },
     maxDirectives: { n: MAX_DIRECTIVES, ...refuseAsTooComplex() },
-    // Cost needs per-field weights and list sizes to mean more than depth × breadth, which
-    // the limits above already bound; revisit when the catalog has real list sizes.
+    // Armor's cost ignores list sizes and variables; the router's own limit (cost.ts)
+    // multiplies by each page's `first`, once the variables are known.
     costLimit: { enabled: false },
     // graphql-js counts tokens while it parses; armor's plugin would parse a second time.
     maxTokens: { enabled: false },

@@ -20,6 +20,7 @@ import {
   outageStatusPlugin,
   requestErrorHandler,
 } from './errors';
+import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
 import { operationResolutionPlugin } from './protocol';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
@@ -106,6 +107,7 @@ export async function startRouter(
         : ApolloServerPluginLandingPageDisabled(),
       operationNamePlugin,
       operationResolutionPlugin,
+      queryCostPlugin(config),
       logInternalErrors,
       outageStatusPlugin,
     ],

@@ -27,7 +27,10 @@ describe('router configuration', () => {
       SANDBOX_ENABLED: true,
       MAX_QUERY_DEPTH: 12,
       MAX_ALIASES: 30,
+      MAX_QUERY_COST: 3000,
+      QUERY_COST_LIST_SIZE: 10,
       MAX_BODY_BYTES: 1024 * 1024,
+      TRUST_PROXY: 'loopback',
       subgraphUrls: {},
     });
   });
@@ -65,16 +68,20 @@ describe('router configuration', () => {
       CORS_ORIGINS: 'https://shop.example.com/',
       SANDBOX_ENABLED: 'maybe',
       MAX_QUERY_DEPTH: '0',
+      MAX_QUERY_COST: 'lots',
+      QUERY_COST_LIST_SIZE: '0',
       USERS_SUBGRAPH_URL: 'users:4001',
     });
 
-    expect(error.problems).toHaveLength(6);
+    expect(error.problems).toHaveLength(8);
     expect(error.message).toContain('ROUTER_PORT="abc" is invalid');
     for (const name of [
       'JWKS_URL',
       'CORS_ORIGINS',
       'SANDBOX_ENABLED',
       'MAX_QUERY_DEPTH',
+      'MAX_QUERY_COST',
+      'QUERY_COST_LIST_SIZE',
       'USERS_SUBGRAPH_URL',
     ]) {
       expect(error.message).toContain(`${name}=`);

@@ -1,4 +1,7 @@
-import { startStack, type Stack } from './support/stack';
+import type { IncomingMessage } from 'node:http';
+import type { Express } from 'express';
+import { forwardedClientIp, type TrustProxy } from '../src/subscriptions/client-ip';
+import { startStack, type Stack, type TestRouter } from './support/stack';
 
 const CALLER = { query: 'query Caller { caller { userId requestId clientIp } }' };
 
@@ -35,6 +38,34 @@ describe('what the router forwards to subgraphs', () => {
     const { body } = await stack.router.post(CALLER, { 'x-forwarded-for': '203.0.113.9' });
 
     expect(body.data.caller.clientIp).toBe('203.0.113.9');
+  });
+
+  /**
+   * The client address a router derives for a request from `peer` carrying
+   * X-Forwarded-For, by its own Express app's trust setting (the test client itself can
+   * only connect over loopback).
+   */
+  function clientIpSeenBy(router: TestRouter, peer: string, forwardedFor: string): string {
+    const app = router.httpServer.listeners('request')[0] as Express;
+    const request = {
+      headers: { 'x-forwarded-for': forwardedFor },
+      socket: { remoteAddress: peer },
+    };
+    return forwardedClientIp(
+      request as unknown as IncomingMessage,
+      app.get('trust proxy fn') as TrustProxy,
+    );
+  }
+
+  it('trusts X-Forwarded-For from loopback only, unless TRUST_PROXY names the ingress', async () => {
+    // A client on a private network picking the address its rate limits are counted by.
+    expect(clientIpSeenBy(stack.router, '10.0.0.7', '203.0.113.9')).toBe('10.0.0.7');
+    expect(clientIpSeenBy(stack.router, 'fd00::7', '203.0.113.9')).toBe('fd00::7');
+    expect(clientIpSeenBy(stack.router, '127.0.0.1', '203.0.113.9')).toBe('203.0.113.9');
+
+    const behindIngress = await stack.startRouter({ TRUST_PROXY: 'loopback, 10.42.0.0/16' });
+    expect(clientIpSeenBy(behindIngress, '10.42.3.4', '203.0.113.9')).toBe('203.0.113.9');
+    expect(clientIpSeenBy(behindIngress, '10.0.0.7', '203.0.113.9')).toBe('10.0.0.7');
   });
 
   it('forwards x-cart-id, and no identity header the client made up', async () => {

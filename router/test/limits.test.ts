@@ -67,6 +67,78 @@ describe('operation limits', () => {
   });
 });
 
+/** `count` aliases of one page of `first` users, ids and names. */
+function pagesOfUsers(count: number, first: number | string): string {
+  const page = `users(first: ${first}) { edges { node { id name } } }`;
+  return Array.from({ length: count }, (_, i) => `p${i}: ${page}`).join(' ');
+}
+
+describe('query cost', () => {
+  it('refuses 30 aliases of a 100-item page as QUERY_TOO_COMPLEX before any subgraph call', async () => {
+    // Each page: users, edges, and node, id and name for 100 users = 302.
+    const message = await expectRefused(
+      { query: `{ ${pagesOfUsers(30, 100)} }` },
+      400,
+      'QUERY_TOO_COMPLEX',
+    );
+    expect(message).toBe(
+      'Query cost limit of 3000 exceeded, found 9060. ' +
+        'Ask for smaller pages (first), fewer fields or fewer aliases.',
+    );
+  });
+
+  it('counts a page by the value of its first variable, and by 20 when it is not given', async () => {
+    const query = `query Pages($first: Int) { ${pagesOfUsers(10, '$first')} }`;
+
+    const small = await stack.router.post({ query, variables: { first: 10 } });
+    expect(small.status).toBe(200);
+    expect(small.body.data.p9.edges).toHaveLength(10);
+    // 10 × (2 + 20 × 3) = 620.
+    const byDefault = await stack.router.post({ query: `{ ${pagesOfUsers(10, 20)} }` });
+    expect(byDefault.status).toBe(200);
+
+    // 10 × (2 + 100 × 3) = 3020.
+    const message = await expectRefused(
+      { query, variables: { first: 100 } },
+      400,
+      'QUERY_TOO_COMPLEX',
+    );
+    expect(message).toMatch(/^Query cost limit of 3000 exceeded, found 3020\./);
+  });
+
+  it('counts a list without first as QUERY_COST_LIST_SIZE items, up to MAX_QUERY_COST exactly', async () => {
+    // user, friends, and 10 × (friends, 10 × (friends, 10 × id)) = 2 + 10 × 111 = 1112.
+    const query = '{ user(id: "u1") { friends { friends { friends { id } } } } }';
+    const atTheLimit = await stack.startRouter({ MAX_QUERY_COST: '1112' });
+    const { status, body } = await atTheLimit.post({ query });
+    expect(status).toBe(200);
+    expect(body.errors).toBeUndefined();
+
+    const below = await stack.startRouter({ MAX_QUERY_COST: '1111' });
+    const refused = await below.post({ query });
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([
+      {
+        message: expect.stringMatching(/^Query cost limit of 1111 exceeded, found 1112\./),
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      },
+    ]);
+
+    // With lists counted as 2 items: 2 + 2 × (1 + 2 × (1 + 2)) = 16.
+    const shortLists = await stack.startRouter({ MAX_QUERY_COST: '16', QUERY_COST_LIST_SIZE: '2' });
+    expect((await shortLists.post({ query })).status).toBe(200);
+  });
+
+  it('counts fragments where they are spread', async () => {
+    const router = await stack.startRouter({ MAX_QUERY_COST: '301' });
+    const query = `
+      query { users(first: 100) { ...Page } }
+      fragment Page on UserConnection { edges { node { ... on User { id name } } } }`;
+    const { body } = await router.post({ query });
+    expect(body.errors[0].message).toMatch(/found 302\./);
+  });
+});
+
 describe('request body', () => {
   it('refuses a body over MAX_BODY_BYTES (1 MiB) with 413', async () => {
     const padding = 'x'.repeat(1024 * 1024);

@@ -40,6 +40,17 @@ export const usersSubgraph: SubgraphDefinition = {
       "A chain of nodes as deep as the query asks, for the depth limit."
       node: Node!
       fail(kind: Failure!): Boolean
+      "A connection, for the cost limit: pages of made-up users."
+      users(first: Int = 20): UserConnection!
+    }
+
+    type UserConnection {
+      totalCount: Int!
+      edges: [UserEdge!]!
+    }
+
+    type UserEdge {
+      node: User!
     }
 
     type Caller {
@@ -52,6 +63,8 @@ export const usersSubgraph: SubgraphDefinition = {
     type User @key(fields: "id") {
       id: ID!
       name: String!
+      "A plain list of objects, for the cost limit."
+      friends: [User!]!
     }
 
     type Node {
@@ -75,6 +88,12 @@ export const usersSubgraph: SubgraphDefinition = {
         clientIp: ctx.clientIp,
       }),
       user: (_: unknown, { id }: { id: string }) => ({ id, name: `User ${id}` }),
+      users: (_: unknown, { first }: { first: number }) => ({
+        totalCount: first,
+        edges: Array.from({ length: first }, (_, i) => ({
+          node: { id: `u${i}`, name: `User u${i}` },
+        })),
+      }),
       node: () => ({ depth: 1 }),
       fail: (
         _: unknown,
@@ -85,6 +104,9 @@ export const usersSubgraph: SubgraphDefinition = {
         if (kind === 'REFUSED_WITH_STATUS') throw refusedWithStatus();
         throw new Error('connection to the database lost: password=hunter2');
       },
+    },
+    User: {
+      friends: ({ id }: { id: string }) => [{ id: `${id}-friend`, name: 'Friend' }],
     },
     Node: {
       id: ({ depth }: { depth: number }) => `node-${depth}`,

@@ -1,0 +1,174 @@
+import type { ApolloServerPlugin } from '@apollo/server';
+import {
+  getArgumentValues,
+  getNamedType,
+  getNullableType,
+  isCompositeType,
+  isListType,
+  Kind,
+  SchemaMetaFieldDef,
+  TypeMetaFieldDef,
+  TypeNameMetaFieldDef,
+  type DocumentNode,
+  type FragmentDefinitionNode,
+  type GraphQLCompositeType,
+  type GraphQLField,
+  type GraphQLSchema,
+  type OperationDefinitionNode,
+  getVariableValues,
+  type SelectionSetNode,
+} from 'graphql';
+import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@shop/subgraph-kit';
+import type { RouterConfig } from './config';
+import { QueryTooComplexError } from './limits';
+
+export interface CostOptions {
+  /** What a list field without a `first` argument is counted as holding. */
+  listSize: number;
+}
+
+/** Meta fields every composite type has, which `getFields()` leaves out. */
+function fieldOf(
+  parentType: GraphQLCompositeType,
+  name: string,
+): GraphQLField<unknown, unknown> | undefined {
+  if (name === '__typename') return TypeNameMetaFieldDef;
+  if (name === '__schema') return SchemaMetaFieldDef;
+  if (name === '__type') return TypeMetaFieldDef;
+  return 'getFields' in parentType ? parentType.getFields()[name] : undefined;
+}
+
+/**
+ * The size of the page a connection field returns: its `first` argument (the variable's
+ * value, or the default) as the subgraphs read it (20 unless given, at most 100).
+ */
+function pageSizeOf(first: unknown): number {
+  if (typeof first !== 'number' || !Number.isFinite(first)) return DEFAULT_PAGE_SIZE;
+  return Math.min(Math.max(Math.trunc(first), 1), MAX_PAGE_SIZE);
+}
+
+/**
+ * An upper bound of the fields a response to `operation` can hold: each selected field
+ * counts once per object it is selected on, and a list multiplies what is selected inside
+ * it by its size — a connection's `first` (its default when absent) for the `edges` or
+ * `nodes` list inside it, `options.listSize` for any other list of objects. Fragments
+ * count where they are spread, @skip/@include as if included, every alias separately.
+ *
+ * `{ products(first: 100) { edges { node { id name } } } }` costs 1 + 1 + 100 × 3 = 302:
+ * products, edges, and node, id and name for each of 100 products.
+ */
+export function operationCost(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  options: CostOptions,
+): number {
+  const fragments = new Map<string, FragmentDefinitionNode>();
+  for (const definition of document.definitions) {
+    if (definition.kind === Kind.FRAGMENT_DEFINITION) {
+      fragments.set(definition.name.value, definition);
+    }
+  }
+
+  const costOf = (
+    selectionSet: SelectionSetNode,
+    parentType: GraphQLCompositeType,
+    // How many objects this selection is resolved on.
+    multiplier: number,
+    // The page size of the connection this selection set belongs to, for its list field.
+    pageSize: number | undefined,
+    // Fragments being expanded on this path (validation refuses cycles; this is a guard).
+    spreading: ReadonlySet<string>,
+  ): number => {
+    let cost = 0;
+    for (const selection of selectionSet.selections) {
+      if (selection.kind === Kind.FIELD) {
+        const field = fieldOf(parentType, selection.name.value);
+        if (!field) continue;
+        cost += multiplier;
+        if (!selection.selectionSet) continue;
+        const childType = getNamedType(field.type);
+        if (!isCompositeType(childType)) continue;
+
+        let first: number | undefined;
+        if (field.args.some((arg) => arg.name === 'first')) {
+          first = pageSizeOf(getArgumentValues(field, selection, variables).first);
+        }
+        const isList = isListType(getNullableType(field.type));
+        cost += costOf(
+          selection.selectionSet,
+          childType,
+          isList ? multiplier * (first ?? pageSize ?? options.listSize) : multiplier,
+          // A connection passes its page size to the list inside it (edges, nodes).
+          isList ? undefined : first,
+          spreading,
+        );
+      } else if (selection.kind === Kind.INLINE_FRAGMENT) {
+        const type = selection.typeCondition
+          ? schema.getType(selection.typeCondition.name.value)
+          : parentType;
+        if (!type || !isCompositeType(type)) continue;
+        cost += costOf(selection.selectionSet, type, multiplier, pageSize, spreading);
+      } else {
+        const name = selection.name.value;
+        const fragment = fragments.get(name);
+        if (!fragment || spreading.has(name)) continue;
+        const type = schema.getType(fragment.typeCondition.name.value);
+        if (!type || !isCompositeType(type)) continue;
+        cost += costOf(
+          fragment.selectionSet,
+          type,
+          multiplier,
+          pageSize,
+          new Set([...spreading, name]),
+        );
+      }
+    }
+    return cost;
+  };
+
+  const rootType = schema.getRootType(operation.operation);
+  if (!rootType) return 0;
+  return costOf(operation.selectionSet, rootType, 1, undefined, new Set());
+}
+
+/**
+ * Refuses, before planning, an operation whose cost (`operationCost`) is over
+ * MAX_QUERY_COST: depth and alias limits alone let 30 aliases of `products(first: 100)`
+ * through, which cost the subgraphs seconds. It runs once the operation is resolved, as
+ * the cost depends on the variables (`first: $first`).
+ */
+export function queryCostPlugin(
+  config: Pick<RouterConfig, 'MAX_QUERY_COST' | 'QUERY_COST_LIST_SIZE'>,
+): ApolloServerPlugin {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, operation, request }) {
+          // Without an operation, or with variables that do not fit it, nothing is planned:
+          // other checks refuse the request.
+          if (!operation) return;
+          const coerced = getVariableValues(
+            schema,
+            operation.variableDefinitions ?? [],
+            request.variables ?? {},
+          );
+          if (!coerced.coerced) return;
+          const cost = operationCost(schema, document, operation, coerced.coerced, {
+            listSize: config.QUERY_COST_LIST_SIZE,
+          });
+          if (cost > config.MAX_QUERY_COST) {
+            const error = new QueryTooComplexError(
+              `Query cost limit of ${config.MAX_QUERY_COST} exceeded, found ${cost}. ` +
+                'Ask for smaller pages (first), fewer fields or fewer aliases.',
+            );
+            // Nothing ran: the client's request is too big, not the server's failure.
+            error.extensions.http = { status: 400 };
+            throw error;
+          }
+        },
+      };
+    },
+  };
+}
