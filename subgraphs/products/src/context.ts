@@ -1,8 +1,19 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/subgraph-kit';
+import type { CatalogService, ProductPage } from './domain/catalog-service';
 import { isObjectId } from './domain/product';
 import type { CategoryRecord, CategoryStore } from './store/category';
-import type { ProductRecord, ProductStore } from './store/product';
+import type { ProductCursor, ProductRecord, ProductStore } from './store/product';
+
+/** One page of a category's products: the same for every category of a request. */
+export interface CategoryPageArgs {
+  /** Only active products (what everyone but ADMINs sees). */
+  activeOnly: boolean;
+  limit: number;
+  /** The `after` cursor as sent, and decoded. */
+  cursor: string | null;
+  after: ProductCursor | null;
+}
 
 export interface Loaders {
   /**
@@ -14,6 +25,11 @@ export interface Loaders {
   category: DataLoader<string, CategoryRecord | null>;
   /** Every category, read once per request (sub-category filters, children). */
   allCategories: () => Promise<CategoryRecord[]>;
+  /**
+   * Category.products for every category of a request that asks for the same page,
+   * batched: `categories { products }` costs the same few queries for 5 or 50 categories.
+   */
+  categoryPages: (page: CategoryPageArgs) => DataLoader<string, ProductPage>;
 }
 
 export interface Context extends BaseContext {
@@ -42,11 +58,28 @@ export function loadReference<T>(
   return isObjectId(id) ? loader.load(id) : Promise.resolve(null);
 }
 
-export function createLoaders(products: ProductStore, categories: CategoryStore): Loaders {
+export function createLoaders(
+  products: ProductStore,
+  categories: CategoryStore,
+  catalog: CatalogService,
+): Loaders {
   let all: Promise<CategoryRecord[]> | undefined;
+  const allCategories = () => (all ??= categories.all());
+  const pages = new Map<string, DataLoader<string, ProductPage>>();
   return {
     product: new DataLoader(byIds((ids) => products.findByIds(ids))),
     category: new DataLoader(byIds((ids) => categories.findByIds(ids))),
-    allCategories: () => (all ??= categories.all()),
+    allCategories,
+    categoryPages: (page) => {
+      const key = JSON.stringify([page.activeOnly, page.limit, page.cursor]);
+      let loader = pages.get(key);
+      if (!loader) {
+        loader = new DataLoader((ids: readonly string[]) =>
+          catalog.listCategoryPages(ids, { ...page, allCategories }),
+        );
+        pages.set(key, loader);
+      }
+      return loader;
+    },
   };
 }

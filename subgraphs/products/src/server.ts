@@ -87,11 +87,11 @@ export async function startProductsService(
         ),
         verifier: new TokenVerifier({
           issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
+          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
           keys: remoteJwks(config.JWKS_URL),
         }),
         logger,
-        context: (base) => ({ ...base, loaders: createLoaders(products, categories) }),
+        context: (base) => ({ ...base, loaders: createLoaders(products, categories, catalog) }),
         ready: async () => {
           if (!connection.db) throw new Error('MongoDB is not connected');
           await connection.db.admin().ping();

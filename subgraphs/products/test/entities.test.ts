@@ -1,7 +1,7 @@
 // Federation: how cart, orders and the router resolve Product and Category references.
+import { createLogger } from '@shop/logging';
 import { createLoaders, loadReference } from '../src/context';
-import { CategoryStore } from '../src/store/category';
-import { ProductStore } from '../src/store/product';
+import { openCatalog } from '../src/server';
 import { clientFor } from './support/client';
 import { CATEGORY_ENTITIES, PRODUCT_ENTITIES, UPDATE_PRODUCT } from './support/operations';
 import { startProductsFixture, type ProductsFixture } from './support/products-service';
@@ -128,6 +128,123 @@ describe('Category entity', () => {
   });
 });
 
+describe('Category.products across many categories', () => {
+  const PAGES = `query($first: Int, $after: String) { categories { id
+    products(first: $first, after: $after) {
+      totalCount edges { cursor node { id } } pageInfo { hasNextPage endCursor } } } }`;
+
+  /** 4 shelves with 4 sub-shelves each; 0 to 3 products per sub-shelf, 1 per shelf. */
+  async function buildCatalog() {
+    const shelves: { id: string; parentId: string | null }[] = [];
+    const products: { id: string; categoryId: string; active: boolean }[] = [];
+    for (let s = 0; s < 4; s += 1) {
+      const shelf = await client.createCategory({ name: `Shelf ${s}` });
+      shelves.push({ id: shelf.id, parentId: null });
+      for (let c = 0; c < 4; c += 1) {
+        const sub = await client.createCategory({
+          name: `Shelf ${s} part ${c}`,
+          parentId: shelf.id,
+        });
+        shelves.push({ id: sub.id, parentId: shelf.id });
+        for (let p = 0; p < (s + c) % 4; p += 1) {
+          const active = (s + c + p) % 5 !== 0;
+          const made = await client.createProduct({ categoryId: sub.id, active });
+          products.push({ id: made.id, categoryId: sub.id, active });
+        }
+      }
+      const own = await client.createProduct({ categoryId: shelf.id });
+      products.push({ id: own.id, categoryId: shelf.id, active: true });
+    }
+    // Deleted products are in no page and no total, for anyone.
+    const gone = await client.createProduct({ categoryId: shelves[1]!.id });
+    await client.asAdmin(`mutation($id: ID!) { deleteProduct(id: $id) }`, { id: gone.id });
+    return { shelves, products };
+  }
+
+  /** What one category's page must hold: its own and its sub-categories' products, oldest first. */
+  function expectedPage(
+    catalog: Awaited<ReturnType<typeof buildCatalog>>,
+    categoryId: string,
+    options: { first: number; afterId?: string; admin: boolean },
+  ) {
+    const scope = new Set([
+      categoryId,
+      ...catalog.shelves.filter((c) => c.parentId === categoryId).map((c) => c.id),
+    ]);
+    const all = catalog.products.filter(
+      (p) => scope.has(p.categoryId) && (options.admin || p.active),
+    );
+    const start = options.afterId
+      ? catalog.products.findIndex((p) => p.id === options.afterId) + 1
+      : 0;
+    const rest = all.filter((p) => catalog.products.indexOf(p) >= start);
+    return {
+      totalCount: all.length,
+      ids: rest.slice(0, options.first).map((p) => p.id),
+      hasNextPage: rest.length > options.first,
+    };
+  }
+
+  it('reads the pages of 20 categories with a fixed number of queries, keeping pages and totals', async () => {
+    const catalog = await buildCatalog();
+    const mine = (res: any) =>
+      new Map(
+        (res.data!.categories as any[])
+          .filter((c) => catalog.shelves.some((s) => s.id === c.id))
+          .map((c) => [c.id, c.products]),
+      );
+    const check = (res: any, options: { first: number; afterId?: string; admin: boolean }) => {
+      expect(res.errors).toBeUndefined();
+      const pages = mine(res);
+      expect(pages.size).toBe(20);
+      for (const shelf of catalog.shelves) {
+        const page = pages.get(shelf.id);
+        const expected = expectedPage(catalog, shelf.id, options);
+        expect({
+          totalCount: page.totalCount,
+          ids: page.edges.map((e: any) => e.node.id),
+          hasNextPage: page.pageInfo.hasNextPage,
+        }).toEqual(expected);
+        expect(page.pageInfo.endCursor).toBe(page.edges.at(-1)?.cursor ?? null);
+      }
+    };
+
+    const queries = countQueries();
+    try {
+      check(await client.asAdmin(PAGES, { first: 2 }), { first: 2, admin: true });
+      // One read of the categories, two of the products (pick, then load), one count
+      // for every total: the same for 20 categories as for 2.
+      expect(queries.all().sort()).toEqual([
+        'categories.find',
+        'products.aggregate',
+        'products.find',
+        'products.find',
+      ]);
+    } finally {
+      queries.stop();
+    }
+
+    // The same through a cursor, for a shopper (inactive products hidden).
+    const afterId = catalog.products[3]!.id;
+    const cursor = (await client.asAdmin(PAGES, { first: 50 }))
+      .data!.categories.flatMap((c: any) => c.products.edges)
+      .find((e: any) => e.node.id === afterId).cursor;
+    check(await client.call(PAGES, { first: 1, after: cursor }), {
+      first: 1,
+      afterId,
+      admin: false,
+    });
+    check(await client.call(PAGES, { first: 3 }), { first: 3, admin: false });
+  });
+
+  it('refuses a bad page size or cursor with BAD_USER_INPUT', async () => {
+    const big = await client.call(PAGES, { first: 101 });
+    expect(big.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'first' });
+    const bad = await client.call(PAGES, { after: 'not-a-cursor' });
+    expect(bad.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'after' });
+  });
+});
+
 describe('malformed representations', () => {
   const healthz = () => fetch(fx.service.url.replace(/\/graphql$/, '/healthz'));
   const errorsAt = (res: { errors?: { path?: (string | number)[]; extensions?: any }[] }) =>
@@ -207,15 +324,17 @@ describe('malformed representations', () => {
   it('leaves reference look-ups answering null for keys that are not ObjectId strings', async () => {
     // The entity guard keeps such keys away from the reference resolvers; the look-ups
     // must not depend on it: one TypeError would fail every reference of the request.
-    const loaders = createLoaders(
-      new ProductStore(fx.service.connection),
-      new CategoryStore(fx.service.connection),
-    );
-    const product = await client.createProduct();
-    const keys = [1, null, undefined, { $ne: null }, ['ffffffffffffffffffffffff'], product.id];
-    const found = await Promise.all(keys.map((id) => loadReference(loaders.product, id)));
-    expect(found.map((p) => p?.id ?? null)).toEqual([null, null, null, null, null, product.id]);
-    expect(await loadReference(loaders.category, 7)).toBeNull();
+    const opened = await openCatalog(fx.config, createLogger('products', 'silent'));
+    try {
+      const loaders = createLoaders(opened.products, opened.categories, opened.catalog);
+      const product = await client.createProduct();
+      const keys = [1, null, undefined, { $ne: null }, ['ffffffffffffffffffffffff'], product.id];
+      const found = await Promise.all(keys.map((id) => loadReference(loaders.product, id)));
+      expect(found.map((p) => p?.id ?? null)).toEqual([null, null, null, null, null, product.id]);
+      expect(await loadReference(loaders.category, 7)).toBeNull();
+    } finally {
+      await opened.connection.close();
+    }
   });
 });
 

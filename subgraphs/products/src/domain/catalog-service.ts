@@ -119,30 +119,58 @@ export class CatalogService {
     });
   }
 
-  /**
-   * One page of the catalog and the total matching the filter. `categoryScope` restricts
-   * it to a category and its sub-categories (Category.products).
-   */
+  /** One page of the catalog and the total matching the filter. */
   async listProducts(options: {
     filter: ProductFilterInput | null | undefined;
     activeOnly: boolean;
     limit: number;
     after: ProductCursor | null;
     allCategories: () => Promise<CategoryRecord[]>;
-    categoryScope?: string;
   }): Promise<ProductPage> {
     const base = parseProductFilter(options.filter, options.activeOnly);
     let categoryIds: string[] | null = null;
-    for (const id of [options.filter?.categoryId, options.categoryScope]) {
-      if (id === null || id === undefined) continue;
+    const id = options.filter?.categoryId;
+    if (id !== null && id !== undefined) {
       const all = await options.allCategories();
       // An unknown category has no products rather than being an error: links go stale.
-      const scope = all.some((c) => c.id === id) ? withDescendants(all, id) : [];
-      categoryIds = categoryIds ? categoryIds.filter((c) => scope.includes(c)) : scope;
+      categoryIds = all.some((c) => c.id === id) ? withDescendants(all, id) : [];
     }
     const query = { ...base, categoryIds };
     const rows = await this.products.list(query, options.limit, options.after);
     return { rows, total: () => this.products.count(query) };
+  }
+
+  /**
+   * The same page (size, cursor) of products for many categories at once, each including
+   * its sub-categories: what `categories { products }` asks for. A bounded number of
+   * queries however many categories there are: one to pick the rows of every page, one
+   * to read them, and one aggregation for all totals when a total is asked for.
+   */
+  async listCategoryPages(
+    categoryIds: readonly string[],
+    options: {
+      activeOnly: boolean;
+      limit: number;
+      after: ProductCursor | null;
+      allCategories: () => Promise<CategoryRecord[]>;
+    },
+  ): Promise<ProductPage[]> {
+    const all = await options.allCategories();
+    // An unknown category has no products rather than being an error, as in listProducts.
+    const scopes = categoryIds.map((id) =>
+      all.some((c) => c.id === id) ? withDescendants(all, id) : [],
+    );
+    const query = parseProductFilter(null, options.activeOnly);
+    const rows = await this.products.listPerScope(query, scopes, options.limit, options.after);
+    let counts: Promise<Map<string, number>> | undefined;
+    return scopes.map((scope, index) => ({
+      rows: rows[index]!,
+      total: async () => {
+        counts ??= this.products.countPerCategory(query, [...new Set(scopes.flat())]);
+        const perCategory = await counts;
+        return scope.reduce((total, id) => total + (perCategory.get(id) ?? 0), 0);
+      },
+    }));
   }
 
   private async requireCategory(id: string, field: string): Promise<void> {

@@ -1,8 +1,9 @@
 import { requireRole, Role } from '@shop/auth';
+import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import { loadReference } from '../context';
 import type { CatalogService } from '../domain/catalog-service';
 import type { Resolvers } from '../generated/graphql';
-import { productConnection } from './product';
+import { isObjectId, seesHiddenProducts } from '../domain/product';
 
 export function categoryResolvers(catalog: CatalogService): Resolvers {
   return {
@@ -32,8 +33,18 @@ export function categoryResolvers(catalog: CatalogService): Resolvers {
         category.parentId ? ctx.loaders.category.load(category.parentId) : null,
       children: async (category, _args, ctx) =>
         (await ctx.loaders.allCategories()).filter((c) => c.parentId === category.id),
-      products: (category, { first, after }, ctx) =>
-        productConnection(catalog, ctx, { first, after, categoryScope: category.id }),
+      products: async (category, { first, after }, ctx) => {
+        const limit = pageSize(first);
+        const page = await ctx.loaders
+          .categoryPages({
+            activeOnly: !seesHiddenProducts(ctx.identity),
+            limit,
+            cursor: after ?? null,
+            after: decodeKeysetCursor(after, isObjectId),
+          })
+          .load(category.id);
+        return toConnection(page.rows, limit, page.total, keysetKey);
+      },
     },
   };
 }

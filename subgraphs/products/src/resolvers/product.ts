@@ -27,15 +27,14 @@ async function visibleProduct(id: unknown, ctx: Context): Promise<ProductRecord 
   return product && isVisible(product, ctx.identity) ? product : null;
 }
 
-/** One page of products, oldest first; shared by Query.products and Category.products. */
-export async function productConnection(
+/** One page of the catalog, oldest first (Category.products has its batched loader). */
+async function productConnection(
   catalog: CatalogService,
   ctx: Context,
   args: {
     filter?: ProductFilterInput | null;
     first?: number | null;
     after?: string | null;
-    categoryScope?: string;
   },
 ): Promise<Connection<ProductRecord>> {
   const limit = pageSize(args.first);
@@ -45,7 +44,6 @@ export async function productConnection(
     limit,
     after: decodeKeysetCursor(args.after, isObjectId),
     allCategories: ctx.loaders.allCategories,
-    categoryScope: args.categoryScope,
   });
   return toConnection(page.rows, limit, page.total, keysetKey);
 }

@@ -232,19 +232,83 @@ export class ProductStore {
     after: ProductCursor | null,
   ): Promise<ProductRecord[]> {
     const filter = toFilter(query);
-    if (after) {
-      const id = new Types.ObjectId(after.id);
-      filter.$or = [
-        { createdAt: { $gt: after.createdAt } },
-        { createdAt: after.createdAt, _id: { $gt: id } },
-      ];
-    }
+    if (after) Object.assign(filter, afterFilter(after));
     const docs = await this.model
       .find(filter, PUBLIC_PROJECTION)
       .sort({ createdAt: 1, _id: 1 })
       .limit(limit + 1)
       .lean();
     return docs.map(toRecord);
+  }
+
+  /**
+   * The first `limit + 1` products (oldest first, after `after`) of each scope, a scope
+   * being a category and its sub-categories, for many scopes with two queries however
+   * many there are (FerretDB 1.x has neither $facet nor a top-N accumulator, so there is
+   * no per-group limit on the server). The first query reads only the sort key and
+   * category of the matching products, in list order, and stops as soon as every scope
+   * has its rows; the second reads the chosen products whole. A scope that has fewer
+   * rows than a page makes the first query run to the end of the match, which costs
+   * about 50 bytes per product.
+   */
+  async listPerScope(
+    query: Omit<ProductQuery, 'categoryIds'>,
+    scopes: readonly (readonly string[])[],
+    limit: number,
+    after: ProductCursor | null,
+  ): Promise<ProductRecord[][]> {
+    const scopesOf = new Map<string, number[]>();
+    scopes.forEach((scope, index) => {
+      for (const id of new Set(scope)) scopesOf.set(id, [...(scopesOf.get(id) ?? []), index]);
+    });
+    const picked: string[][] = scopes.map(() => []);
+    let open = scopes.filter((scope) => scope.length > 0).length;
+    if (open === 0) return picked.map(() => []);
+
+    const filter = toFilter({ ...query, categoryIds: [...scopesOf.keys()] });
+    if (after) Object.assign(filter, afterFilter(after));
+    const cursor = this.model
+      .find(filter, { _id: 1, categoryId: 1 })
+      .sort({ createdAt: 1, _id: 1 })
+      .lean()
+      .cursor({ batchSize: 1000 });
+    try {
+      while (open > 0) {
+        const doc = await cursor.next();
+        if (!doc) break;
+        for (const index of scopesOf.get(doc.categoryId?.toHexString() ?? '') ?? []) {
+          const rows = picked[index]!;
+          if (rows.length > limit) continue;
+          rows.push(doc._id.toHexString());
+          if (rows.length > limit) open -= 1;
+        }
+      }
+    } finally {
+      await cursor.close();
+    }
+
+    const ids = [...new Set(picked.flat())];
+    const byId = new Map((ids.length > 0 ? await this.findByIds(ids) : []).map((p) => [p.id, p]));
+    // A product deleted or moved between the two reads is left out or still shown here,
+    // as it would be by a page read a moment earlier.
+    return picked.map((rows) => rows.flatMap((id) => byId.get(id) ?? []));
+  }
+
+  /**
+   * How many products match `query` in each of `categoryIds`, in one aggregation
+   * (totalCount of many categories' pages; a scope's total is the sum of its categories).
+   */
+  async countPerCategory(
+    query: Omit<ProductQuery, 'categoryIds'>,
+    categoryIds: readonly string[],
+  ): Promise<Map<string, number>> {
+    if (categoryIds.length === 0) return new Map();
+    const rows = await this.model.aggregate<{ _id: Types.ObjectId | null; n: number }>([
+      // $match is not cast by mongoose: toFilter already builds ObjectIds and dates.
+      { $match: toFilter({ ...query, categoryIds: [...categoryIds] }) },
+      { $group: { _id: '$categoryId', n: { $sum: 1 } } },
+    ]);
+    return new Map(rows.flatMap((row) => (row._id ? [[row._id.toHexString(), row.n]] : [])));
   }
 
   count(query: ProductQuery): Promise<number> {
@@ -255,6 +319,16 @@ export class ProductStore {
   countAll(): Promise<number> {
     return this.model.estimatedDocumentCount();
   }
+}
+
+/** Products after a keyset position in the (createdAt, _id) order. */
+function afterFilter(after: ProductCursor): QueryFilter<ProductDoc> {
+  return {
+    $or: [
+      { createdAt: { $gt: after.createdAt } },
+      { createdAt: after.createdAt, _id: { $gt: new Types.ObjectId(after.id) } },
+    ],
+  };
 }
 
 function toFilter(query: ProductQuery): QueryFilter<ProductDoc> {
