@@ -1,3 +1,6 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import { formatError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
@@ -62,3 +65,41 @@ export const jsonNotFound: RequestHandler = (req, res) => {
       ),
     );
 };
+
+/** What Node's HTTP parser refused, by its error code (anything else is a malformed request). */
+const PARSE_PROBLEMS: Record<string, { status: number; message: string }> = {
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    message: 'The request headers are larger than the server accepts (16 KB in all).',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, message: 'The request took too long to arrive.' },
+};
+
+/**
+ * The HTTP server's `clientError` listener: a request Node's parser refuses before Express
+ * sees it (a header holding NUL or another control character, headers beyond 16 KB, a
+ * malformed request line) gets the same GraphQL-shaped JSON as any other refusal, code
+ * BAD_REQUEST, with the status Node would have sent — instead of an empty 400 a client
+ * cannot read. The connection is closed either way, as Node does.
+ */
+export function jsonClientError(error: Error & { code?: string }, socket: Duplex): void {
+  // A reset connection, or one where a response was already started: nothing to answer.
+  if (error.code === 'ECONNRESET' || !socket.writable || (socket as Socket).bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const { status, message } = PARSE_PROBLEMS[error.code ?? ''] ?? {
+    status: 400,
+    message:
+      'The request is not valid HTTP: a header holds a character headers may not ' +
+      '(NUL or another control character), or the request line is malformed.',
+  };
+  const body = JSON.stringify(errorBody(message, 'BAD_REQUEST'));
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n` +
+      'Content-Type: application/json; charset=utf-8\r\n' +
+      `Content-Length: ${Buffer.byteLength(body)}\r\n` +
+      'Connection: close\r\n\r\n' +
+      body,
+  );
+}

@@ -14,7 +14,7 @@ import type { Identity, TokenVerifier } from '@shop/auth';
 import { formatError } from '@shop/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
 import { guardEntityRepresentations } from './entities';
-import { jsonErrorHandler, jsonNotFound } from './http-errors';
+import { jsonClientError, jsonErrorHandler, jsonNotFound } from './http-errors';
 import { unstorableTextPlugin } from './text';
 
 /** What every resolver of every subgraph receives first. */
@@ -85,6 +85,7 @@ export async function startSubgraph<C extends BaseContext>(
   app.disable('x-powered-by');
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   const httpServer = http.createServer(app);
+  httpServer.on('clientError', jsonClientError);
 
   const schema = buildSubgraphSchema([
     // Codegen's resolver types are stricter than the subgraph helper's own map type.
