@@ -142,6 +142,29 @@ const OUTAGE_NAMES = new Set([
 ]);
 /** Prisma codes for an unreachable database, a lost connection and a pool wait timeout. */
 const OUTAGE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);
+/**
+ * Prisma's driver adapters (the JS client engine) describe the connection problem in a
+ * DriverAdapterError whose `cause.kind` is one of these; raw queries ($queryRaw) surface
+ * it only as P2010 with the DriverAdapterError in `meta.driverAdapterError`.
+ */
+const OUTAGE_DRIVER_ADAPTER_KINDS = new Set([
+  'DatabaseNotReachable',
+  'ConnectionClosed',
+  'SocketTimeout',
+  'TooManyConnections',
+]);
+/**
+ * node-pg's own errors for a connection that could not be opened in time (the client's and
+ * the pool's connect timeouts), was cut by the server or a proxy, or a pool that had no
+ * connection to give in time. They carry no code, and the pg driver adapter passes them on
+ * as they are.
+ */
+const OUTAGE_PG_MESSAGES = new Set([
+  'timeout expired',
+  'Connection terminated due to connection timeout',
+  'Connection terminated unexpectedly',
+  'timeout exceeded when trying to connect',
+]);
 /** Node's socket errors for a peer that is down or unreachable. */
 const OUTAGE_SOCKET_CODES = new Set([
   'ECONNREFUSED',
@@ -163,8 +186,15 @@ export function isOutage(error: unknown, depth = 0): boolean {
     message?: unknown;
     cause?: unknown;
     originalError?: unknown;
+    meta?: { driverAdapterError?: unknown };
   };
   if (typeof e.name === 'string' && OUTAGE_NAMES.has(e.name)) return true;
+  if (
+    e.name === 'DriverAdapterError' &&
+    OUTAGE_DRIVER_ADAPTER_KINDS.has(String((e.cause as { kind?: unknown } | undefined)?.kind))
+  ) {
+    return true;
+  }
   if (
     typeof e.code === 'string' &&
     (OUTAGE_PRISMA_CODES.has(e.code) || OUTAGE_SOCKET_CODES.has(e.code))
@@ -173,7 +203,12 @@ export function isOutage(error: unknown, depth = 0): boolean {
   }
   // ioredis rejects commands on a closed connection with a plain Error of this message.
   if (e.message === 'Connection is closed.') return true;
-  return isOutage(e.originalError, depth + 1) || isOutage(e.cause, depth + 1);
+  if (typeof e.message === 'string' && OUTAGE_PG_MESSAGES.has(e.message)) return true;
+  return (
+    isOutage(e.originalError, depth + 1) ||
+    isOutage(e.cause, depth + 1) ||
+    isOutage(e.meta?.driverAdapterError, depth + 1)
+  );
 }
 
 /**

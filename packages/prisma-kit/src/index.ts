@@ -75,11 +75,27 @@ export function migrateAdapter(databaseUrl: string): PrismaPg {
 
 export interface RuntimePoolOptions {
   max?: number;
+  /**
+   * Longest opening one connection may take (ms); node-pg's default waits for ever on a
+   * host that accepts nothing. Waiting for a free connection of a busy pool is not bounded
+   * by it (callers bound that themselves, e.g. a transaction's maxWait).
+   */
+  connectTimeoutMs?: number;
 }
 
 /** The driver adapter for a service's Prisma client at run time. */
 export function runtimeAdapter(databaseUrl: string, options: RuntimePoolOptions = {}): PrismaPg {
-  return new PrismaPg({ connectionString: databaseUrl, max: options.max ?? 10 });
+  const pool: pg.PoolConfig = { connectionString: databaseUrl, max: options.max ?? 10 };
+  const connectionTimeoutMillis = options.connectTimeoutMs;
+  if (connectionTimeoutMillis) {
+    // On the client, not the pool: pg-pool would apply its timeout to queued waits as well.
+    pool.Client = class BoundedConnectClient extends pg.Client {
+      constructor(config: pg.ClientConfig = {}) {
+        super({ ...config, connectionTimeoutMillis });
+      }
+    };
+  }
+  return new PrismaPg(pool);
 }
 
 /**

@@ -28,6 +28,12 @@ export const ordersConfigSchema = z
      * the rest wait for a connection (up to CHECKOUT_TIMEOUT_MS).
      */
     ORDERS_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(20),
+    /**
+     * Longest opening a PostgreSQL connection may take: a database host that is down or
+     * unreachable fails requests with SERVICE_UNAVAILABLE after this, instead of holding
+     * them for ever.
+     */
+    ORDERS_DATABASE_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(5000),
     /** Longest a checkout may take, waiting for a connection included. */
     CHECKOUT_TIMEOUT_MS: z.coerce.number().int().min(1000).max(120_000).default(30_000),
     ...settings.tokenTrust(),

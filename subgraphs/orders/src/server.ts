@@ -30,7 +30,11 @@ export async function startOrdersService(
   config: OrdersConfig,
   logger: Logger = createLogger('orders', config.LOG_LEVEL),
 ): Promise<RunningSubgraph> {
-  const prisma = createPrisma(config.ORDERS_DATABASE_URL, config.ORDERS_DATABASE_POOL_SIZE);
+  const prisma = createPrisma(
+    config.ORDERS_DATABASE_URL,
+    config.ORDERS_DATABASE_POOL_SIZE,
+    config.ORDERS_DATABASE_CONNECT_TIMEOUT_MS,
+  );
   const orders = new OrderStore(prisma);
   const serviceTokens = new ServiceTokenClient({
     tokenUrl: config.OAUTH_TOKEN_URL,
@@ -98,7 +102,7 @@ export async function startOrdersService(
       resolvers: { ...read, Mutation: mutations },
       verifier: new TokenVerifier({
         issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
+        audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
         keys: remoteJwks(config.JWKS_URL),
       }),
       logger,

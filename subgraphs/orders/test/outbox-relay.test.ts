@@ -12,7 +12,7 @@ const log = createLogger('outbox-relay-test', 'silent');
 
 beforeAll(async () => {
   stack = await startOrdersStack();
-  prisma = createPrisma(stack.db.url, 10);
+  prisma = createPrisma(stack.db.url, 10, stack.config.ORDERS_DATABASE_CONNECT_TIMEOUT_MS);
   queues = new Queues({ redisUrl: stack.config.REDIS_URL, prefix: stack.config.QUEUE_PREFIX });
 }, 120_000);
 afterAll(async () => {

@@ -4,8 +4,14 @@ import { PrismaClient } from '../generated/prisma/client';
 export type { PrismaClient };
 
 /** The orders database client, over node-pg through Prisma's driver adapter (no Rust engine). */
-export function createPrisma(databaseUrl: string, poolSize: number): PrismaClient {
-  return new PrismaClient({ adapter: runtimeAdapter(databaseUrl, { max: poolSize }) });
+export function createPrisma(
+  databaseUrl: string,
+  poolSize: number,
+  connectTimeoutMs: number,
+): PrismaClient {
+  return new PrismaClient({
+    adapter: runtimeAdapter(databaseUrl, { max: poolSize, connectTimeoutMs }),
+  });
 }
 
 /** Prisma's error for a violated unique constraint. */
