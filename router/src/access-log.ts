@@ -12,6 +12,8 @@ export interface AccessLogEntry {
 declare module 'express-serve-static-core' {
   interface Locals {
     accessLog: AccessLogEntry;
+    /** The same id, where the shared error handler (jsonErrorHandler) logs it from. */
+    requestId: string;
   }
 }
 
@@ -26,6 +28,7 @@ export function accessLog(logger: Logger): RequestHandler {
     const started = performance.now();
     const entry: AccessLogEntry = { requestId: requestIdFrom(req.headers[REQUEST_ID_HEADER]) };
     res.locals.accessLog = entry;
+    res.locals.requestId = entry.requestId;
     res.setHeader(REQUEST_ID_HEADER, entry.requestId);
     res.on('finish', () => {
       logger.info(

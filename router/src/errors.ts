@@ -1,8 +1,6 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import type { ErrorRequestHandler } from 'express';
 import { GraphQLError, type GraphQLFormattedError } from 'graphql';
 import { ErrorCode, formatError, ShopError } from '@shop/errors';
-import type { Logger } from '@shop/logging';
 import type { RouterContext } from './context';
 import { persistedQueryRefusal } from './protocol';
 
@@ -89,27 +87,3 @@ export const outageStatusPlugin: ApolloServerPlugin<RouterContext> = {
     };
   },
 };
-
-/**
- * Answers requests that Express refused before Apollo Server saw them (body too large,
- * not JSON) with a GraphQL-shaped error instead of Express's HTML error page.
- */
-export function requestErrorHandler(logger: Logger): ErrorRequestHandler {
-  return (error, _req, res, next) => {
-    if (res.headersSent) return next(error);
-    const status: number = error.status ?? error.statusCode ?? 500;
-    let message: string;
-    if (error.type === 'entity.too.large') {
-      message = `The request body is larger than the limit of ${error.limit} bytes.`;
-    } else if (error.type === 'entity.parse.failed') {
-      message = 'The request body is not valid JSON.';
-    } else if (status < 500 && error.expose) {
-      message = error.message;
-    } else {
-      logger.error({ err: error, requestId: res.locals.accessLog?.requestId }, 'request failed');
-      // An error without a code: the shop's rule masks it as INTERNAL_SERVER_ERROR.
-      return res.status(500).json({ errors: [formatError({ message: error.message }, error)] });
-    }
-    res.status(status).json({ errors: [{ message, extensions: { code: 'BAD_REQUEST' } }] });
-  };
-}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ApolloGateway } from '@apollo/gateway';
-import { ApolloServer } from '@apollo/server';
+import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import { ApolloServerPluginLandingPageLocalDefault } from '@apollo/server/plugin/landingPage/default';
@@ -11,15 +11,11 @@ import cors from 'cors';
 import express from 'express';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, REQUEST_ID_HEADER, type Logger } from '@shop/logging';
+import { jsonErrorHandler, jsonNotFound, unstorableTextPlugin } from '@shop/subgraph-kit';
 import { accessLog, operationNamePlugin } from './access-log';
 import { subgraphUrlVariable, type RouterConfig } from './config';
 import { routerContext, type RouterContext } from './context';
-import {
-  formatRouterError,
-  logInternalErrors,
-  outageStatusPlugin,
-  requestErrorHandler,
-} from './errors';
+import { formatRouterError, logInternalErrors, outageStatusPlugin } from './errors';
 import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
 import { operationResolutionPlugin } from './protocol';
@@ -108,6 +104,7 @@ export async function startRouter(
       operationNamePlugin,
       operationResolutionPlugin,
       queryCostPlugin(config),
+      unstorableTextPlugin as ApolloServerPlugin<RouterContext>,
       logInternalErrors,
       outageStatusPlugin,
     ],
@@ -170,7 +167,13 @@ export async function startRouter(
     express.json({ limit: config.MAX_BODY_BYTES }),
     expressMiddleware(apollo, { context: routerContext(verifier, logger) }),
   );
-  app.use(requestErrorHandler(logger));
+  // Whatever Express refuses before Apollo Server sees it (a body too large, not JSON, in
+  // a charset or encoding it cannot read, cut short), and unknown paths, is answered as a
+  // GraphQL error with a 4xx status and BAD_REQUEST / NOT_FOUND — never Express's HTML
+  // page, which shows a stack trace outside production. Anything else is logged with the
+  // request id (res.locals.requestId, see accessLog) and masked.
+  app.use(jsonNotFound);
+  app.use(jsonErrorHandler(logger));
 
   const subscriptions = config.SUBSCRIPTIONS_ENABLED
     ? startSubscriptionServer({
