@@ -1,3 +1,4 @@
+import { createLogger } from '@shop/logging';
 import {
   chargeRefundedEvent,
   paymentIntentEvent,
@@ -6,8 +7,12 @@ import {
 } from './support/stack';
 
 let stack: OrdersStack;
+// The service's own logger, watched: refusals must reach the log at warn, not error.
+const logger = createLogger('orders', 'silent');
+const warn = jest.spyOn(logger, 'warn');
+const error = jest.spyOn(logger, 'error');
 beforeAll(async () => {
-  stack = await startOrdersStack();
+  stack = await startOrdersStack({}, logger);
 }, 120_000);
 afterAll(() => stack?.stop());
 
@@ -222,5 +227,99 @@ describe('POST /webhooks/stripe', () => {
       data: { object: {} },
     });
     expect(other).toEqual({ status: 200, body: { received: true, outcome: 'ignored' } });
+  });
+});
+
+describe('POST /webhooks/stripe: correctly signed bodies that are not events', () => {
+  /** Rows a webhook could have written, so that "nothing written" is one comparison. */
+  const written = async () =>
+    (
+      await stack.sql<{ events: number; outbox: number; history: number; payments: string[] }>(
+        `SELECT (SELECT count(*)::int FROM processed_webhook_events) AS events,
+                (SELECT count(*)::int FROM outbox) AS outbox,
+                (SELECT count(*)::int FROM order_status_history) AS history,
+                (SELECT coalesce(array_agg(status::text ORDER BY id), '{}') FROM payments) AS payments`,
+      )
+    )[0]!;
+  const refusalsLogged = () =>
+    warn.mock.calls.filter(
+      (args) => args[1] === 'stripe webhook refused: signed body is not a Stripe event',
+    ).length;
+
+  it('answers 400 MALFORMED_EVENT for [1,2], null, "x", {}, non-JSON and an event without data.object, writing nothing', async () => {
+    const intentId = 'pi_malformed_cases';
+    const event = (overrides: Record<string, unknown>) =>
+      JSON.stringify({
+        ...paymentIntentEvent('payment_intent.succeeded', {
+          id: intentId,
+          amount: 3000,
+          currency: 'eur',
+        }),
+        ...overrides,
+      });
+    const succeeded = JSON.parse(event({})) as { data: { object: Record<string, unknown> } };
+    const withObject = (object: unknown) => event({ data: { object } });
+    const bodies = [
+      '[1,2]',
+      'null',
+      '"x"',
+      '{}',
+      '42',
+      'x',
+      '',
+      event({ data: {} }),
+      event({ data: null }),
+      withObject([1, 2]),
+      event({ id: 'evt_\u0000nul' }),
+      event({ id: 12 }),
+      event({ type: { nested: true } }),
+      // The fields payment_intent.succeeded reads, each missing or of another type.
+      withObject({ ...succeeded.data.object, id: undefined }),
+      withObject({ ...succeeded.data.object, amount: '3000' }),
+      withObject({ ...succeeded.data.object, amount: 30.5 }),
+      withObject({ ...succeeded.data.object, currency: null }),
+      JSON.stringify({
+        id: 'evt_failed_bad',
+        type: 'payment_intent.payment_failed',
+        data: { object: { id: intentId, last_payment_error: { message: 42 } } },
+      }),
+      JSON.stringify({
+        id: 'evt_refund_bad',
+        type: 'charge.refunded',
+        data: { object: { id: 'ch_1', amount_refunded: 3000, payment_intent: ['pi'] } },
+      }),
+    ];
+    const before = await written();
+    const logged = refusalsLogged();
+    const errorsLogged = error.mock.calls.length;
+    for (const body of bodies) {
+      const res = await stack.postStripeBody(body);
+      expect({ body, status: res.status }).toEqual({ body, status: 400 });
+      expect(res.body).toEqual({ error: expect.any(String), code: 'MALFORMED_EVENT' });
+    }
+    expect(await written()).toEqual(before);
+    expect(refusalsLogged() - logged).toBe(bodies.length);
+    expect(error.mock.calls.length).toBe(errorsLogged);
+  });
+
+  it('keeps a stable code for a bad signature too, and still applies a well-formed event afterwards', async () => {
+    const res = await stack.postStripeEvent(
+      { id: 'evt_x', type: 'x', data: { object: {} } },
+      't=1,v1=00',
+    );
+    expect(res).toEqual({
+      status: 400,
+      body: { error: 'Invalid Stripe-Signature.', code: 'INVALID_SIGNATURE' },
+    });
+    const { orderId, intentId } = await placeOrder();
+    const paid = await stack.postStripeEvent(
+      paymentIntentEvent('payment_intent.succeeded', {
+        id: intentId,
+        amount: 3000,
+        currency: 'eur',
+      }),
+    );
+    expect(paid).toEqual({ status: 200, body: { received: true, outcome: 'applied' } });
+    expect((await orderState(orderId)).status).toBe('PAID');
   });
 });

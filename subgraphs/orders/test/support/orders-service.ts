@@ -1,4 +1,4 @@
-import { createLogger } from '@shop/logging';
+import { createLogger, type Logger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
 import {
   createTestDatabase,
@@ -56,6 +56,7 @@ export interface OrdersNeighbours {
 export async function startOrdersFixture(
   neighbours: OrdersNeighbours,
   env: Record<string, string> = {},
+  logger: Logger = createLogger('orders', process.env.TEST_LOG_LEVEL ?? 'silent'),
 ): Promise<OrdersFixture> {
   const db = await createTestDatabase('orders');
   // BullMQ keys of its own (deleted by stop()) unless the caller shares a prefix with the
@@ -83,10 +84,7 @@ export async function startOrdersFixture(
     ...env,
   });
   // TEST_LOG_LEVEL=debug shows the service's logs while a test runs.
-  const service = await startOrdersService(
-    config,
-    createLogger('orders', process.env.TEST_LOG_LEVEL ?? 'silent'),
-  ).catch(async (error: unknown) => {
+  const service = await startOrdersService(config, logger).catch(async (error: unknown) => {
     await db.drop();
     throw error;
   });

@@ -2,6 +2,7 @@ import { ServiceTokenClient } from '@shop/auth';
 import { RESERVE } from '../../../products/test/support/operations';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
+import type { Logger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
 import {
   graphql,
@@ -74,6 +75,8 @@ export interface OrdersStack {
   sql<T extends Record<string, any>>(query: string, params?: unknown[]): Promise<T[]>;
   /** Posts a Stripe event signed with the webhook secret (or the given header). */
   postStripeEvent(event: object, signature?: string): Promise<{ status: number; body: any }>;
+  /** Posts these exact bytes to the Stripe webhook, correctly signed. */
+  postStripeBody(payload: string): Promise<{ status: number; body: any }>;
   stop(): Promise<void>;
 }
 
@@ -87,13 +90,17 @@ function ok(res: Response, what: string): Record<string, any> {
  * prefix of its own (deleted by stop()); the outbox relay is off unless `env` turns it on,
  * so that tests which read outbox rows see them as written.
  */
-export async function startOrdersStack(env: Record<string, string> = {}): Promise<OrdersStack> {
+export async function startOrdersStack(
+  env: Record<string, string> = {},
+  logger?: Logger,
+): Promise<OrdersStack> {
   const neighbours = await startOrdersNeighbours();
   const { users, products, cart } = neighbours;
   const stripe = await startStripeProxy(STRIPE_MOCK_URL);
   const fixture = await startOrdersFixture(
     { ...neighbours.forOrders, stripeApiUrl: stripe.url },
     { OUTBOX_RELAY_ENABLED: 'false', ...env },
+    logger,
   );
   const { service: orders, config, db } = fixture;
 
@@ -211,22 +218,24 @@ export async function startOrdersStack(env: Record<string, string> = {}): Promis
         customer.token,
       ),
     sql: (query, params = []) => queryDatabase(db.url, query, params),
-    async postStripeEvent(event, signature) {
-      const payload = JSON.stringify(event);
-      const header =
-        signature ?? signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
-      const response = await fetch(`${orders.url.replace(/\/graphql$/, '')}/webhooks/stripe`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', 'stripe-signature': header },
-        body: payload,
-      });
-      return { status: response.status, body: await response.json().catch(() => null) };
-    },
+    postStripeBody: (payload) => postWebhook(payload),
+    postStripeEvent: (event, signature) => postWebhook(JSON.stringify(event), signature),
     async stop() {
       await fixture.stop();
       await Promise.all([stripe.stop(), neighbours.stop()]);
     },
   };
+
+  async function postWebhook(payload: string, signature?: string) {
+    const header =
+      signature ?? signer.webhooks.generateTestHeaderString({ payload, secret: WEBHOOK_SECRET });
+    const response = await fetch(`${orders.url.replace(/\/graphql$/, '')}/webhooks/stripe`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'stripe-signature': header },
+      body: payload,
+    });
+    return { status: response.status, body: await response.json().catch(() => null) };
+  }
   return stack;
 }
 
