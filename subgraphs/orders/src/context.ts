@@ -1,5 +1,6 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/subgraph-kit';
+import { isOrderId } from './domain/ids';
 import type { OrderLineRecord, OrderRecord, OrderStore } from './store/order';
 
 export interface Loaders {
@@ -22,10 +23,6 @@ export function bearerTokenFrom(header: string | undefined): string | undefined 
   return /^Bearer\s+(\S+)$/i.exec(header ?? '')?.[1];
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Order ids are UUIDs; anything else cannot exist, and is kept out of SQL. */
-export const isOrderId = (id: string): boolean => UUID.test(id);
-
 export function createLoaders(orders: OrderStore): Loaders {
   return {
     order: new DataLoader(async (ids) => {
@@ -35,7 +32,8 @@ export function createLoaders(orders: OrderStore): Loaders {
       return ids.map((id) => byId.get(id) ?? null);
     }),
     lines: new DataLoader(async (orderIds) => {
-      const rows = await orders.linesOf(orderIds);
+      const valid = orderIds.filter(isOrderId);
+      const rows = valid.length ? await orders.linesOf(valid) : [];
       return orderIds.map((id) => rows.filter((l) => l.orderId === id));
     }),
   };

@@ -1,6 +1,6 @@
 import { requireRole, requireUser, Role } from '@shop/auth';
 import { NotFoundError } from '@shop/errors';
-import { isOrderId } from '../context';
+import { isOrderId } from '../domain/ids';
 import type { OrderLifecycleService } from '../domain/order-lifecycle';
 import type { PaypalCaptureService } from '../domain/paypal-capture';
 import type { Resolvers } from '../generated/graphql';

@@ -1,7 +1,8 @@
 import { hasRole, requireUser, Role, Scope, type Identity } from '@shop/auth';
-import { ForbiddenError, NotFoundError } from '@shop/errors';
+import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
 import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
-import { isOrderId, type Context } from '../context';
+import type { Context } from '../context';
+import { isOrderId, isUuid } from '../domain/ids';
 import type { ShippingAddress } from '../domain/checkout';
 import type { Resolvers } from '../generated/graphql';
 import type { OrderRecord, OrderStore } from '../store/order';
@@ -27,11 +28,29 @@ async function listOrders(
   after: string | null | undefined,
 ) {
   const limit = pageSize(first);
+  const cursor = decodeKeysetCursor(after, isOrderId);
+  // A user id that is no UUID has no orders (and must not reach the uuid column).
+  if (!isUuid(userId)) return toConnection<OrderRecord>([], limit, 0, keysetKey);
   const [rows, total] = await Promise.all([
-    orders.listForUser(userId, limit, decodeKeysetCursor(after, isOrderId)),
+    orders.listForUser(userId, limit, cursor),
     orders.countForUser(userId),
   ]);
   return toConnection(rows, limit, total, keysetKey);
+}
+
+/**
+ * A representation's key is a non-empty string by the time it gets here (subgraph-kit's
+ * entity guard); one that cannot be an id of this type is the caller's mistake, reported
+ * at its own index.
+ */
+function referencedId(typename: 'Order' | 'User', id: string): string {
+  if (!isUuid(id)) {
+    throw new BadUserInputError(
+      `A ${typename} representation needs a UUID id; this one is not a ${typename} id.`,
+      'representations',
+    );
+  }
+  return id;
 }
 
 export function orderResolvers(orders: OrderStore): Resolvers {
@@ -50,7 +69,7 @@ export function orderResolvers(orders: OrderStore): Resolvers {
 
     Order: {
       __resolveReference: async (ref, ctx) => {
-        const order = await ctx.loaders.order.load(ref.id);
+        const order = await ctx.loaders.order.load(referencedId('Order', ref.id));
         return order && mayRead(order, ctx.identity) ? order : null;
       },
       total: (order) => ({ amount: order.totalAmount, currency: order.currency }),
@@ -69,7 +88,9 @@ export function orderResolvers(orders: OrderStore): Resolvers {
     },
 
     User: {
-      __resolveReference: (ref) => ({ id: ref.id }),
+      // Async on purpose: federation's _entities maps representations synchronously, so
+      // a synchronous throw would fail every index instead of this one.
+      __resolveReference: async (ref) => ({ id: referencedId('User', ref.id) }),
       orders: (user, { first, after }, ctx: Context) => {
         const me = requireUser(ctx.identity);
         if (me.userId !== user.id && !hasRole(me, Role.ADMIN)) {

@@ -3,6 +3,7 @@ import { ConflictError } from '@shop/errors';
 import { JobName, type JobData } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
+import { isOrderId } from '../domain/ids';
 import type { OrderStatus } from '../domain/order-status';
 
 export type OrderRecord = Order;
@@ -121,6 +122,8 @@ export class OrderStore {
    * changes of one order (a cancel and a payment webhook, say) happen one after the other.
    */
   async lockOrder(db: Db, orderId: string): Promise<OrderRecord | null> {
+    // Jobs carry ids from other services: one that is no UUID names no order.
+    if (!isOrderId(orderId)) return null;
     await db.$queryRaw`SELECT 1 FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
     return db.order.findUnique({ where: { id: orderId } });
   }
