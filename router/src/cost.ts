@@ -133,39 +133,58 @@ export function operationCost(
   return costOf(operation.selectionSet, rootType, 1, undefined, new Set());
 }
 
+/** The settings the cost limit reads. */
+export type CostConfig = Pick<RouterConfig, 'MAX_QUERY_COST' | 'QUERY_COST_LIST_SIZE'>;
+
+/**
+ * The refusal of an operation that costs more than MAX_QUERY_COST, or null. Variables that
+ * do not fit the operation give null: such an operation is refused by its variables
+ * before anything runs.
+ */
+export function queryCostRefusal(
+  schema: GraphQLSchema,
+  document: DocumentNode,
+  operation: OperationDefinitionNode,
+  variables: Record<string, unknown>,
+  config: CostConfig,
+): QueryTooComplexError | null {
+  const coerced = getVariableValues(schema, operation.variableDefinitions ?? [], variables);
+  if (!coerced.coerced) return null;
+  const cost = operationCost(schema, document, operation, coerced.coerced, {
+    listSize: config.QUERY_COST_LIST_SIZE,
+  });
+  if (cost <= config.MAX_QUERY_COST) return null;
+  return new QueryTooComplexError(
+    `Query cost limit of ${config.MAX_QUERY_COST} exceeded, found ${cost}. ` +
+      'Ask for smaller pages (first), fewer fields or fewer aliases.',
+  );
+}
+
 /**
  * Refuses, before planning, an operation whose cost (`operationCost`) is over
  * MAX_QUERY_COST: depth and alias limits alone let 30 aliases of `products(first: 100)`
  * through, which cost the subgraphs seconds. It runs once the operation is resolved, as
- * the cost depends on the variables (`first: $first`).
+ * the cost depends on the variables (`first: $first`). Subscriptions are checked the same
+ * way when they start (subscriptions/index.ts): each event costs what its selection does.
  */
-export function queryCostPlugin(
-  config: Pick<RouterConfig, 'MAX_QUERY_COST' | 'QUERY_COST_LIST_SIZE'>,
-): ApolloServerPlugin {
+export function queryCostPlugin(config: CostConfig): ApolloServerPlugin {
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
-          // Without an operation, or with variables that do not fit it, nothing is planned:
-          // other checks refuse the request.
+          // Without an operation there is nothing to count; protocol.ts refuses it.
           if (!operation) return;
-          const coerced = getVariableValues(
+          const refusal = queryCostRefusal(
             schema,
-            operation.variableDefinitions ?? [],
+            document,
+            operation,
             request.variables ?? {},
+            config,
           );
-          if (!coerced.coerced) return;
-          const cost = operationCost(schema, document, operation, coerced.coerced, {
-            listSize: config.QUERY_COST_LIST_SIZE,
-          });
-          if (cost > config.MAX_QUERY_COST) {
-            const error = new QueryTooComplexError(
-              `Query cost limit of ${config.MAX_QUERY_COST} exceeded, found ${cost}. ` +
-                'Ask for smaller pages (first), fewer fields or fewer aliases.',
-            );
+          if (refusal) {
             // Nothing ran: the client's request is too big, not the server's failure.
-            error.extensions.http = { status: 400 };
-            throw error;
+            refusal.extensions.http = { status: 400 };
+            throw refusal;
           }
         },
       };

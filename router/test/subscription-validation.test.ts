@@ -101,6 +101,24 @@ describe('subscriptions the router refuses', () => {
     ]);
   });
 
+  it('applies the cost limit of HTTP operations, as every event costs its selection', async () => {
+    const router = await stack.startRouter({ MAX_QUERY_COST: '6' });
+
+    // tracked, seq, status, seenBy, order, id, customer.
+    const errors = await refused(
+      'subscription { tracked(orderId: "o1") { seq status seenBy order { id customer } } }',
+      {},
+      router,
+    );
+
+    expect(errors).toEqual([
+      expect.objectContaining({
+        message: expect.stringMatching(/^Query cost limit of 6 exceeded, found 7\./),
+        extensions: { code: 'QUERY_TOO_COMPLEX' },
+      }),
+    ]);
+  });
+
   it('does not serve WebSockets at all when SUBSCRIPTIONS_ENABLED is false', async () => {
     const router = await stack.startRouter({ SUBSCRIPTIONS_ENABLED: 'false' });
     const connection = connect(router, { authorization: `Bearer ${stack.tokens.userToken()}` });

@@ -8,6 +8,7 @@ import type { TokenVerifier } from '@shop/auth';
 import { ErrorCode, ShopError } from '@shop/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
 import type { RouterConfig } from '../config';
+import { queryCostRefusal } from '../cost';
 import type { RouterContext } from '../context';
 import { authorizationFrom, tokenExpiresAt, whenExpired } from './auth';
 import { ConcurrencyLimit } from './limit';
@@ -37,6 +38,8 @@ export type SubscriptionConfig = Pick<
   | 'SUBSCRIPTION_MAX_BUFFERED_BYTES'
   | 'SUBSCRIPTIONS_PER_CONNECTION'
   | 'MAX_QUERY_TOKENS'
+  | 'MAX_QUERY_COST'
+  | 'QUERY_COST_LIST_SIZE'
   | 'MAX_BODY_BYTES'
   | 'NODE_ENV'
 > & {
@@ -212,6 +215,15 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
       const variables = payload.variables ?? {};
       const variableErrors = planner.variableErrors(plan, variables);
       if (variableErrors.length > 0) return variableErrors;
+      // Every event is completed with this selection: its cost is paid once per event.
+      const tooCostly = queryCostRefusal(
+        planner.schema,
+        plan.document,
+        plan.operation,
+        variables,
+        config,
+      );
+      if (tooCostly) return [tooCostly];
       connection.log.debug(
         { operationName: plan.operation.name?.value, subgraph: plan.primary.serviceName },
         'subscription started',
