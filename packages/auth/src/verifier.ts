@@ -8,7 +8,13 @@ export type KeyResolver = (kid: string) => Promise<KeyObject | string | undefine
 
 export interface VerifierOptions {
   issuer: string;
-  audience: string;
+  /**
+   * The `aud` values accepted; a token must carry at least one. User tokens and service
+   * (client-credentials) tokens have different audiences (JWT_AUDIENCE and
+   * SERVICE_TOKEN_AUDIENCE): subgraphs list both, the public router only the users' one, so
+   * a service token is refused there.
+   */
+  audience: string | readonly string[];
   keys: KeyResolver;
 }
 
@@ -94,6 +100,17 @@ export function localKeys(publicKeys: () => Map<string, KeyObject>): KeyResolver
   return async (kid) => publicKeys().get(kid);
 }
 
+/**
+ * jsonwebtoken wants one value or a non-empty array; an empty list is a configuration
+ * mistake, refused when the verifier is built rather than as every token's failure.
+ */
+function audiences(accepted: string | readonly string[]): string | [string, ...string[]] {
+  if (typeof accepted === 'string') return accepted;
+  const [first, ...rest] = accepted;
+  if (first === undefined) throw new Error('TokenVerifier needs at least one audience');
+  return [first, ...rest];
+}
+
 export const INVALID_TOKEN_MESSAGE =
   'The access token is invalid or expired. Refresh it or sign in again.';
 
@@ -103,7 +120,11 @@ export const INVALID_TOKEN_MESSAGE =
  * so the response does not help anyone forge a token.
  */
 export class TokenVerifier {
-  constructor(private readonly options: VerifierOptions) {}
+  private readonly audience: string | [string, ...string[]];
+
+  constructor(private readonly options: VerifierOptions) {
+    this.audience = audiences(options.audience);
+  }
 
   async verify(token: string): Promise<Identity> {
     const decoded = jwt.decode(token, { complete: true });
@@ -116,7 +137,7 @@ export class TokenVerifier {
       const claims = jwt.verify(token, typeof key === 'string' ? createPublicKey(key) : key, {
         algorithms: ['RS256'],
         issuer: this.options.issuer,
-        audience: this.options.audience,
+        audience: this.audience,
       }) as AccessTokenClaims;
       if (typeof claims.sub !== 'string' || !claims.sub) throw new Error('token has no subject');
       return identityFromClaims(claims);

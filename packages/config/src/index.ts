@@ -45,6 +45,14 @@ function redact(name: string, value: string): string {
   return /SECRET|PASSWORD|KEY|TOKEN/i.test(name) ? '***' : value;
 }
 
+/** Default audience of user access tokens (JWT_AUDIENCE). */
+export const USER_TOKEN_AUDIENCE = 'shop';
+/**
+ * Default audience of service tokens (SERVICE_TOKEN_AUDIENCE): the user audience with a
+ * suffix, so it can never be mistaken for it.
+ */
+export const SERVICE_TOKEN_AUDIENCE = `${USER_TOKEN_AUDIENCE}-services`;
+
 /** Helpers for the shapes that every service's config uses. */
 export const env = {
   // 0 asks the OS for a free port (tests, benchmarks).
@@ -114,7 +122,13 @@ export const settings = {
     /** Where the access tokens' public keys are published. */
     JWKS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4001/.well-known/jwks.json'),
     JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-    JWT_AUDIENCE: z.string().min(1).default('shop'),
+    /** The audience (`aud`) of user tokens: the only one the public router accepts. */
+    JWT_AUDIENCE: z.string().min(1).default(USER_TOKEN_AUDIENCE),
+    /**
+     * The audience of service (client-credentials) tokens. Subgraphs accept it besides
+     * JWT_AUDIENCE; the router ignores it, so a service token is no key to the public API.
+     */
+    SERVICE_TOKEN_AUDIENCE: z.string().min(1).default(SERVICE_TOKEN_AUDIENCE),
   }),
   /**
    * The service's own OAuth 2.0 client (client-credentials grant at users' token endpoint).

@@ -1,4 +1,12 @@
-import { ConfigError, env, loadConfig, z } from '../src';
+import {
+  ConfigError,
+  env,
+  loadConfig,
+  SERVICE_TOKEN_AUDIENCE,
+  settings,
+  USER_TOKEN_AUDIENCE,
+  z,
+} from '../src';
 
 const schema = z.object({
   PORT: env.port(4000),
@@ -52,5 +60,21 @@ describe('loadConfig', () => {
     expect(() => loadConfig('svc', schema, { API_SECRET: 'x'.repeat(16) })).toThrow(
       /DATABASE_URL is required/,
     );
+  });
+});
+
+describe('settings.tokenTrust', () => {
+  const trust = z.object(settings.tokenTrust());
+
+  it('gives user and service tokens distinct default audiences', () => {
+    const config = loadConfig('svc', trust, {});
+    expect(config.JWT_AUDIENCE).toBe(USER_TOKEN_AUDIENCE);
+    expect(config.SERVICE_TOKEN_AUDIENCE).toBe(SERVICE_TOKEN_AUDIENCE);
+    expect(SERVICE_TOKEN_AUDIENCE).not.toBe(USER_TOKEN_AUDIENCE);
+  });
+
+  it('reads SERVICE_TOKEN_AUDIENCE from the environment', () => {
+    const config = loadConfig('svc', trust, { SERVICE_TOKEN_AUDIENCE: 'internal.shop.example' });
+    expect(config.SERVICE_TOKEN_AUDIENCE).toBe('internal.shop.example');
   });
 });

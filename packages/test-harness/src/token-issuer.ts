@@ -12,7 +12,10 @@ import { Role, Scope } from '@shop/auth';
 export interface TokenIssuer {
   jwksUrl: string;
   issuer: string;
+  /** `aud` of user tokens (JWT_AUDIENCE). */
   audience: string;
+  /** `aud` of service tokens (SERVICE_TOKEN_AUDIENCE): subgraphs accept it, the router not. */
+  serviceAudience: string;
   /** The kid the JWKS publishes the key under. */
   kid: string;
   /** The published key, for crafting tokens a verifier must refuse (e.g. HS256 with it). */
@@ -24,17 +27,23 @@ export interface TokenIssuer {
    */
   userToken(claims?: { sub?: string; roles?: string[] }, overrides?: jwt.SignOptions): string;
   adminToken(): string;
-  /** A client-credentials service token: `client_id` = `sub`, no roles. */
-  serviceToken(clientId: string, scopes: string[]): string;
+  /**
+   * A client-credentials service token: `client_id` = `sub`, no roles, the service audience
+   * (as the users service issues them). `overrides` as for userToken.
+   */
+  serviceToken(clientId: string, scopes: string[], overrides?: jwt.SignOptions): string;
   /** An ADMIN token signed by a key that the JWKS does not publish under this kid. */
   foreignToken(): string;
   stop(): Promise<void>;
 }
 
+// The defaults of JWT_AUDIENCE and SERVICE_TOKEN_AUDIENCE (@shop/config), so a service
+// configured with neither accepts these tokens.
 export async function startTokenIssuer({
   issuer = 'http://users.test',
   audience = 'shop',
-}: { issuer?: string; audience?: string } = {}): Promise<TokenIssuer> {
+  serviceAudience = 'shop-services',
+}: { issuer?: string; audience?: string; serviceAudience?: string } = {}): Promise<TokenIssuer> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const kid = `test-${randomUUID().slice(0, 8)}`;
   const jwks = JSON.stringify({
@@ -69,12 +78,17 @@ export async function startTokenIssuer({
     jwksUrl: `http://127.0.0.1:${port}/.well-known/jwks.json`,
     issuer,
     audience,
+    serviceAudience,
     kid,
     publicKey,
     userToken,
     adminToken: () => userToken({ roles: [Role.ADMIN] }),
-    serviceToken: (clientId, scopes) =>
-      sign(privateKey, { sub: clientId, client_id: clientId, roles: [], scope: scopes.join(' ') }),
+    serviceToken: (clientId, scopes, overrides) =>
+      sign(
+        privateKey,
+        { sub: clientId, client_id: clientId, roles: [], scope: scopes.join(' ') },
+        { audience: serviceAudience, ...overrides },
+      ),
     foreignToken: () =>
       sign(stranger, { sub: randomUUID(), roles: [Role.ADMIN], scope: Scope.SHOP }),
     stop: () =>

@@ -5,9 +5,16 @@ import { startTokenIssuer, type TokenIssuer } from '../src';
 
 let tokens: TokenIssuer;
 let verifier: TokenVerifier;
+let userTokensOnly: TokenVerifier;
 beforeAll(async () => {
   tokens = await startTokenIssuer();
+  // As a subgraph verifies (both audiences) and as the public router does (users' only).
   verifier = new TokenVerifier({
+    issuer: tokens.issuer,
+    audience: [tokens.audience, tokens.serviceAudience],
+    keys: remoteJwks(tokens.jwksUrl),
+  });
+  userTokensOnly = new TokenVerifier({
     issuer: tokens.issuer,
     audience: tokens.audience,
     keys: remoteJwks(tokens.jwksUrl),
@@ -33,6 +40,16 @@ it('issues user, admin and service tokens that verify against its JWKS', async (
     clientId: 'orders-service',
     roles: [],
     scopes: [Scope.PRODUCTS_RESERVE],
+  });
+});
+
+it('gives service tokens the service audience, which a verifier of user tokens refuses', async () => {
+  const service = tokens.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
+  await expect(userTokensOnly.verify(service)).rejects.toMatchObject({
+    extensions: { code: 'UNAUTHENTICATED' },
+  });
+  await expect(userTokensOnly.verify(tokens.adminToken())).resolves.toMatchObject({
+    kind: 'user',
   });
 });
 

@@ -45,7 +45,7 @@ export async function startCartService(
         resolvers: cartResolvers(carts),
         verifier: new TokenVerifier({
           issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
+          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
           keys: remoteJwks(config.JWKS_URL),
         }),
         logger,

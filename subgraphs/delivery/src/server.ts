@@ -74,7 +74,7 @@ export async function startDeliveryService(
   const tracking = new TrackingService(prisma, shipments, events, logger);
   const verifier = new TokenVerifier({
     issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
+    audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
     keys: remoteJwks(config.JWKS_URL),
   });
 

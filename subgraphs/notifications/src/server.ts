@@ -70,7 +70,7 @@ export async function startNotificationsService(
         resolvers: { ...read, Query: { ...read.Query, ...prefs.Query }, Mutation: prefs.Mutation },
         verifier: new TokenVerifier({
           issuer: config.JWT_ISSUER,
-          audience: config.JWT_AUDIENCE,
+          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
           keys: remoteJwks(config.JWKS_URL),
         }),
         logger,

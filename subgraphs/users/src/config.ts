@@ -1,4 +1,11 @@
-import { env, loadConfig, settings, z } from '@shop/config';
+import {
+  env,
+  loadConfig,
+  SERVICE_TOKEN_AUDIENCE,
+  settings,
+  USER_TOKEN_AUDIENCE,
+  z,
+} from '@shop/config';
 import { parseOAuthClients } from './domain/oauth-clients';
 
 /**
@@ -13,9 +20,15 @@ export const usersConfigSchema = z
     USERS_DATABASE_URL: env
       .url(['postgres', 'postgresql'])
       .default('postgres://postgres@127.0.0.1:5432/users'),
-    /** Issuer (`iss`) and audience (`aud`) of the access tokens this service signs. */
+    /** Issuer (`iss`) of the access tokens this service signs. */
     JWT_ISSUER: z.string().min(1).default('http://localhost:4001'),
-    JWT_AUDIENCE: z.string().min(1).default('shop'),
+    /** Audience (`aud`) of user tokens (register, login, refreshToken). */
+    JWT_AUDIENCE: z.string().min(1).default(USER_TOKEN_AUDIENCE),
+    /**
+     * Audience of service tokens (/oauth/token). Distinct from JWT_AUDIENCE so that the
+     * public router, which accepts only JWT_AUDIENCE, refuses them; subgraphs accept both.
+     */
+    SERVICE_TOKEN_AUDIENCE: z.string().min(1).default(SERVICE_TOKEN_AUDIENCE),
     /**
      * PEM private key(s) that sign access tokens, separated by a blank line; the first one
      * signs, all are published in the JWKS so tokens signed by a retired key stay valid
@@ -57,6 +70,13 @@ export const usersConfigSchema = z
     ADMIN_PASSWORD: z.string().min(10).default('admin-password-change-me'),
   })
   .superRefine((cfg, ctx) => {
+    if (cfg.SERVICE_TOKEN_AUDIENCE === cfg.JWT_AUDIENCE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['SERVICE_TOKEN_AUDIENCE'],
+        message: 'must differ from JWT_AUDIENCE, or the public router would accept service tokens',
+      });
+    }
     if (cfg.NODE_ENV === 'production' && cfg.JWT_PRIVATE_KEYS === '') {
       ctx.addIssue({
         code: 'custom',

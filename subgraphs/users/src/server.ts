@@ -38,6 +38,7 @@ export async function startUsersService(
   const signer = new AccessTokenSigner(keys, {
     issuer: config.JWT_ISSUER,
     audience: config.JWT_AUDIENCE,
+    serviceAudience: config.SERVICE_TOKEN_AUDIENCE,
     accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
   });
   const users = new UserStore(prisma);
@@ -65,7 +66,7 @@ export async function startUsersService(
       // This service issues the tokens, so it verifies them with its own keys, no HTTP hop.
       verifier: new TokenVerifier({
         issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
+        audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
         keys: localKeys(() => keys.publicKeys),
       }),
       logger,

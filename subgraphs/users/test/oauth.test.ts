@@ -1,4 +1,5 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
+import jwt from 'jsonwebtoken';
 import { errorCodes, graphql } from '@shop/test-harness';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { LOGIN } from './support/operations';
@@ -49,21 +50,39 @@ describe('POST /oauth/token (client credentials)', () => {
       keys: { kid: string }[];
     };
     expect(jwks.keys.length).toBeGreaterThan(0);
-    const verifier = new TokenVerifier({
+    const keys = localKeys(
+      () =>
+        new Map(
+          jwks.keys.map((k) => [k.kid, createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]),
+        ),
+    );
+    // Subgraphs accept both audiences; the token carries the service one.
+    const subgraphVerifier = new TokenVerifier({
       issuer: users.config.JWT_ISSUER,
-      audience: users.config.JWT_AUDIENCE,
-      keys: localKeys(
-        () =>
-          new Map(
-            jwks.keys.map((k) => [k.kid, createPublicKey({ key: k as JsonWebKey, format: 'jwk' })]),
-          ),
-      ),
+      audience: [users.config.JWT_AUDIENCE, users.config.SERVICE_TOKEN_AUDIENCE],
+      keys,
     });
-    await expect(verifier.verify(body.access_token)).resolves.toEqual({
+    await expect(subgraphVerifier.verify(body.access_token)).resolves.toEqual({
       kind: 'service',
       clientId: SERVICE_CLIENT.id,
       roles: [],
       scopes: ['users:read'],
+    });
+    expect(jwt.decode(body.access_token)).toMatchObject({ aud: 'shop-services' });
+
+    // The public router accepts user tokens only: a service token is no key to the shop's
+    // public API, while a user's token from the same service is.
+    const routerVerifier = new TokenVerifier({
+      issuer: users.config.JWT_ISSUER,
+      audience: users.config.JWT_AUDIENCE,
+      keys,
+    });
+    await expect(routerVerifier.verify(body.access_token)).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    const admin = await graphql<any>(users.service.url, LOGIN, ADMIN);
+    await expect(routerVerifier.verify(admin.data.login.accessToken)).resolves.toMatchObject({
+      kind: 'user',
     });
   });
 

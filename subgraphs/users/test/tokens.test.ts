@@ -8,6 +8,7 @@ import {
   newRefreshToken,
   splitPems,
 } from '../src/domain/tokens';
+import { loadUsersConfig } from '../src/config';
 
 const pem = () =>
   generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({
@@ -17,13 +18,21 @@ const pem = () =>
 const settings = {
   issuer: 'https://users.shop.test',
   audience: 'shop',
+  serviceAudience: 'shop-services',
   accessTokenTtlSeconds: 900,
 };
 
 describe('access tokens', () => {
   const keys = KeySet.fromPems([pem()]);
   const signer = new AccessTokenSigner(keys, settings);
+  // As a subgraph verifies: user and service tokens both.
   const verifier = new TokenVerifier({
+    issuer: settings.issuer,
+    audience: ['shop', 'shop-services'],
+    keys: localKeys(() => keys.publicKeys),
+  });
+  // As the public router verifies: user tokens only.
+  const userTokensOnly = new TokenVerifier({
     issuer: settings.issuer,
     audience: 'shop',
     keys: localKeys(() => keys.publicKeys),
@@ -63,6 +72,17 @@ describe('access tokens', () => {
     });
   });
 
+  it('gives service tokens their own audience, which a verifier of user tokens refuses', async () => {
+    const service = signer.forService('worker', ['orders:read']);
+    expect(jwt.decode(service)).toMatchObject({ aud: 'shop-services', client_id: 'worker' });
+    await expect(userTokensOnly.verify(service)).rejects.toMatchObject({
+      extensions: { code: 'UNAUTHENTICATED' },
+    });
+    await expect(userTokensOnly.verify(signer.forUser('user-1', ['ADMIN']))).resolves.toMatchObject(
+      { kind: 'user', userId: 'user-1' },
+    );
+  });
+
   it('publishes every key in the JWKS and keeps verifying tokens of a retired key', async () => {
     const oldPem = pem();
     const before = new AccessTokenSigner(KeySet.fromPems([oldPem]), settings);
@@ -74,7 +94,8 @@ describe('access tokens', () => {
     expect(JSON.stringify(rotated.jwks())).not.toMatch(/"d":/); // no private parts
 
     const rotatedVerifier = new TokenVerifier({
-      ...settings,
+      issuer: settings.issuer,
+      audience: settings.audience,
       keys: localKeys(() => rotated.publicKeys),
     });
     await expect(rotatedVerifier.verify(tokenFromOldKey)).resolves.toMatchObject({
@@ -99,5 +120,22 @@ describe('refresh tokens', () => {
     expect(newRefreshToken()).not.toBe(token);
     expect(hashRefreshToken(token)).toMatch(/^[0-9a-f]{64}$/);
     expect(hashRefreshToken(token)).not.toContain(token);
+  });
+});
+
+describe('token audiences in the configuration', () => {
+  it('default to distinct user and service audiences', () => {
+    const config = loadUsersConfig({});
+    expect(config.JWT_AUDIENCE).toBe('shop');
+    expect(config.SERVICE_TOKEN_AUDIENCE).toBe('shop-services');
+  });
+
+  it('refuse a service audience equal to the user audience', () => {
+    expect(() =>
+      loadUsersConfig({
+        JWT_AUDIENCE: 'api.shop.example',
+        SERVICE_TOKEN_AUDIENCE: 'api.shop.example',
+      }),
+    ).toThrow(/SERVICE_TOKEN_AUDIENCE=\S+ is invalid: must differ from JWT_AUDIENCE/);
   });
 });

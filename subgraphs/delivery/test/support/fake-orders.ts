@@ -36,7 +36,7 @@ export async function startFakeOrders(
   const lookups: FakeOrders['lookups'] = [];
   const verifier = new TokenVerifier({
     issuer: issuer.issuer,
-    audience: issuer.audience,
+    audience: [issuer.audience, issuer.serviceAudience],
     keys: remoteJwks(issuer.jwksUrl),
   });
   const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;

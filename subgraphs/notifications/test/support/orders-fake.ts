@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { remoteJwks, Scope, TokenVerifier } from '@shop/auth';
+import { SERVICE_TOKEN_AUDIENCE } from '@shop/config';
 import type { OrderSummary } from '../../src/store/subgraphs';
 
 /**
@@ -21,7 +22,12 @@ export async function startOrdersFake(auth: {
   issuer: string;
   audience: string;
 }): Promise<OrdersFake> {
-  const verifier = new TokenVerifier({ ...auth, keys: remoteJwks(auth.jwksUrl) });
+  // Like orders, it accepts service tokens, which carry the service audience.
+  const verifier = new TokenVerifier({
+    ...auth,
+    audience: [auth.audience, SERVICE_TOKEN_AUDIENCE],
+    keys: remoteJwks(auth.jwksUrl),
+  });
   const fake = { orders: new Map<string, OrderSummary>(), calls: 0 } as OrdersFake;
   const server = http.createServer((req, res) => {
     const chunks: Buffer[] = [];

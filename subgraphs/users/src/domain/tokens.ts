@@ -72,7 +72,10 @@ function jwkThumbprint(publicKey: KeyObject): string {
 
 export interface TokenSettings {
   issuer: string;
+  /** `aud` of user tokens, which the public router accepts. */
   audience: string;
+  /** `aud` of service tokens, which only the subgraphs accept. */
+  serviceAudience: string;
   accessTokenTtlSeconds: number;
 }
 
@@ -88,22 +91,29 @@ export class AccessTokenSigner {
   }
 
   forUser(userId: string, roles: Role[]): string {
-    return this.sign({ roles, scope: Scope.SHOP }, userId);
+    return this.sign({ roles, scope: Scope.SHOP }, userId, this.settings.audience);
   }
 
-  /** RFC 9068: service tokens carry `client_id`, equal to `sub`. */
+  /**
+   * RFC 9068: service tokens carry `client_id`, equal to `sub`, and the service audience,
+   * so they open the subgraphs' internal operations but not the public router.
+   */
   forService(clientId: string, scopes: string[]): string {
-    return this.sign({ roles: [], scope: scopes.join(' '), client_id: clientId }, clientId);
+    return this.sign(
+      { roles: [], scope: scopes.join(' '), client_id: clientId },
+      clientId,
+      this.settings.serviceAudience,
+    );
   }
 
-  private sign(claims: Record<string, unknown>, subject: string): string {
+  private sign(claims: Record<string, unknown>, subject: string, audience: string): string {
     const key = this.keys.signing;
     return jwt.sign(claims, key.privateKey, {
       algorithm: 'RS256',
       keyid: key.kid,
       subject,
       issuer: this.settings.issuer,
-      audience: this.settings.audience,
+      audience,
       expiresIn: this.settings.accessTokenTtlSeconds,
       header: { alg: 'RS256', typ: 'at+jwt', kid: key.kid },
     });
