@@ -13,7 +13,7 @@ const GATEWAY_EXTENSIONS = ['serviceName', 'response'];
 /**
  * The router's Apollo Server `formatError`: the shop's masking rule (codes the shop raises
  * on purpose pass, so subgraph codes such as BAD_USER_INPUT or CONFLICT arrive unchanged;
- * anything else becomes INTERNAL_SERVER_ERROR), plus two router concerns:
+ * anything else becomes INTERNAL_SERVER_ERROR), plus router concerns:
  * - Apollo Server relabels every validation error GRAPHQL_VALIDATION_FAILED; a ShopError
  *   reported by a validation rule (QUERY_TOO_COMPLEX) keeps its own code.
  * - the gateway's extensions are removed.
