@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobName } from '@shop/queues';
 import { waitFor } from '@shop/test-harness';
-import { settled } from './support/jobs';
+import { refundOf, settled } from './support/jobs';
 import { startNotificationsStack, type NotificationsStack } from './support/stack';
 
 let stack: NotificationsStack;
@@ -10,18 +10,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
-const refund = (userId: string) => ({
-  orderId: randomUUID(),
-  userId,
-  amount: 1000,
-  currency: 'EUR',
-});
-
 describe('delivery failures', () => {
   it('retries while the mail server is down and sends once it is back', async () => {
     const ann = await stack.customer();
     await stack.smtp.stop();
-    const data = refund(ann.id);
+    const data = refundOf(ann.id);
     const id = await stack.publish(JobName.ORDER_REFUNDED, data);
     const store = stack.notifications.service.notifications;
 
@@ -51,7 +44,7 @@ describe('delivery failures', () => {
   it('marks a message the mail server refuses (550) FAILED and does not retry it', async () => {
     const bob = await stack.customer();
     stack.smtp.reject.add(bob.email);
-    const data = refund(bob.id);
+    const data = refundOf(bob.id);
     const id = await stack.publish(JobName.ORDER_REFUNDED, data);
 
     const job = await settled(stack.queues, id);

@@ -6,12 +6,26 @@ export interface EmailMessage {
   subject: string;
   text: string;
   html: string;
+  /** The Message-ID header, `<…@…>`: the same for every attempt at one notification. */
+  messageId: string;
 }
 
 export interface Mailer {
+  /**
+   * The Message-ID of the notification `key` (its id). Stable, so that a message sent
+   * again after an attempt whose outcome is unknown carries the Message-ID of the copy
+   * that may have arrived, and mail systems that collapse duplicates by Message-ID can.
+   */
+  messageIdFor(key: string): string;
   /** Resolves with the message id; throws a DeliveryError saying whether to retry. */
   send(message: EmailMessage): Promise<{ messageId: string | null }>;
   close(): void;
+}
+
+/** The domain of an address such as `Shop <no-reply@shop.local>`; `localhost` if none. */
+function domainOf(from: string): string {
+  const domain = /@([A-Za-z0-9.-]+)>?\s*$/.exec(from.trim())?.[1];
+  return domain ?? 'localhost';
 }
 
 export interface SmtpOptions {
@@ -28,8 +42,10 @@ export interface SmtpOptions {
  */
 export class SmtpMailer implements Mailer {
   private readonly transport: Transporter;
+  private readonly domain: string;
 
   constructor(private readonly options: SmtpOptions) {
+    this.domain = domainOf(options.from);
     const url = new URL(options.url);
     this.transport = nodemailer.createTransport({
       host: url.hostname,
@@ -42,6 +58,10 @@ export class SmtpMailer implements Mailer {
       greetingTimeout: options.timeoutMs,
       socketTimeout: options.timeoutMs,
     });
+  }
+
+  messageIdFor(key: string): string {
+    return `<notification.${key}@${this.domain}>`;
   }
 
   async send(message: EmailMessage): Promise<{ messageId: string | null }> {

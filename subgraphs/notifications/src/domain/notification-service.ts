@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from '@shop/logging';
 import type { JobData } from '@shop/queues';
 import type { Mailer } from '../channels/email';
@@ -10,6 +11,9 @@ import { planFor, type EventPlan, type NotificationJobName } from './events';
 import { channelsFor, type ChannelName } from './preferences';
 import * as templates from './templates';
 import type { RenderedMessage } from './templates';
+
+/** Writes of an accepted message's SENT before the job gives up (200 + 400 ms between). */
+const ACCEPTANCE_WRITES = 3;
 
 /** The job being worked on: its id owns the messages it claims. */
 export interface JobRun {
@@ -188,29 +192,81 @@ export class NotificationService {
     }
 
     const log = this.log.child({ notificationId: record.id, eventKey: plan.eventKey, channel });
+    // Marked before the hand-over, so that a worker that stops before recording the outcome
+    // leaves a trace the next attempt finds (`sending`), and every attempt at this message
+    // carries one Message-ID, derived from its id.
+    const attemptId = randomUUID();
+    const inDoubt = record.sending ?? null;
+    // The one an earlier attempt recorded, if any (it may have arrived with it).
+    const messageId = email ? (record.messageId ?? this.mailer.messageIdFor(record.id)) : null;
+    if (inDoubt) {
+      log.warn(
+        { attemptId: inDoubt.attemptId, since: inDoubt.at, messageId },
+        'an earlier attempt stopped before its outcome was recorded: sending again, the ' +
+          'recipient may get two copies (same Message-ID)',
+      );
+    }
+    const attempt = { attemptId, at: this.now() };
+    if (!(await this.notifications.markSending(record.id, attempt, messageId, inDoubt))) {
+      return { outcome: 'already-sent', error: null };
+    }
+    let providerMessageId: string | null;
     try {
-      const { messageId } = email
+      ({ messageId: providerMessageId } = email
         ? await this.mailer.send({
             to: record.to,
             subject: record.subject ?? message.subject,
             text: record.body.text,
             html: record.body.html ?? message.html,
+            messageId: messageId!,
           })
-        : await this.sms.send({ to: record.to, body: record.body.text });
-      await this.notifications.markSent(record.id, this.now(), messageId);
-      log.info({ template: plan.template }, 'notification sent');
-      return { outcome: 'sent', error: null };
+        : await this.sms.send({ to: record.to, body: record.body.text }));
     } catch (error) {
       const failure: DeliveryFailure = error instanceof DeliveryError ? error.failure : 'temporary';
       const reason = (error as Error).message;
       const permanent = failure !== 'temporary';
-      await this.notifications.markFailed(record.id, this.now(), reason, {
-        status: permanent || run.lastAttempt ? 'FAILED' : 'QUEUED',
-        permanent,
-      });
+      await this.notifications.markFailed(
+        record.id,
+        this.now(),
+        reason,
+        { status: permanent || run.lastAttempt ? 'FAILED' : 'QUEUED', permanent },
+        attemptId,
+      );
       log.warn({ failure, reason }, 'notification not delivered');
       if (failure === 'temporary') return { outcome: 'retry', error: reason };
       return { outcome: failure, error: reason };
+    }
+    // Accepted: recorded at once, and apart from the failure path above, so that a store
+    // hiccup now is never taken for a failed delivery (which would send it again).
+    await this.recordAccepted(record.id, providerMessageId, attemptId, log);
+    log.info({ template: plan.template, messageId }, 'notification sent');
+    return { outcome: 'sent', error: null };
+  }
+
+  /**
+   * Marks a message the server accepted SENT, trying the store a few times within a second:
+   * until this write lands, a retry of the job would send the message again.
+   */
+  private async recordAccepted(
+    id: string,
+    providerMessageId: string | null,
+    attemptId: string,
+    log: Logger,
+  ): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.notifications.markSent(id, this.now(), providerMessageId, attemptId);
+        return;
+      } catch (err) {
+        if (attempt === ACCEPTANCE_WRITES) {
+          log.error(
+            { err, providerMessageId },
+            'message accepted but not recorded SENT; the retry will send it again',
+          );
+          throw err;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+      }
     }
   }
 }

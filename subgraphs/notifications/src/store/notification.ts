@@ -8,7 +8,20 @@ export interface Attempt {
   at: Date;
   ok: boolean;
   error: string | null;
+  /** The attempt's id (see `sending`); absent on attempts recorded before it existed. */
+  attemptId?: string | null;
 }
+
+/** An attempt handed to the mail server or SMS provider whose outcome is not recorded yet. */
+export interface SendingAttempt {
+  attemptId: string;
+  at: Date;
+}
+
+/** How an attempt that a worker started but never finished is recorded once found. */
+export const OUTCOME_UNKNOWN =
+  'outcome unknown: the worker stopped after handing the message over and before recording ' +
+  "the server's answer; sent again with the same Message-ID";
 
 interface NotificationDoc {
   _id: Types.ObjectId;
@@ -24,6 +37,14 @@ interface NotificationDoc {
   permanent: boolean;
   attempts: Attempt[];
   providerMessageId: string | null;
+  /** E-mail: the Message-ID header, derived from the notification id, set before sending. */
+  messageId: string | null;
+  /**
+   * Set just before the message is handed over, cleared when its outcome is recorded. Found
+   * set by a later attempt, it means a worker stopped in between: the message may have been
+   * delivered, and goes again with the same Message-ID.
+   */
+  sending: SendingAttempt | null;
   lastError: string | null;
   /** The event's business key (e.g. order.paid:<orderId>); unique with the channel. */
   eventKey: string;
@@ -55,7 +76,17 @@ export type NewNotification = Pick<
 >;
 
 const attemptSchema = new Schema<Attempt>(
-  { at: { type: Date, required: true }, ok: { type: Boolean, required: true }, error: String },
+  {
+    at: { type: Date, required: true },
+    ok: { type: Boolean, required: true },
+    error: String,
+    attemptId: { type: String, default: null },
+  },
+  { _id: false },
+);
+
+const sendingSchema = new Schema<SendingAttempt>(
+  { attemptId: { type: String, required: true }, at: { type: Date, required: true } },
   { _id: false },
 );
 
@@ -71,6 +102,8 @@ const notificationSchema = new Schema<NotificationDoc>(
     permanent: { type: Boolean, default: false },
     attempts: { type: [attemptSchema], default: [] },
     providerMessageId: { type: String, default: null },
+    messageId: { type: String, default: null },
+    sending: { type: sendingSchema, default: null },
     lastError: { type: String, default: null },
     eventKey: { type: String, required: true },
     ownerJobId: { type: String, required: true },
@@ -146,12 +179,50 @@ export class NotificationStore {
     return result.matchedCount === 1;
   }
 
-  async markSent(id: string, at: Date, providerMessageId: string | null): Promise<void> {
+  /**
+   * Records, before the message is handed over, that attempt `attemptId` is under way and
+   * the Message-ID it carries. An earlier attempt found still under way (`inDoubt`: its
+   * worker stopped before recording the outcome) is recorded as an attempt of unknown
+   * outcome. False when the message was SENT meanwhile (another worker): nothing to do.
+   */
+  async markSending(
+    id: string,
+    attempt: SendingAttempt,
+    messageId: string | null,
+    inDoubt: SendingAttempt | null,
+  ): Promise<boolean> {
+    const result = await this.model.updateOne(
+      { _id: new Types.ObjectId(id), status: { $ne: 'SENT' } },
+      {
+        $set: { sending: attempt, messageId },
+        ...(inDoubt
+          ? {
+              $push: {
+                attempts: {
+                  at: inDoubt.at,
+                  ok: false,
+                  error: OUTCOME_UNKNOWN,
+                  attemptId: inDoubt.attemptId,
+                },
+              },
+            }
+          : {}),
+      },
+    );
+    return result.matchedCount === 1;
+  }
+
+  async markSent(
+    id: string,
+    at: Date,
+    providerMessageId: string | null,
+    attemptId: string | null = null,
+  ): Promise<void> {
     await this.model.updateOne(
       { _id: new Types.ObjectId(id) },
       {
-        $set: { status: 'SENT', sentAt: at, providerMessageId, lastError: null },
-        $push: { attempts: { at, ok: true, error: null } },
+        $set: { status: 'SENT', sentAt: at, providerMessageId, lastError: null, sending: null },
+        $push: { attempts: { at, ok: true, error: null, attemptId } },
       },
     );
   }
@@ -165,12 +236,18 @@ export class NotificationStore {
     at: Date,
     error: string,
     outcome: { status: 'QUEUED' | 'FAILED'; permanent: boolean },
+    attemptId: string | null = null,
   ): Promise<void> {
     await this.model.updateOne(
       { _id: new Types.ObjectId(id) },
       {
-        $set: { status: outcome.status, permanent: outcome.permanent, lastError: error },
-        $push: { attempts: { at, ok: false, error } },
+        $set: {
+          status: outcome.status,
+          permanent: outcome.permanent,
+          lastError: error,
+          sending: null,
+        },
+        $push: { attempts: { at, ok: false, error, attemptId } },
       },
     );
   }

@@ -1,4 +1,5 @@
-import { QueueName, type Queues } from '@shop/queues';
+import { randomUUID } from 'node:crypto';
+import { QueueName, type JobData, type Queues } from '@shop/queues';
 import { waitFor } from '@shop/test-harness';
 
 /** Resolves once the job is completed or failed for good, with its state and attempts. */
@@ -14,4 +15,9 @@ export async function settled(queues: Queues, id: string, timeoutMs = 20_000) {
     },
     { timeoutMs, what: `job ${id} to settle` },
   );
+}
+
+/** An order.refunded payload for a new order of `userId` (10.00 EUR). */
+export function refundOf(userId: string): JobData<'order.refunded'> {
+  return { orderId: randomUUID(), userId, amount: 1000, currency: 'EUR' };
 }

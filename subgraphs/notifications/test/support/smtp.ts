@@ -7,6 +7,8 @@ export interface ReceivedMail {
   subject: string;
   text: string;
   html: string;
+  /** The Message-ID header as sent. */
+  messageId: string;
   raw: string;
 }
 
@@ -20,6 +22,12 @@ export interface SmtpTestServer {
   received: ReceivedMail[];
   /** Recipients answered with 550 5.1.1 (mailbox unavailable). */
   reject: Set<string>;
+  /**
+   * Recipients whose next message is kept (it is in `received`) but never answered, as when
+   * the server's reply is lost or the sender stops before reading it: the sender cannot know
+   * whether it was delivered. Each address is swallowed once.
+   */
+  swallow: Set<string>;
   stop(): Promise<void>;
   /** Listens again on the same port. */
   start(): Promise<void>;
@@ -28,6 +36,7 @@ export interface SmtpTestServer {
 export async function startSmtpServer(): Promise<SmtpTestServer> {
   const received: ReceivedMail[] = [];
   const reject = new Set<string>();
+  const swallow = new Set<string>();
   let port = 0;
   let server: SMTPServer | null = null;
 
@@ -49,13 +58,16 @@ export async function startSmtpServer(): Promise<SmtpTestServer> {
         stream.on('data', (chunk: Buffer) => chunks.push(chunk));
         stream.on('end', () => {
           const raw = Buffer.concat(chunks).toString('utf8');
+          const to = session.envelope.rcptTo.map((r) => r.address);
           received.push({
             ...parseMail(raw),
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
-            to: session.envelope.rcptTo.map((r) => r.address),
+            to,
             raw,
           });
-          callback();
+          const swallowed = to.find((address) => swallow.delete(address.toLowerCase()));
+          // No reply: the sender's socket timeout ends the connection.
+          if (!swallowed) callback();
         });
       },
     });
@@ -73,6 +85,7 @@ export async function startSmtpServer(): Promise<SmtpTestServer> {
     url: `smtp://127.0.0.1:${port}`,
     received,
     reject,
+    swallow,
     stop: () =>
       new Promise<void>((resolve) => {
         const s = server;
@@ -85,12 +98,22 @@ export async function startSmtpServer(): Promise<SmtpTestServer> {
 }
 
 /** Enough MIME for the messages nodemailer writes: headers, multipart, QP and base64. */
-function parseMail(raw: string): { subject: string; text: string; html: string } {
+function parseMail(raw: string): {
+  subject: string;
+  text: string;
+  html: string;
+  messageId: string;
+} {
   const [head, ...rest] = raw.split(/\r?\n\r?\n/);
   const headers = unfold(head ?? '');
   const subject = decodeWords(headers.get('subject') ?? '');
   const parts = collectParts(headers, rest.join('\r\n\r\n'));
-  return { subject, text: parts['text/plain'] ?? '', html: parts['text/html'] ?? '' };
+  return {
+    subject,
+    text: parts['text/plain'] ?? '',
+    html: parts['text/html'] ?? '',
+    messageId: headers.get('message-id') ?? '',
+  };
 }
 
 function unfold(head: string): Map<string, string> {

@@ -1,0 +1,27 @@
+// notifications declares no entity (no @key): the _entities request that ended delivery's
+// process is not even valid here, and is refused before any resolver runs.
+import { startNotificationsStack, type NotificationsStack } from './support/stack';
+
+let stack: NotificationsStack;
+beforeAll(async () => {
+  stack = await startNotificationsStack();
+}, 60_000);
+afterAll(() => stack?.stop());
+
+describe('_entities', () => {
+  it('refuses the malformed representations request as invalid and keeps serving', async () => {
+    const url = stack.notifications.service.url;
+    const response = await fetch(url, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"query($r:[_Any!]!){_entities(representations:$r){__typename}}","variables":{"r":[{"__typename":"Shipment","id":null},{"__typename":"Nope"}]}}',
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as { errors: { extensions: { code: string } }[] };
+    expect(body.errors.map((e) => e.extensions.code)).toEqual(
+      expect.arrayContaining(['GRAPHQL_VALIDATION_FAILED']),
+    );
+    const health = await fetch(url.replace(/\/graphql$/, '/healthz'));
+    expect(health.status).toBe(200);
+  });
+});
