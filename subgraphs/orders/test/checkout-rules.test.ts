@@ -1,3 +1,4 @@
+import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE, TotalTooLargeError } from '@shop/money';
 import { checkIdempotencyKey, pickAddress, priceOrder } from '../src/domain/checkout';
 
 const product = (id: string, amount: number, currency = 'EUR') => ({
@@ -6,6 +7,15 @@ const product = (id: string, amount: number, currency = 'EUR') => ({
   name: `Product ${id}`,
   price: { amount, currency },
 });
+
+function thrownBy(fn: () => unknown): unknown {
+  try {
+    fn();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected it to throw');
+}
 
 describe('checkout rules', () => {
   it('prices lines from the catalog and snapshots sku and name', () => {
@@ -40,6 +50,32 @@ describe('checkout rules', () => {
         [product('a', 1), product('b', 1, 'USD')],
       ),
     ).toThrow(/one currency/);
+  });
+
+  it('refuses a total or a line total above MAX_TOTAL_AMOUNT as BAD_USER_INPUT on quantity', () => {
+    const line = (productId: string, quantity: number) => ({ productId, quantity });
+    // Every line fits, their sum does not.
+    const twoLines = () =>
+      priceOrder(
+        [line('a', 11), line('b', 10)],
+        [product('a', MAX_UNIT_PRICE), product('b', MAX_UNIT_PRICE)],
+      );
+    // One line alone; and a price from before the catalog's limit (the case that reached SQL).
+    const oneLine = () => priceOrder([line('a', 21)], [product('a', MAX_UNIT_PRICE)]);
+    const legacyPrice = () => priceOrder([line('a', 2)], [product('a', 2_147_483_647)]);
+    for (const priced of [twoLines, oneLine, legacyPrice]) {
+      const error = thrownBy(priced);
+      expect(error).toBeInstanceOf(TotalTooLargeError);
+      expect((error as TotalTooLargeError).extensions).toEqual({
+        code: 'BAD_USER_INPUT',
+        field: 'quantity',
+      });
+    }
+    // Exactly the limit is an order like any other.
+    expect(priceOrder([line('a', 20)], [product('a', MAX_UNIT_PRICE)]).total).toEqual({
+      amount: MAX_TOTAL_AMOUNT,
+      currency: 'EUR',
+    });
   });
 
   it('checks idempotency keys and finds the address by id', () => {

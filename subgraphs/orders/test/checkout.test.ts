@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
 import { errorCodes } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
 import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
@@ -273,5 +274,31 @@ describe('checkout', () => {
       expect(await stack.stockOf(product.id)).toBe(4);
       expect(await stack.cartItems(buyer)).toHaveLength(1);
     });
+  });
+});
+
+describe('checkout: totals beyond what an order can hold', () => {
+  it('refuses with BAD_USER_INPUT before anything is written, reserved or opened with Stripe', async () => {
+    const customer = await stack.customer();
+    // The cart refuses to grow past MAX_TOTAL_AMOUNT, so the lines go in at a low price and
+    // the catalog raises it to MAX_UNIT_PRICE afterwards, as a price change would. Each line
+    // stays within MAX_TOTAL_AMOUNT (and the cart's 99 per line); their sum does not.
+    const lines = [
+      { product: await stack.createProduct({ stock: 50 }), quantity: 11 },
+      { product: await stack.createProduct({ stock: 50 }), quantity: 10 },
+    ];
+    expect(21 * MAX_UNIT_PRICE).toBeGreaterThan(MAX_TOTAL_AMOUNT);
+    for (const { product, quantity } of lines) {
+      await stack.addToCart(customer, product.id, quantity);
+      await stack.setPrice(product.id, { amount: MAX_UNIT_PRICE, currency: 'EUR' });
+    }
+    const before = { rows: await counts(), intents: stack.stripe.paymentIntentCreates() };
+
+    const res = await stack.checkout(customer);
+    expect(errorCodes(res)).toEqual(['BAD_USER_INPUT']);
+    expect(res.errors![0]!.extensions).toMatchObject({ field: 'quantity' });
+    expect({ rows: await counts(), intents: stack.stripe.paymentIntentCreates() }).toEqual(before);
+    for (const { product } of lines) expect(await stack.stockOf(product.id)).toBe(50);
+    expect(await stack.cartItems(customer)).toHaveLength(2);
   });
 });

@@ -57,7 +57,9 @@ export interface PricedOrder {
  * Prices the cart from the catalog's current prices (never from anything the client sent):
  * one snapshot line per cart line, and the total in the one currency of the products.
  * A product the catalog no longer sells is refused by name (or id), so the customer can
- * remove it and try again.
+ * remove it and try again. A line total or a total above MAX_TOTAL_AMOUNT (more than the
+ * order's integer columns and GraphQL's Int hold) is TotalTooLargeError, BAD_USER_INPUT:
+ * checkout prices before it writes, reserves or opens a payment, so nothing is left behind.
  */
 export function priceOrder(
   cart: readonly CartLine[],

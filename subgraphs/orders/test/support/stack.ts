@@ -12,7 +12,11 @@ import {
 } from '@shop/test-harness';
 import type { CartFixture } from '../../../cart/test/support/cart-service';
 import { ADD } from '../../../cart/test/support/operations';
-import { CREATE_PRODUCT, newProduct } from '../../../products/test/support/operations';
+import {
+  CREATE_PRODUCT,
+  newProduct,
+  UPDATE_PRODUCT,
+} from '../../../products/test/support/operations';
 import type { ProductsFixture } from '../../../products/test/support/products-service';
 import { ADD_ADDRESS, LOGIN, REGISTER } from '../../../users/test/support/operations';
 import { ADMIN, type UsersFixture } from '../../../users/test/support/users-service';
@@ -59,6 +63,8 @@ export interface OrdersStack {
     overrides?: Record<string, unknown>,
   ): Promise<{ id: string; sku: string; name: string }>;
   stockOf(productId: string): Promise<number>;
+  /** Changes a product's catalog price (as an ADMIN would). */
+  setPrice(productId: string, price: { amount: number; currency: string }): Promise<void>;
   /**
    * Whether products still holds an order's units (RESERVED), sold them (COMMITTED) or gave
    * them back (RELEASED). `lines` must be the order's lines: repeating reserveStock with the
@@ -160,6 +166,15 @@ export async function startOrdersStack(
         { token: adminToken },
       );
       return ok(res, 'product').product.stock as number;
+    },
+    async setPrice(productId, price) {
+      const res = await graphql<Record<string, any>>(
+        products.service.url,
+        UPDATE_PRODUCT,
+        { id: productId, input: { price } },
+        { token: adminToken },
+      );
+      ok(res, 'updateProduct');
     },
     async reservationStatus(orderId, lines) {
       const token = await new ServiceTokenClient({
