@@ -87,7 +87,13 @@ export const routerConfigSchema = z.object({
    * networks let any client inside them pick its own address and so dodge per-IP limits.
    * Behind an ingress, name its addresses (e.g. `10.42.0.0/16`) or its hop count (`1`).
    */
-  TRUST_PROXY: z.string().min(1).default('loopback'),
+  TRUST_PROXY: z
+    .string()
+    .min(1)
+    .default('loopback')
+    // Express reads a hop count only as a number: the string "1" would be taken for an
+    // address and refused. Anything else is a list of addresses, subnets or names.
+    .transform((value) => (/^\d+$/.test(value.trim()) ? Number(value.trim()) : value)),
   /** GraphQL subscriptions over graphql-ws on /graphql (same URL and port as HTTP). */
   SUBSCRIPTIONS_ENABLED: env.bool(true),
   /**

@@ -66,6 +66,11 @@ describe('what the router forwards to subgraphs', () => {
     const behindIngress = await stack.startRouter({ TRUST_PROXY: 'loopback, 10.42.0.0/16' });
     expect(clientIpSeenBy(behindIngress, '10.42.3.4', '203.0.113.9')).toBe('203.0.113.9');
     expect(clientIpSeenBy(behindIngress, '10.0.0.7', '203.0.113.9')).toBe('10.0.0.7');
+
+    // One ingress hop (the Kubernetes setting): the address the ingress saw, not one the
+    // client wrote further left in the header.
+    const oneHop = await stack.startRouter({ TRUST_PROXY: '1' });
+    expect(clientIpSeenBy(oneHop, '10.42.3.4', '198.51.100.1, 203.0.113.9')).toBe('203.0.113.9');
   });
 
   it('forwards x-cart-id, and no identity header the client made up', async () => {
