@@ -53,7 +53,15 @@ export const usersConfigSchema = z
           return z.NEVER;
         }
       }),
-    /** Redis keeps the login attempt counters, shared by every replica. */
+    /**
+     * Failed client authentications at /oauth/token allowed per client id and per IP within
+     * OAUTH_FAILURE_WINDOW_SECONDS; then 429 slow_down, even for the right secret, until
+     * the window ends. Successful authentications do not count.
+     */
+    OAUTH_MAX_FAILURES_PER_CLIENT: z.coerce.number().int().min(1).default(10),
+    OAUTH_MAX_FAILURES_PER_IP: z.coerce.number().int().min(1).default(20),
+    OAUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
+    /** Redis keeps the login and client-authentication counters, shared by every replica. */
     REDIS_URL: env.redisUrl(),
     /** Prefix of this service's Redis keys (tests give each file its own). */
     REDIS_KEY_PREFIX: z.string().default('users:'),

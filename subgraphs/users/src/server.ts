@@ -10,6 +10,7 @@ import type { UsersConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { ensureAdmin } from './domain/admin';
 import { AuthService } from './domain/auth-service';
+import { ClientSecretLimiter } from './domain/client-secret-limiter';
 import { LoginLimiter } from './domain/login-limiter';
 import { AccessTokenSigner } from './domain/tokens';
 import { loadSigningKeys } from './keys';
@@ -73,7 +74,17 @@ export async function startUsersService(
       context: (base) => ({ ...base, loaders: createLoaders(users) }),
       routes: (app) => {
         jwksRoute(app, keys);
-        oauthTokenRoute(app, config.OAUTH_CLIENTS, signer, logger);
+        oauthTokenRoute(
+          app,
+          config.OAUTH_CLIENTS,
+          signer,
+          new ClientSecretLimiter(redis, config.REDIS_KEY_PREFIX, {
+            maxFailuresPerClient: config.OAUTH_MAX_FAILURES_PER_CLIENT,
+            maxFailuresPerIp: config.OAUTH_MAX_FAILURES_PER_IP,
+            windowSeconds: config.OAUTH_FAILURE_WINDOW_SECONDS,
+          }),
+          logger,
+        );
       },
       ready: async () => {
         await prisma.$queryRaw`SELECT 1`;

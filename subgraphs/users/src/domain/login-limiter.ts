@@ -22,24 +22,19 @@ export class LoginLimiter {
   private readonly registrations: RateLimiterRedis;
 
   constructor(redis: Redis, keyPrefix: string, limits: LoginLimits) {
-    this.perEmail = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${keyPrefix}login:email`,
-      points: limits.maxPerEmail,
-      duration: limits.windowSeconds,
-    });
-    this.perIp = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${keyPrefix}login:ip`,
-      points: limits.maxPerIp,
-      duration: limits.windowSeconds,
-    });
-    this.registrations = new RateLimiterRedis({
-      storeClient: redis,
-      keyPrefix: `${keyPrefix}register:ip`,
-      points: limits.registrationsPerIpPerHour,
-      duration: 3600,
-    });
+    this.perEmail = redisBucket(
+      redis,
+      `${keyPrefix}login:email`,
+      limits.maxPerEmail,
+      limits.windowSeconds,
+    );
+    this.perIp = redisBucket(redis, `${keyPrefix}login:ip`, limits.maxPerIp, limits.windowSeconds);
+    this.registrations = redisBucket(
+      redis,
+      `${keyPrefix}register:ip`,
+      limits.registrationsPerIpPerHour,
+      3600,
+    );
   }
 
   /** Spends one attempt for the e-mail and the IP; RATE_LIMITED when either is used up. */
@@ -57,8 +52,21 @@ export class LoginLimiter {
   }
 }
 
-/** rate-limiter-flexible rejects with a RateLimiterRes when a bucket is empty. */
-async function spend(consumptions: Promise<unknown>[]): Promise<void> {
+/** `points` per key per `seconds`, counted in Redis so every replica shares the budget. */
+export function redisBucket(
+  redis: Redis,
+  keyPrefix: string,
+  points: number,
+  seconds: number,
+): RateLimiterRedis {
+  return new RateLimiterRedis({ storeClient: redis, keyPrefix, points, duration: seconds });
+}
+
+/**
+ * Spends from every bucket at once. rate-limiter-flexible rejects with a RateLimiterRes
+ * when a bucket is empty: that becomes RATE_LIMITED with the seconds until it refills.
+ */
+export async function spend(consumptions: Promise<unknown>[]): Promise<void> {
   try {
     await Promise.all(consumptions);
   } catch (error) {

@@ -1,5 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
+import { RateLimitedError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
+import type { ClientSecretLimiter } from '../domain/client-secret-limiter';
 import { grantScopes, secretMatches, type OAuthClient } from '../domain/oauth-clients';
 import type { AccessTokenSigner } from '../domain/tokens';
 
@@ -40,38 +42,59 @@ export function oauthTokenRoute(
   app: Express,
   clients: OAuthClient[],
   signer: AccessTokenSigner,
+  limiter: ClientSecretLimiter,
   log: Logger,
 ): void {
-  app.post('/oauth/token', express.urlencoded({ extended: false, limit: '10kb' }), (req, res) => {
-    const body = (req.body ?? {}) as Record<string, unknown>;
-    if (body.grant_type !== 'client_credentials') {
-      return oauthError(
-        res,
-        400,
-        'unsupported_grant_type',
-        'Only grant_type=client_credentials is supported.',
-      );
-    }
-    const { id, secret } = clientCredentials(req);
-    const client = clients.find((c) => c.clientId === id);
-    if (!client || secret === undefined || !secretMatches(client.secret, secret)) {
-      log.warn({ clientId: id }, 'oauth client authentication failed');
-      return oauthError(res, 401, 'invalid_client', 'Unknown client or wrong client secret.');
-    }
-    const scopes = grantScopes(client, typeof body.scope === 'string' ? body.scope : undefined);
-    if (!scopes) {
-      return oauthError(
-        res,
-        400,
-        'invalid_scope',
-        `Client ${client.clientId} may not request that scope.`,
-      );
-    }
-    res.set('Cache-Control', 'no-store').json({
-      access_token: signer.forService(client.clientId, scopes),
-      token_type: 'Bearer',
-      expires_in: signer.ttlSeconds,
-      scope: scopes.join(' '),
-    });
-  });
+  app.post(
+    '/oauth/token',
+    express.urlencoded({ extended: false, limit: '10kb' }),
+    async (req, res) => {
+      const body = (req.body ?? {}) as Record<string, unknown>;
+      if (body.grant_type !== 'client_credentials') {
+        return oauthError(
+          res,
+          400,
+          'unsupported_grant_type',
+          'Only grant_type=client_credentials is supported.',
+        );
+      }
+      const { id, secret } = clientCredentials(req);
+      const ip = req.ip ?? 'unknown';
+      try {
+        await limiter.attempt(id, ip);
+      } catch (error) {
+        if (!(error instanceof RateLimitedError)) throw error;
+        const seconds = Number(error.extensions.retryAfterSeconds);
+        log.warn({ clientId: id, clientIp: ip }, 'oauth client authentication rate-limited');
+        res.set('Retry-After', String(seconds));
+        return oauthError(
+          res,
+          429,
+          'slow_down',
+          `Too many failed client authentications. Try again in ${seconds} seconds.`,
+        );
+      }
+      const client = clients.find((c) => c.clientId === id);
+      if (!client || secret === undefined || !secretMatches(client.secret, secret)) {
+        log.warn({ clientId: id, clientIp: ip }, 'oauth client authentication failed');
+        return oauthError(res, 401, 'invalid_client', 'Unknown client or wrong client secret.');
+      }
+      await limiter.succeeded(client.clientId, ip);
+      const scopes = grantScopes(client, typeof body.scope === 'string' ? body.scope : undefined);
+      if (!scopes) {
+        return oauthError(
+          res,
+          400,
+          'invalid_scope',
+          `Client ${client.clientId} may not request that scope.`,
+        );
+      }
+      res.set('Cache-Control', 'no-store').json({
+        access_token: signer.forService(client.clientId, scopes),
+        token_type: 'Bearer',
+        expires_in: signer.ttlSeconds,
+        scope: scopes.join(' '),
+      });
+    },
+  );
 }
