@@ -203,6 +203,9 @@ export function isOutage(error: unknown, depth = 0): boolean {
   }
   // ioredis rejects commands on a closed connection with a plain Error of this message.
   if (e.message === 'Connection is closed.') return true;
+  // graphql-js wraps a thrown value that is not an Error of its own realm in NonErrorThrown
+  // (`thrownValue`): Node's socket errors, when the code runs in a VM context such as Jest's.
+  if (isOutage((e as { thrownValue?: unknown }).thrownValue, depth + 1)) return true;
   if (typeof e.message === 'string' && OUTAGE_PG_MESSAGES.has(e.message)) return true;
   return (
     isOutage(e.originalError, depth + 1) ||

@@ -4,13 +4,40 @@ export interface MongoOptions {
   url: string;
   dbName: string;
   maxPoolSize: number;
+  /**
+   * How long a command waits for a reachable server before it fails (then
+   * MongoServerSelectionError, which the shop reports as SERVICE_UNAVAILABLE). Also bounds
+   * start-up against a store that is down. Default 2 s: a healthy server on the same
+   * network is selected in milliseconds.
+   */
+  serverSelectionTimeoutMS?: number;
+  /** How long opening one connection (TCP and handshake) may take. Default 2 s. */
+  connectTimeoutMS?: number;
+  /**
+   * How long a command may wait for its reply on an open connection before the connection
+   * is dropped (a server that hangs rather than refuses). Default 30 s, the router's
+   * subgraph timeout: past it nobody waits for the answer any more.
+   */
+  socketTimeoutMS?: number;
 }
+
+export const MONGO_TIMEOUT_DEFAULTS = {
+  serverSelectionTimeoutMS: 2_000,
+  connectTimeoutMS: 2_000,
+  socketTimeoutMS: 30_000,
+} as const;
 
 /**
  * One connection per service instance (not mongoose's global default), so a test process
  * can run several services side by side. Indexes are created explicitly at start-up
  * (see `ensureIndexes` in each store), not in the background, so a unique index that
  * cannot be built stops the service instead of silently missing.
+ *
+ * Commands are not buffered: with buffering, a command sent while the store is down
+ * waited up to mongoose's 10 s buffer timeout and then failed with an error nobody could
+ * tell from a bug. Without it the driver fails within `serverSelectionTimeoutMS` with an
+ * error `isOutage` recognises. The price: models must not be used before this promise
+ * resolves (each service builds its stores from the connection it returns).
  */
 export async function connectMongo(options: MongoOptions): Promise<Connection> {
   return mongoose
@@ -19,7 +46,11 @@ export async function connectMongo(options: MongoOptions): Promise<Connection> {
       maxPoolSize: options.maxPoolSize,
       autoIndex: false,
       autoCreate: false,
-      serverSelectionTimeoutMS: 10_000,
+      bufferCommands: false,
+      serverSelectionTimeoutMS:
+        options.serverSelectionTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.serverSelectionTimeoutMS,
+      connectTimeoutMS: options.connectTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.connectTimeoutMS,
+      socketTimeoutMS: options.socketTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.socketTimeoutMS,
     })
     .asPromise();
 }

@@ -5,3 +5,4 @@ export * from './graphql';
 export * from './mongo';
 export * from './token-issuer';
 export * from './subscriptions';
+export * from './tcp-proxy';
