@@ -3,7 +3,7 @@ import { z } from '@shop/config';
 
 /** Every BullMQ queue of the shop. A queue belongs to the service whose workers consume it. */
 export const QueueName = {
-  /** Consumed by delivery: create a shipment for a paid order. */
+  /** Consumed by delivery: a shipment for a paid order; none for one cancelled or refunded. */
   DELIVERY: 'delivery',
   /** Consumed by notifications: e-mail / SMS for state changes a customer cares about. */
   NOTIFICATIONS: 'notifications',
@@ -112,8 +112,9 @@ export function parseJobData<N extends JobName>(name: N, data: unknown): JobData
  */
 export const routes: Readonly<Record<JobName, readonly QueueName[]>> = {
   [JobName.ORDER_PAID]: [QueueName.DELIVERY, QueueName.NOTIFICATIONS],
-  [JobName.ORDER_CANCELLED]: [QueueName.NOTIFICATIONS],
-  [JobName.ORDER_REFUNDED]: [QueueName.NOTIFICATIONS],
+  // Delivery too: a shipment not yet picked up is cancelled and its label voided.
+  [JobName.ORDER_CANCELLED]: [QueueName.NOTIFICATIONS, QueueName.DELIVERY],
+  [JobName.ORDER_REFUNDED]: [QueueName.NOTIFICATIONS, QueueName.DELIVERY],
   [JobName.ORDER_EXPIRE]: [QueueName.ORDERS],
   [JobName.USER_REGISTERED]: [QueueName.NOTIFICATIONS],
   [JobName.SHIPMENT_UPDATED]: [QueueName.ORDERS, QueueName.NOTIFICATIONS],

@@ -30,6 +30,7 @@ function update(orderId: string, n: number): DeliveryUpdateRecord {
       carrier: 'ACME Parcel',
       trackingNumber: 'ACME1',
       labelUrl: null,
+      labelVoidedAt: null,
       courier: null,
       createdAt: now,
       updatedAt: now,

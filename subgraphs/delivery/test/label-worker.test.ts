@@ -103,18 +103,18 @@ describe('order.paid → shipment and label', () => {
     });
   });
 
-  it('buys no label for an order cancelled before its label (the shipment stays PENDING)', async () => {
+  it('buys no label for an order cancelled before its label (the shipment is CANCELLED)', async () => {
     const order = stack.paidOrder('CANCELLED');
     const done = await stack.waitForJob(await stack.addPaidJob(order));
     expect(done).toMatchObject({
       state: 'completed',
-      result: { status: 'PENDING', labelBought: false, skipped: 'order is CANCELLED' },
+      result: { status: 'CANCELLED', labelBought: false, skipped: 'order is CANCELLED' },
     });
     expect(callsFor(order.orderId)).toHaveLength(0);
-    expect((await shipmentsOf(order.orderId))[0]).toMatchObject({
-      status: 'PENDING',
-      tracking_number: null,
-    });
+    const [shipment] = await shipmentsOf(order.orderId);
+    expect(shipment).toMatchObject({ status: 'CANCELLED', tracking_number: null });
+    // Orders and the customer already know the order is cancelled: nothing is announced.
+    expect(await outboxOf(shipment!.id)).toEqual([]);
   });
 
   it('retries a carrier answering 5xx with backoff, then gets the label', async () => {

@@ -23,6 +23,8 @@ const LEGAL = new Set([
   'FAILED_ATTEMPT→OUT_FOR_DELIVERY',
   'FAILED_ATTEMPT→IN_TRANSIT',
   'FAILED_ATTEMPT→RETURNED',
+  'PENDING→CANCELLED',
+  'LABEL_CREATED→CANCELLED',
 ]);
 
 const pairs = DELIVERY_STATUSES.flatMap((from) =>
@@ -52,9 +54,10 @@ describe('shipment status transitions', () => {
     },
   );
 
-  it('covers all 64 pairs, and only DELIVERED and RETURNED are final', () => {
-    expect(pairs).toHaveLength(64);
-    expect(DELIVERY_STATUSES.filter(isFinal)).toEqual(['DELIVERED', 'RETURNED']);
+  it('covers all 81 pairs, and only DELIVERED, RETURNED and CANCELLED are final', () => {
+    expect(pairs).toHaveLength(81);
+    expect(DELIVERY_STATUSES.filter(isFinal)).toEqual(['DELIVERED', 'RETURNED', 'CANCELLED']);
+    expect(() => transition('s1', 'CANCELLED', 'PICKED_UP')).toThrow(/CANCELLED is final/);
     expect(() => transition('s1', 'DELIVERED', 'RETURNED')).toThrow(/DELIVERED is final/);
     expect(() => transition('s1', 'LABEL_CREATED', 'DELIVERED')).toThrow(
       /from LABEL_CREATED it can only become PICKED_UP/,
@@ -86,11 +89,11 @@ describe('reported tracking events', () => {
     );
   });
 
-  it('refuses control characters and statuses only the label sets', () => {
+  it('refuses control characters and statuses only delivery sets', () => {
     expect(() => reportedEvent({ status: 'IN_TRANSIT', note: 'a\u0000b', at })).toThrow(
       /control characters/,
     );
-    for (const status of ['PENDING', 'LABEL_CREATED'] as const) {
+    for (const status of ['PENDING', 'LABEL_CREATED', 'CANCELLED'] as const) {
       expect(() => reportedEvent({ status, at })).toThrow(/cannot be reported/);
     }
   });

@@ -22,21 +22,33 @@ export interface Label {
   labelUrl: string;
 }
 
-/** Buys shipping labels. One implementation per carrier API; tests use a local fake server. */
+export interface VoidRequest {
+  shipmentId: string;
+  /** The label to void, as the carrier named it when it sold it. */
+  trackingNumber: string;
+}
+
+/**
+ * Buys and voids shipping labels. One implementation per carrier API; tests use a local
+ * fake server.
+ */
 export interface CarrierClient {
   createLabel(request: LabelRequest): Promise<Label>;
+  /** Voids an unused label (refunded by the carrier); voiding it again changes nothing. */
+  voidLabel(request: VoidRequest): Promise<void>;
 }
 
 /**
  * The carrier refused the request (4xx other than 408/429): asking again cannot succeed,
- * so the label job fails at once and waits in the failed set for an operator.
+ * so the job fails at once and waits in the failed set for an operator.
  */
 export class CarrierRejectedError extends Error {
   constructor(
     readonly status: number,
     readonly detail: string,
+    what = 'label request',
   ) {
-    super(`the carrier refused the label request (HTTP ${status}): ${detail}`);
+    super(`the carrier refused the ${what} (HTTP ${status}): ${detail}`);
     this.name = 'CarrierRejectedError';
   }
 }
@@ -72,6 +84,13 @@ export interface HttpCarrierOptions {
  *     "recipient": { line1, line2, city, postalCode, country } }
  *   → 201 { "carrier": "...", "trackingNumber": "...", "labelUrl": "https://..." }
  *
+ *   POST {apiUrl}/v1/labels/{trackingNumber}/void
+ *   Authorization: Bearer <api key>
+ *   Idempotency-Key: void-<shipment id>
+ *   { "reference": <shipment id> }
+ *   → 200 { "trackingNumber": "...", "status": "VOIDED" }   also for a label already void
+ *   → 409 once the carrier scanned the parcel (too late: it is on its way)
+ *
  * The carrier answers a repeated Idempotency-Key with the label it created the first time,
  * so a retry after a timeout (the label may have been bought) never buys a second one.
  */
@@ -79,7 +98,48 @@ export class HttpCarrierClient implements CarrierClient {
   constructor(private readonly options: HttpCarrierOptions) {}
 
   async createLabel(request: LabelRequest): Promise<Label> {
-    const url = `${this.options.apiUrl.replace(/\/+$/, '')}/v1/labels`;
+    const body = await this.post(
+      '/v1/labels',
+      request.shipmentId,
+      {
+        reference: request.orderId,
+        shipmentId: request.shipmentId,
+        service: 'standard',
+        recipient: request.recipient,
+      },
+      'label request',
+    );
+    const parsed = labelResponse.safeParse(body);
+    if (!parsed.success) {
+      // A label we cannot read is retried: with the same Idempotency-Key, no second label.
+      throw new CarrierUnavailableError(
+        `the carrier's label is malformed: ${parsed.error.message}`,
+      );
+    }
+    return parsed.data;
+  }
+
+  async voidLabel(request: VoidRequest): Promise<void> {
+    await this.post(
+      `/v1/labels/${encodeURIComponent(request.trackingNumber)}/void`,
+      `void-${request.shipmentId}`,
+      { reference: request.shipmentId },
+      'label void',
+    );
+  }
+
+  /**
+   * One authenticated, idempotent POST. 5xx, 408, 429, timeouts, network errors and a
+   * body that is not JSON are CarrierUnavailableError (retried); any other 4xx is
+   * CarrierRejectedError (asking again cannot help).
+   */
+  private async post(
+    path: string,
+    idempotencyKey: string,
+    payload: object,
+    what: string,
+  ): Promise<unknown> {
+    const url = `${this.options.apiUrl.replace(/\/+$/, '')}${path}`;
     let response: Response;
     try {
       response = await fetch(url, {
@@ -88,14 +148,9 @@ export class HttpCarrierClient implements CarrierClient {
           'content-type': 'application/json',
           accept: 'application/json',
           authorization: `Bearer ${this.options.apiKey}`,
-          'idempotency-key': request.shipmentId,
+          'idempotency-key': idempotencyKey,
         },
-        body: JSON.stringify({
-          reference: request.orderId,
-          shipmentId: request.shipmentId,
-          service: 'standard',
-          recipient: request.recipient,
-        }),
+        body: JSON.stringify(payload),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
     } catch (error) {
@@ -110,23 +165,14 @@ export class HttpCarrierClient implements CarrierClient {
         `the carrier answered HTTP ${response.status}: ${text.slice(0, 200)}`,
       );
     }
-    if (!response.ok) throw new CarrierRejectedError(response.status, text.slice(0, 500));
-    let body: unknown;
+    if (!response.ok) throw new CarrierRejectedError(response.status, text.slice(0, 500), what);
     try {
-      body = JSON.parse(text);
+      return JSON.parse(text) as unknown;
     } catch {
       throw new CarrierUnavailableError(
         `the carrier answered HTTP ${response.status} without JSON`,
       );
     }
-    const parsed = labelResponse.safeParse(body);
-    if (!parsed.success) {
-      // A label we cannot read is retried: with the same Idempotency-Key, no second label.
-      throw new CarrierUnavailableError(
-        `the carrier's label is malformed: ${parsed.error.message}`,
-      );
-    }
-    return parsed.data;
   }
 }
 
@@ -134,10 +180,16 @@ export class HttpCarrierClient implements CarrierClient {
 export class UnconfiguredCarrier implements CarrierClient {
   constructor(private readonly missing: string[]) {}
 
+  // Retried, not unrecoverable: once the carrier is configured, the jobs go through.
   createLabel(): Promise<Label> {
-    // Retried, not unrecoverable: once the carrier is configured, the jobs go through.
-    return Promise.reject(
-      new CarrierUnavailableError(`no carrier configured; set ${this.missing.join(', ')}`),
-    );
+    return Promise.reject(this.unconfigured());
+  }
+
+  voidLabel(): Promise<void> {
+    return Promise.reject(this.unconfigured());
+  }
+
+  private unconfigured(): CarrierUnavailableError {
+    return new CarrierUnavailableError(`no carrier configured; set ${this.missing.join(', ')}`);
   }
 }

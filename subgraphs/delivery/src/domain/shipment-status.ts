@@ -1,7 +1,23 @@
 import { BadUserInputError } from '@shop/errors';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '@shop/queues';
+import {
+  DELIVERY_STATUSES as ANNOUNCED_STATUSES,
+  type DeliveryStatus as Announced,
+} from '@shop/queues';
 
-export { DELIVERY_STATUSES, type DeliveryStatus };
+/**
+ * Every status a shipment can have: the ones announced to orders and notifications in
+ * `shipment.updated` (@shop/queues), and CANCELLED, which stays in delivery. A shipment is
+ * cancelled because its order was cancelled or refunded: orders already knows, and the
+ * customer already got the cancellation or refund message, so nobody else acts on it (and
+ * a consumer deployed before CANCELLED existed would fail the job as a bad payload).
+ */
+export const DELIVERY_STATUSES = [...ANNOUNCED_STATUSES, 'CANCELLED'] as const;
+export type DeliveryStatus = (typeof DELIVERY_STATUSES)[number];
+
+/** Whether a status change is announced to the other services (`shipment.updated`). */
+export function isAnnounced(status: string): status is Announced {
+  return (ANNOUNCED_STATUSES as readonly string[]).includes(status);
+}
 
 /**
  * Every legal step of a shipment, and nothing else:
@@ -13,30 +29,35 @@ export { DELIVERY_STATUSES, type DeliveryStatus };
  *   FAILED_ATTEMPT → OUT_FOR_DELIVERY       the next attempt
  *   FAILED_ATTEMPT → IN_TRANSIT             back to the depot, or on to a pick-up point
  *   IN_TRANSIT | FAILED_ATTEMPT → RETURNED  sent back to the shop (refused, undeliverable)
+ *   PENDING | LABEL_CREATED → CANCELLED     the order was cancelled or refunded before pickup
  *
- * DELIVERED and RETURNED are final: nothing happens to a parcel after it arrived somewhere
+ * DELIVERED, RETURNED and CANCELLED are final: nothing happens to a parcel after it arrived somewhere
  * for good. A parcel the carrier has not picked up cannot be in transit; a parcel not yet
  * out for delivery cannot be delivered or missed; a parcel cannot return without travelling.
  * PENDING is where a shipment starts and is never entered again.
  */
 const NEXT: Readonly<Record<DeliveryStatus, readonly DeliveryStatus[]>> = {
-  PENDING: ['LABEL_CREATED'],
-  LABEL_CREATED: ['PICKED_UP'],
+  PENDING: ['LABEL_CREATED', 'CANCELLED'],
+  LABEL_CREATED: ['PICKED_UP', 'CANCELLED'],
   PICKED_UP: ['IN_TRANSIT', 'OUT_FOR_DELIVERY'],
   IN_TRANSIT: ['IN_TRANSIT', 'OUT_FOR_DELIVERY', 'RETURNED'],
   OUT_FOR_DELIVERY: ['DELIVERED', 'FAILED_ATTEMPT'],
   FAILED_ATTEMPT: ['OUT_FOR_DELIVERY', 'IN_TRANSIT', 'RETURNED'],
   DELIVERED: [],
   RETURNED: [],
+  CANCELLED: [],
 };
 
 /**
- * What couriers and carrier webhooks may report. LABEL_CREATED comes only with a label (its
- * carrier and tracking number), which the label job asks the carrier for; PENDING is never
- * re-entered.
+ * Statuses only delivery itself sets: LABEL_CREATED comes with a label (its carrier and
+ * tracking number), which the label job asks the carrier for; CANCELLED with the order's
+ * cancellation; PENDING is never re-entered.
  */
+export const SET_BY_DELIVERY: readonly DeliveryStatus[] = ['PENDING', 'LABEL_CREATED', 'CANCELLED'];
+
+/** What couriers and carrier webhooks may report. */
 export const REPORTABLE_STATUSES: readonly DeliveryStatus[] = DELIVERY_STATUSES.filter(
-  (s) => s !== 'PENDING' && s !== 'LABEL_CREATED',
+  (s) => !SET_BY_DELIVERY.includes(s),
 );
 
 export function canTransition(from: DeliveryStatus, to: DeliveryStatus): boolean {

@@ -48,7 +48,8 @@ export function reportedEvent(
 ): ReportedEvent {
   if (!REPORTABLE_STATUSES.includes(input.status)) {
     throw new BadUserInputError(
-      `${input.status} cannot be reported; it is set by the shipment's label. ` +
+      `${input.status} cannot be reported; delivery sets it (with the label, or as the ` +
+        `order is cancelled). ` +
         `Report one of ${REPORTABLE_STATUSES.join(', ')}.`,
       `${fields}status`,
     );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobName, type JobData } from '@shop/queues';
 import type { Prisma, PrismaClient, Shipment, TrackingEvent } from '../generated/prisma/client';
-import type { DeliveryStatus } from '../domain/shipment-status';
+import { isAnnounced } from '../domain/shipment-status';
 import type { ReportedEvent } from '../domain/tracking-event';
 
 export type ShipmentRecord = Shipment;
@@ -18,12 +18,13 @@ export type Db = PrismaClient | Prisma.TransactionClient;
 
 /** How an event came in, and what it changes besides the status. */
 export interface EventOrigin {
-  source: 'COURIER' | 'CARRIER';
+  /** SHOP: delivery itself, cancelling a shipment with its order. */
+  source: 'COURIER' | 'CARRIER' | 'SHOP';
   /** The carrier's event id (webhooks): unique, so the event is stored once. */
   externalEventId?: string;
   /** The COURIER who recorded it. */
   courier?: string;
-  /** The label that LABEL_CREATED comes with. */
+  /** The label that LABEL_CREATED comes with (or CANCELLED, for a label bought meanwhile). */
   label?: { carrier: string; trackingNumber: string; labelUrl: string | null };
 }
 
@@ -70,6 +71,39 @@ export class ShipmentStore {
     return rows.length ? db.shipment.findUnique({ where: { id } }) : null;
   }
 
+  async lockByOrderId(db: Db, orderId: string): Promise<ShipmentRecord | null> {
+    const rows = await db.$queryRaw<{ id: string }[]>`
+      SELECT id::text AS id FROM shipments WHERE order_id = ${orderId}::uuid FOR UPDATE`;
+    return rows[0] ? db.shipment.findUnique({ where: { id: rows[0].id } }) : null;
+  }
+
+  /**
+   * Records a label bought for a shipment that was cancelled meanwhile, so that its void
+   * can be asked for (and retried) by tracking number. Nothing else about it changes.
+   */
+  attachLabel(
+    db: Db,
+    id: string,
+    label: { carrier: string; trackingNumber: string; labelUrl: string | null },
+  ): Promise<ShipmentRecord> {
+    return db.shipment.update({
+      where: { id },
+      data: {
+        carrier: label.carrier,
+        trackingNumber: label.trackingNumber,
+        labelUrl: label.labelUrl,
+      },
+    });
+  }
+
+  /** The carrier confirmed the void of the shipment's label. */
+  async labelVoided(id: string, at: Date): Promise<void> {
+    await this.prisma.shipment.updateMany({
+      where: { id, labelVoidedAt: null },
+      data: { labelVoidedAt: at },
+    });
+  }
+
   async lockByTrackingNumber(db: Db, trackingNumber: string): Promise<ShipmentRecord | null> {
     const rows = await db.$queryRaw<{ id: string }[]>`
       SELECT id::text AS id FROM shipments WHERE tracking_number = ${trackingNumber} FOR UPDATE`;
@@ -86,7 +120,7 @@ export class ShipmentStore {
 
   /**
    * Stores an event, moves the shipment to its status and writes the shipment.updated
-   * outbox row, all in the caller's transaction (the shipment row locked by `lock`).
+   * outbox row (for an announced status), all in the caller's transaction (the shipment row locked by `lock`).
    */
   async applyEvent(
     db: Db,
@@ -119,15 +153,18 @@ export class ShipmentStore {
           : {}),
       },
     });
-    await this.addOutbox(db, JobName.SHIPMENT_UPDATED, {
-      shipmentId: updated.id,
-      orderId: updated.orderId,
-      userId: updated.userId,
-      status: updated.status as DeliveryStatus,
-      carrier: updated.carrier,
-      trackingNumber: updated.trackingNumber,
-      at: stored.at.toISOString(),
-    });
+    // CANCELLED stays in delivery: see isAnnounced.
+    if (isAnnounced(updated.status)) {
+      await this.addOutbox(db, JobName.SHIPMENT_UPDATED, {
+        shipmentId: updated.id,
+        orderId: updated.orderId,
+        userId: updated.userId,
+        status: updated.status,
+        carrier: updated.carrier,
+        trackingNumber: updated.trackingNumber,
+        at: stored.at.toISOString(),
+      });
+    }
     return { shipment: updated, event: stored };
   }
 

@@ -15,8 +15,12 @@ export interface FakeOrders {
   ordersUrl: string;
   /** Registers an order orders would know (PAID unless said otherwise). */
   addOrder(order: { id?: string; customerId: string; status?: string }): string;
+  /** The order changes status in orders (e.g. the customer cancelled it). */
+  setStatus(id: string, status: string): void;
   /** Every order(id) query received, in order, with the operation's name. */
   lookups: { operation: string; id: string }[];
+  /** Runs before a look-up is answered (with the order as it is after the hook). */
+  onLookup: ((lookup: { operation: string; id: string }) => Promise<void> | void) | null;
   stop(): Promise<void>;
 }
 
@@ -65,7 +69,9 @@ export async function startFakeOrders(
       if (identity?.kind !== 'service' || !identity.scopes.includes(Scope.ORDERS_READ)) {
         return json(200, { errors: [{ message: 'no', extensions: { code: 'UNAUTHENTICATED' } }] });
       }
-      lookups.push({ operation: /query (\w+)/.exec(query)?.[1] ?? '', id: variables.id });
+      const lookup = { operation: /query (\w+)/.exec(query)?.[1] ?? '', id: variables.id };
+      lookups.push(lookup);
+      await fake.onLookup?.(lookup);
       const order = orders.get(variables.id);
       if (!order) {
         return json(200, {
@@ -89,12 +95,16 @@ export async function startFakeOrders(
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  return {
+  const fake: FakeOrders = {
+    onLookup: null,
     tokenUrl: `http://127.0.0.1:${port}/oauth/token`,
     ordersUrl: `http://127.0.0.1:${port}/graphql`,
     addOrder: ({ id = randomUUID(), customerId, status = 'PAID' }) => {
       orders.set(id, { customerId, status });
       return id;
+    },
+    setStatus: (id, status) => {
+      orders.get(id)!.status = status;
     },
     lookups,
     stop: () =>
@@ -103,4 +113,5 @@ export async function startFakeOrders(
         server.closeAllConnections();
       }),
   };
+  return fake;
 }
