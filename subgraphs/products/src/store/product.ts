@@ -271,7 +271,8 @@ export class ProductStore {
       .find(filter, { _id: 1, categoryId: 1 })
       .sort({ createdAt: 1, _id: 1 })
       .lean()
-      .cursor({ batchSize: 1000 });
+      // Batches sized for the pages wanted, so one category's page reads ~100 keys, not 1000.
+      .cursor({ batchSize: Math.min(1000, Math.max(100, (limit + 1) * open)) });
     try {
       while (open > 0) {
         const doc = await cursor.next();
