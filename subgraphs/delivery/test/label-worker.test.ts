@@ -130,6 +130,22 @@ describe('order.paid → shipment and label', () => {
     expect((await shipmentsOf(order.orderId))[0]!.status).toBe('LABEL_CREATED');
   });
 
+  it('stores no label whose fields hold control characters or overrides; asks again', async () => {
+    for (const garbled of [
+      { trackingNumber: 'ACME\u001b[2J123' },
+      { carrier: 'ACME \u202EleoJ' },
+      { labelUrl: 'https://labels.acme.example/x\u0000.pdf' },
+    ]) {
+      stack.carrier.garbleNext = garbled;
+      const order = stack.paidOrder();
+      const finished = await stack.waitForJob(await stack.addPaidJob(order));
+      expect(finished).toMatchObject({ state: 'completed', attemptsMade: 2 });
+      const [shipment] = await shipmentsOf(order.orderId);
+      expect(shipment).toMatchObject({ status: 'LABEL_CREATED', carrier: 'ACME Parcel' });
+      expect(shipment!.tracking_number).toMatch(/^ACME[0-9A-F]{12}$/);
+    }
+  });
+
   it('fails at once, without retrying, when the carrier refuses the request (4xx)', async () => {
     stack.carrier.failNext(1, 422);
     const order = stack.paidOrder();

@@ -1,4 +1,5 @@
 import { z } from '@shop/config';
+import { checkDisplayText } from '@shop/subgraph-kit';
 
 /** Where the parcel goes: the order's shipping address as orders recorded it at checkout. */
 export interface Recipient {
@@ -61,10 +62,30 @@ export class CarrierUnavailableError extends Error {
   }
 }
 
+/**
+ * A name or identifier from the carrier (event id, tracking number, carrier name, label
+ * URL): printable one-line text. One holding NUL, a lone surrogate or a control character
+ * names nothing the database could store or a page could show, so it is refused where it
+ * arrives rather than failing in SQL, or reaching customers, later.
+ */
+export const carrierKey = (max: number) =>
+  z
+    .string()
+    .min(1)
+    .max(max)
+    .refine((value) => {
+      try {
+        checkDisplayText(value, 'key');
+        return true;
+      } catch {
+        return false;
+      }
+    }, 'must be printable text without control characters');
+
 const labelResponse = z.object({
-  carrier: z.string().min(1).max(100),
-  trackingNumber: z.string().min(1).max(100),
-  labelUrl: z.url(),
+  carrier: carrierKey(100),
+  trackingNumber: carrierKey(100),
+  labelUrl: z.url().and(carrierKey(2000)),
 });
 
 export interface HttpCarrierOptions {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { z } from '@shop/config';
-import { checkDisplayText } from '@shop/subgraph-kit';
 import { DELIVERY_STATUSES } from '../domain/shipment-status';
+import { carrierKey } from './carrier';
 
 /** The header the carrier signs its webhooks in: `sha256=<hex HMAC-SHA256 of the raw body>`. */
 export const CARRIER_SIGNATURE_HEADER = 'x-carrier-signature';
@@ -21,26 +21,6 @@ export function isValidSignature(
   const expected = createHmac('sha256', secret).update(rawBody).digest();
   return timingSafeEqual(expected, Buffer.from(match[1]!, 'hex'));
 }
-
-/**
- * An identifier of the carrier's (event id, tracking number): printable one-line text. One
- * holding NUL, a lone surrogate or a control character can name no shipment and no event
- * the database could store, so the event is refused (400) rather than failing in SQL (a 500
- * the carrier would retry for ever).
- */
-const carrierKey = (max: number) =>
-  z
-    .string()
-    .min(1)
-    .max(max)
-    .refine((value) => {
-      try {
-        checkDisplayText(value, 'key');
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'must be printable text without control characters');
 
 /**
  * One tracking event as the carrier posts it to POST /webhooks/carrier. Its free text

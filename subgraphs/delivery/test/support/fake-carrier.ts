@@ -36,6 +36,8 @@ export interface FakeCarrier {
   voided: Set<string>;
   /** The next `times` calls answer `status` (e.g. 503, or 422 for a refusal). */
   failNext(times: number, status: number): void;
+  /** Fields the next label answer carries instead of the label's own (once). */
+  garbleNext: Record<string, unknown> | null;
   /** The parcel was scanned: its label can no longer be voided (409). */
   scan(trackingNumber: string): void;
   /**
@@ -110,7 +112,9 @@ export async function startFakeCarrier(
       const hook = fake.onLabel;
       if (hook)
         await hook(JSON.parse(Buffer.concat(chunks).toString('utf8')), label.trackingNumber);
-      reply(201, label);
+      const garbled = fake.garbleNext;
+      fake.garbleNext = null;
+      reply(201, { ...label, ...garbled });
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -122,6 +126,7 @@ export async function startFakeCarrier(
     voids,
     voided,
     onLabel: null,
+    garbleNext: null,
     failNext: (times, status) => failures.push(...Array.from({ length: times }, () => status)),
     scan: (trackingNumber) => scanned.add(trackingNumber),
     stop: () =>
