@@ -51,8 +51,12 @@ describe('remoteJwks', () => {
     expect(fetches).toBe(2);
   });
 
-  it('fails when it has never had a key set', async () => {
+  it('fails as SERVICE_UNAVAILABLE when it has never had a key set, telling onError why', async () => {
     up = false;
-    await expect(remoteJwks(url)('real')).rejects.toThrow(/HTTP 503/);
+    const causes: unknown[] = [];
+    await expect(
+      remoteJwks(url, { onError: (error) => causes.push(error) })('real'),
+    ).rejects.toMatchObject({ extensions: { code: 'SERVICE_UNAVAILABLE' } });
+    expect(String(causes[0])).toMatch(/HTTP 503/);
   });
 });
