@@ -120,7 +120,8 @@ export class ShipmentStore {
 
   /**
    * Stores an event, moves the shipment to its status and writes the shipment.updated
-   * outbox row (for an announced status), all in the caller's transaction (the shipment row locked by `lock`).
+   * outbox row (for an announced status), all in the caller's transaction (the shipment
+   * row locked by `lock`).
    */
   async applyEvent(
     db: Db,
