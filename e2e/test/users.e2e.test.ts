@@ -41,6 +41,29 @@ describe('sign-up and sign-in through the router', () => {
     });
   });
 
+  it('reports a successful register as such when a nested field is refused', async () => {
+    // Anonymous: the new account's orders are not the caller's to read (no token yet).
+    const input = newCustomer();
+    const res = await call(
+      `mutation ($input: RegisterInput!) {
+        register(input: $input) { accessToken user { email orders { totalCount } } }
+      }`,
+      { input },
+    );
+    expect(res.status).toBe(200);
+    expect(res.data!.register.accessToken).toEqual(expect.any(String));
+    expect(res.data!.register.user).toEqual({ email: input.email.toLowerCase(), orders: null });
+    expect(res.errors).toEqual([
+      expect.objectContaining({
+        path: ['register', 'user', 'orders'],
+        extensions: expect.objectContaining({ code: 'UNAUTHENTICATED' }),
+      }),
+    ]);
+    // With the token the response carried, the same field answers.
+    const mine = await call('{ me { orders { totalCount } } }', {}, res.data!.register.accessToken);
+    expect(mine.data!.me.orders).toEqual({ totalCount: 0 });
+  });
+
   it('refuses a second account with the same e-mail', async () => {
     const input = newCustomer();
     await call(REGISTER, { input });
