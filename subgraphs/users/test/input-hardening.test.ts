@@ -181,4 +181,14 @@ describe('the per-account address cap', () => {
       MAX_ADDRESSES_PER_USER,
     );
   });
+
+  it('answers NOT_FOUND, not a database error, for an account deleted while its token lives', async () => {
+    const customer = await signUp();
+    await queryDatabase(session.fixture.db.url, 'DELETE FROM users WHERE id = $1', [
+      customer.user.id,
+    ]);
+    const res = await call(ADD_ADDRESS, { input: address }, customer.accessToken);
+    expect(errorCodes(res)).toEqual(['NOT_FOUND']);
+    expect(await addressCount(customer.user.id)).toBe(0);
+  });
 });
