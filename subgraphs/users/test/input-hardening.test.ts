@@ -104,6 +104,15 @@ describe('display text (names, address lines)', () => {
     expect(await addressCount(customer.user.id)).toBe(0);
   });
 
+  it.each([
+    ['a control character', 'ann\u0007@shop.test'],
+    ['a right-to-left override', `ann${RTL_OVERRIDE}@shop.test`],
+  ])('refuses a sign-up e-mail with %s, writing no account', async (_, email) => {
+    const res = await call(REGISTER, { input: newCustomer({ email }) });
+    expect(res.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'email' });
+    expect(await accountsWith(email)).toHaveLength(0);
+  });
+
   it('keeps accepting names and addresses in any script, right-to-left ones included', async () => {
     const input = newCustomer({ name: 'محمد Zoë Ünal 李' });
     const res = await call(REGISTER, { input });
