@@ -47,12 +47,31 @@ export async function connectMongo(options: MongoOptions): Promise<Connection> {
       autoIndex: false,
       autoCreate: false,
       bufferCommands: false,
-      serverSelectionTimeoutMS:
-        options.serverSelectionTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.serverSelectionTimeoutMS,
-      connectTimeoutMS: options.connectTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.connectTimeoutMS,
-      socketTimeoutMS: options.socketTimeoutMS ?? MONGO_TIMEOUT_DEFAULTS.socketTimeoutMS,
+      ...timeouts(options),
     })
     .asPromise();
+}
+
+/**
+ * The timeouts to pass: an explicit option, else the connection string's own
+ * (`?serverSelectionTimeoutMS=500`, which an operator can set through MONGODB_URL), else
+ * the shop's default. The driver lets an option object override the connection string, so
+ * a default is passed only where the string says nothing.
+ */
+function timeouts(
+  options: MongoOptions,
+): Partial<Record<keyof typeof MONGO_TIMEOUT_DEFAULTS, number>> {
+  const query = options.url.includes('?') ? options.url.slice(options.url.indexOf('?') + 1) : '';
+  const inUrl = new Set([...new URLSearchParams(query).keys()].map((key) => key.toLowerCase()));
+  const chosen: Partial<Record<keyof typeof MONGO_TIMEOUT_DEFAULTS, number>> = {};
+  for (const name of Object.keys(
+    MONGO_TIMEOUT_DEFAULTS,
+  ) as (keyof typeof MONGO_TIMEOUT_DEFAULTS)[]) {
+    const value =
+      options[name] ?? (inUrl.has(name.toLowerCase()) ? undefined : MONGO_TIMEOUT_DEFAULTS[name]);
+    if (value !== undefined) chosen[name] = value;
+  }
+  return chosen;
 }
 
 /**
