@@ -4,23 +4,16 @@ import { checkDisplayText } from '@shop/subgraph-kit';
 export const PASSWORD_MIN_LENGTH = 10;
 export const PASSWORD_MAX_LENGTH = 256;
 
-// eslint-disable-next-line no-control-regex -- matching control characters is the point
-const NOT_IN_EMAIL = /[\u0000-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/;
-
 /**
  * E-mail addresses are compared case-insensitively: stored trimmed and lower-cased, so
  * "Ann@Shop.Example" and "ann@shop.example" are one account.
  */
 export function normaliseEmail(raw: string): string {
-  const email = raw.trim().toLowerCase();
-  // Deliberately simple: one @, something on both sides, a dot in the domain, no spaces,
-  // no control characters or direction overrides (the address is shown to admins and
-  // couriers). Deliverability is proven by the welcome e-mail, not by a regular expression.
-  if (
-    email.length > 254 ||
-    !/^[^\s@]+@[^\s@]+\.[^\s@.]+$/.test(email) ||
-    NOT_IN_EMAIL.test(email)
-  ) {
+  // Shown to admins and couriers like a name: no control characters or direction overrides.
+  const email = checkDisplayText(raw.trim(), 'email').toLowerCase();
+  // Deliberately simple: one @, something on both sides, a dot in the domain, no spaces.
+  // Deliverability is proven by the welcome e-mail, not by a regular expression.
+  if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@.]+$/.test(email)) {
     throw new BadUserInputError('Enter a valid e-mail address, like name@example.com.', 'email');
   }
   return email;
