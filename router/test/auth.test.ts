@@ -76,6 +76,11 @@ describe('bearer tokens', () => {
       'a token signed with an unknown kid',
       () => `Bearer ${stack.tokens.userToken({}, { keyid: 'retired-key' })}`,
     ],
+    [
+      // Client-credentials tokens are for calls between services, never from the internet.
+      'a service token (client credentials), valid for the subgraphs',
+      () => `Bearer ${stack.tokens.serviceToken('delivery', ['orders:read'])}`,
+    ],
     ['a header that is not "Bearer <token>"', () => `Token ${stack.tokens.userToken()}`],
     ['a bearer header without a token', () => 'Bearer'],
     ['a bearer value that is not a JWT', () => 'Bearer not-a-jwt'],
