@@ -11,7 +11,12 @@ import cors from 'cors';
 import express from 'express';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, REQUEST_ID_HEADER, type Logger } from '@shop/logging';
-import { jsonErrorHandler, jsonNotFound, unstorableTextPlugin } from '@shop/subgraph-kit';
+import {
+  jsonClientError,
+  jsonErrorHandler,
+  jsonNotFound,
+  unstorableTextPlugin,
+} from '@shop/subgraph-kit';
 import { accessLog, operationNamePlugin } from './access-log';
 import { subgraphUrlVariable, type RouterConfig } from './config';
 import { routerContext, type RouterContext } from './context';
@@ -92,6 +97,9 @@ export async function startRouter(
   app.disable('x-powered-by');
   app.set('trust proxy', config.TRUST_PROXY);
   const httpServer = http.createServer(app);
+  // Requests Node's HTTP parser refuses (control characters in a header, oversized
+  // headers) get the same JSON error as every other refusal.
+  httpServer.on('clientError', jsonClientError);
 
   const validationRules = operationLimits(config);
   const apollo = new ApolloServer<RouterContext>({

@@ -1,4 +1,5 @@
 import { gzipSync } from 'node:zlib';
+import { rawRequest } from '@shop/test-harness';
 import { startStack, type Stack, type TestRouter } from './support/stack';
 
 let stack: Stack;
@@ -125,6 +126,18 @@ describe.each(['production', 'development'])('in NODE_ENV=%s', (nodeEnv) => {
           extensions: { code: 'BAD_USER_INPUT', field: 'name' },
         },
       ],
+    });
+  });
+
+  it('answers a header Node refuses to parse (a control character) with JSON 400 BAD_REQUEST', async () => {
+    // fetch will not send such a header; a hostile client writes the bytes itself.
+    const response = await rawRequest(router.url, {
+      headers: ['x-cart-id: a\u0001b'],
+      body: OPERATION,
+    });
+    expect(response.status).toBe(400);
+    expect(JSON.parse(response.body)).toEqual({
+      errors: [{ message: expect.any(String), extensions: { code: 'BAD_REQUEST' } }],
     });
   });
 

@@ -6,3 +6,4 @@ export * from './mongo';
 export * from './token-issuer';
 export * from './subscriptions';
 export * from './tcp-proxy';
+export * from './raw-http';

@@ -3,11 +3,10 @@
 // ids. Every refusal carries a code a client can act on, never INTERNAL_SERVER_ERROR, and
 // the service keeps answering.
 import { randomUUID } from 'node:crypto';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, rawRequest } from '@shop/test-harness';
 import { newGuestCartId } from '../src/domain/cart-id';
 import { expectError, ok } from './support/assert';
 import { ADD, CART } from './support/operations';
-import { rawRequest } from './support/raw-http';
 import { startCartStack, type CartStack } from './support/stack';
 
 let stack: CartStack;
