@@ -40,6 +40,9 @@ export interface PublicMutation {
   args: readonly GraphQLArgument[];
   /** `mutation Fuzz($a: T!) { name(a: $a) { ...selection } }` */
   document: string;
+  /** The same operation with the values written into it as literals; null when one of
+   * them has no literal form (a wrong enum value, a string where an Int belongs). */
+  inline: (variables: Record<string, unknown>) => string | null;
 }
 
 function subgraphOf(field: GraphQLField<unknown, unknown>): string {
@@ -69,6 +72,45 @@ function selectionOf(type: GraphQLOutputType, depth: number): string {
   return `{ ${parts.join(' ')} }`;
 }
 
+/** A value as a GraphQL literal of the type, or null when it has none. */
+function literalOf(value: unknown, type: GraphQLInputType): string | null {
+  if (value === null) return 'null';
+  if (isNonNullType(type)) return literalOf(value, type.ofType);
+  if (isListType(type)) {
+    if (!Array.isArray(value)) return literalOf(value, type.ofType);
+    const items = value.map((v) => literalOf(v, type.ofType));
+    return items.includes(null) ? null : `[${items.join(', ')}]`;
+  }
+  if (isInputObjectType(type)) {
+    if (typeof value !== 'object' || Array.isArray(value)) return null;
+    const fields = type.getFields();
+    const parts: string[] = [];
+    for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
+      const literal = fields[name] ? literalOf(v, fields[name].type) : null;
+      if (literal === null) return null;
+      parts.push(`${name}: ${literal}`);
+    }
+    return `{${parts.join(', ')}}`;
+  }
+  if (isEnumType(type)) {
+    return typeof value === 'string' && type.getValue(value) ? value : null;
+  }
+  if (typeof value === 'string') {
+    // JSON's escapes are GraphQL's (NUL becomes \u0000); an escaped lone surrogate is
+    // refused by the parser, a syntax error like any other.
+    return type.name === 'Int' || type.name === 'Float' || type.name === 'Boolean'
+      ? null
+      : JSON.stringify(value);
+  }
+  if (typeof value === 'number') {
+    if (type.name === 'Int' || type.name === 'ID')
+      return Number.isInteger(value) ? String(value) : null;
+    return type.name === 'Float' ? String(value) : null;
+  }
+  if (typeof value === 'boolean') return type.name === 'Boolean' ? String(value) : null;
+  return null;
+}
+
 /** Every mutation of the public API, in schema order. */
 export function publicMutations(sdl = readFileSync(SUPERGRAPH, 'utf8')): PublicMutation[] {
   const schema = buildSchema(sdl, { assumeValidSDL: true });
@@ -81,11 +123,25 @@ export function publicMutations(sdl = readFileSync(SUPERGRAPH, 'utf8')): PublicM
       const args = field.args.map((a) => `${a.name}: $${a.name}`).join(', ');
       const head = field.args.length ? `mutation Fuzz(${variables})` : 'mutation Fuzz';
       const call = field.args.length ? `${field.name}(${args})` : field.name;
+      const selection = selectionOf(field.type, 1);
       return {
         name: field.name,
         subgraph: subgraphOf(field),
         args: field.args,
-        document: `${head} { ${call} ${selectionOf(field.type, 1)} }`,
+        document: `${head} { ${call} ${selection} }`,
+        inline: (variables) => {
+          // As sent: Repeated strings expanded, objects plain.
+          const values = JSON.parse(JSON.stringify(variables)) as Record<string, unknown>;
+          const literals: string[] = [];
+          for (const arg of field.args) {
+            if (!(arg.name in values)) continue;
+            const literal = literalOf(values[arg.name], arg.type);
+            if (literal === null) return null;
+            literals.push(`${arg.name}: ${literal}`);
+          }
+          const list = literals.length ? `(${literals.join(', ')})` : '';
+          return `mutation Fuzz { ${field.name}${list} ${selection} }`;
+        },
       };
     });
 }
