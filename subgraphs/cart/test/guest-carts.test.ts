@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { newGuestCartId, userCartId } from '../src/domain/cart-id';
 import { expectError, ok } from './support/assert';
-import { ADD, CART, CLEAR } from './support/operations';
+import { ADD, CART, CLEAR, UPDATE } from './support/operations';
 import { startCartStack, type CartStack } from './support/stack';
 
 let stack: CartStack;
@@ -42,6 +42,17 @@ describe('guest carts', () => {
     const added = ok(await stack.call(ADD, { productId: p.id, quantity: 2 }, { cartId: first.id }));
     expect(added.addToCart).toMatchObject({ id: first.id, itemCount: 2 });
     expect(ok(await stack.call(CART, {}, { cartId: first.id })).cart).toEqual(added.addToCart);
+  });
+
+  it('are not created by a mutation that is refused', async () => {
+    const p = await stack.createProduct({ stock: 3 });
+    const guestCarts = async () => (await stack.redis.keys(stack.guestKey('*'))).length;
+    const before = await guestCarts();
+    // No x-cart-id: each would have needed a new guest cart, had it succeeded.
+    expectError(await stack.call(ADD, { productId: p.id, quantity: 4 }), 'OUT_OF_STOCK');
+    expectError(await stack.call(UPDATE, { productId: p.id, quantity: 1 }), 'NOT_FOUND');
+    expectError(await stack.call(ADD, { productId: randomUUID(), quantity: 1 }), 'NOT_FOUND');
+    expect(await guestCarts()).toBe(before);
   });
 
   it('are created by a first mutation without an id, too', async () => {

@@ -28,6 +28,12 @@ export interface CartRef {
   /** Its Redis key. */
   key: string;
   owner: 'guest' | 'user';
+  /**
+   * A guest cart this request just chose an id for, not stored yet. It is stored when
+   * the request succeeds (its first line, or its first view), so a mutation that is
+   * refused leaves nothing behind — not even an empty cart.
+   */
+  unsaved?: boolean;
 }
 
 /**
@@ -53,6 +59,7 @@ export class CartService {
 
   async view(ctx: Context): Promise<CartView> {
     const cart = await this.cartOf(ctx);
+    await this.save(cart);
     return this.price(ctx, cart, await this.read(cart));
   }
 
@@ -126,9 +133,18 @@ export class CartService {
       return { id: guestId, key: this.store.guestKey(guestId), owner: 'guest' };
     }
     const id = newGuestCartId();
-    const cart: CartRef = { id, key: this.store.guestKey(id), owner: 'guest' };
-    await this.store.create(cart.key);
-    return cart;
+    return { id, key: this.store.guestKey(id), owner: 'guest', unsaved: true };
+  }
+
+  /**
+   * Stores a new guest cart once the request has succeeded far enough to show it, so the
+   * id the client receives keeps working when sent back. A line written meanwhile has
+   * created the cart already, and `create` must not reset it.
+   */
+  private async save(cart: CartRef): Promise<void> {
+    if (!cart.unsaved) return;
+    cart.unsaved = false;
+    if (!(await this.store.touch(cart.key))) await this.store.create(cart.key);
   }
 
   /**
