@@ -26,7 +26,10 @@ step "running the tests"
 results="$ROOT/.cache/test-results"
 rm -rf "$results"
 status=0
-npx turbo run test --concurrency=2 --continue --output-logs=full -- --ci || status=$?
+# --forceExit: a handle a failing test left open (a server that did not stop) must end
+# that workspace's run with its failure reported, not keep CI waiting until its limit.
+npx turbo run test --concurrency=2 --continue --output-logs=full -- --ci --forceExit ||
+  status=$?
 
 # One line summed over every workspace (tools/jest-summary-reporter.js writes the parts).
 node -e '

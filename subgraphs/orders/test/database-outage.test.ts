@@ -88,12 +88,32 @@ beforeAll(async () => {
     { ORDERS_DATABASE_CONNECT_TIMEOUT_MS: String(CONNECT_TIMEOUT_MS) },
   );
 }, 120_000);
+/**
+ * Stops one part, but waits at most 15 s: a service that cannot stop while its database is
+ * unreachable must fail this file with its name, not hang the test run.
+ */
+async function stopWithin(what: string, stop: () => Promise<void>): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} did not stop within 15 s`)), 15_000);
+  });
+  try {
+    await Promise.race([stop(), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 afterAll(async () => {
-  await Promise.all(extra.map((s) => s.stop()));
-  await Promise.all(stoppers.map((stop) => stop()));
+  const results = await Promise.allSettled([
+    ...extra.map((s, i) => stopWithin(`orders service #${i + 1}`, () => s.stop())),
+    ...stoppers.map((stop, i) => stopWithin(`network stand-in #${i + 1}`, stop)),
+  ]);
   await fixture?.stop();
   await issuer?.stop();
-});
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}, 60_000);
 
 /** Another orders process, configured like the fixture but with this database URL. */
 async function ordersAt(port: number): Promise<RunningSubgraph> {
