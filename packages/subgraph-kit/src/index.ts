@@ -169,6 +169,7 @@ export async function startSubgraph<C extends BaseContext>(
 
 export * from './entities';
 export * from './http-errors';
+export * from './ids';
 export * from './pagination';
 export * from './run';
 export * from './text';

@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import type { BaseContext } from '@shop/subgraph-kit';
-import { isUuid } from './domain/tracking-event';
+import { isUuid, type BaseContext } from '@shop/subgraph-kit';
 import type { ShipmentRecord, ShipmentStore, TrackingEventRecord } from './store/shipment';
 
 export interface Loaders {

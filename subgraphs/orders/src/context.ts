@@ -1,6 +1,5 @@
 import DataLoader from 'dataloader';
-import type { BaseContext } from '@shop/subgraph-kit';
-import { isOrderId } from './domain/ids';
+import { isUuid, type BaseContext } from '@shop/subgraph-kit';
 import type { OrderLineRecord, OrderRecord, OrderStore } from './store/order';
 
 export interface Loaders {
@@ -26,13 +25,13 @@ export function bearerTokenFrom(header: string | undefined): string | undefined 
 export function createLoaders(orders: OrderStore): Loaders {
   return {
     order: new DataLoader(async (ids) => {
-      const valid = ids.filter(isOrderId);
+      const valid = ids.filter(isUuid);
       const rows = valid.length ? await orders.findByIds(valid) : [];
       const byId = new Map(rows.map((o) => [o.id, o]));
       return ids.map((id) => byId.get(id) ?? null);
     }),
     lines: new DataLoader(async (orderIds) => {
-      const valid = orderIds.filter(isOrderId);
+      const valid = orderIds.filter(isUuid);
       const rows = valid.length ? await orders.linesOf(valid) : [];
       return orderIds.map((id) => rows.filter((l) => l.orderId === id));
     }),

@@ -85,7 +85,3 @@ export function cleanCarrierText(
     ? kept.replace(LINE_BREAKS, '\n')
     : kept.replace(LINE_BREAKS, ' ').replace(/\t/g, ' ');
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Shipment and order ids are UUIDs; anything else cannot exist, and is kept out of SQL. */
-export const isUuid = (id: unknown): id is string => typeof id === 'string' && UUID.test(id);

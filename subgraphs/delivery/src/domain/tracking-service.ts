@@ -1,3 +1,4 @@
+import { isUuid } from '@shop/subgraph-kit';
 import { NotFoundError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import type { Label } from '../carrier/carrier';
@@ -6,7 +7,7 @@ import type { DeliveryEvents } from '../events/delivery-events';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { DeliveryUpdateRecord, ShipmentRecord, ShipmentStore } from '../store/shipment';
 import { canTransition, transition, type DeliveryStatus } from './shipment-status';
-import { cleanCarrierText, isUuid, reportedEvent } from './tracking-event';
+import { cleanCarrierText, reportedEvent } from './tracking-event';
 
 /** What a carrier webhook event did. */
 export type CarrierEventOutcome =

@@ -1,8 +1,8 @@
+import { isUuid } from '@shop/subgraph-kit';
 import { requireUser } from '@shop/auth';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
 import type { Context } from '../context';
 import { isDeliveryStaff } from '../domain/access';
-import { isUuid } from '../domain/tracking-event';
 import type { DeliveryEvents } from '../events/delivery-events';
 import type { Resolvers } from '../generated/graphql';
 import type { DeliveryUpdateRecord } from '../store/shipment';

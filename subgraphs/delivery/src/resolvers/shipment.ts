@@ -1,8 +1,8 @@
+import { isUuid } from '@shop/subgraph-kit';
 import { requireRole, Role } from '@shop/auth';
 import { BadUserInputError, NotFoundError } from '@shop/errors';
 import { mayReadShipment } from '../domain/access';
 import type { DeliveryStatus } from '../domain/shipment-status';
-import { isUuid } from '../domain/tracking-event';
 import type { TrackingService } from '../domain/tracking-service';
 import type { Resolvers } from '../generated/graphql';
 

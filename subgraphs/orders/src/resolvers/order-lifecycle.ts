@@ -1,6 +1,6 @@
+import { isUuid } from '@shop/subgraph-kit';
 import { requireRole, requireUser, Role } from '@shop/auth';
 import { NotFoundError } from '@shop/errors';
-import { isOrderId } from '../domain/ids';
 import type { OrderLifecycleService } from '../domain/order-lifecycle';
 import type { PaypalCaptureService } from '../domain/paypal-capture';
 import type { Resolvers } from '../generated/graphql';
@@ -13,17 +13,17 @@ export function orderLifecycleResolvers(
     Mutation: {
       capturePaypalOrder: async (_parent, { orderId }, ctx) => {
         const me = requireUser(ctx.identity);
-        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        if (!isUuid(orderId)) throw new NotFoundError('Order', orderId);
         return paypal.capture(orderId, me.userId, ctx.requestId);
       },
       cancelOrder: async (_parent, { orderId }, ctx) => {
         const me = requireUser(ctx.identity);
-        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        if (!isUuid(orderId)) throw new NotFoundError('Order', orderId);
         return lifecycle.cancel(orderId, me.userId, ctx.requestId);
       },
       refundOrder: async (_parent, { orderId }, ctx) => {
         const admin = requireRole(ctx.identity, Role.ADMIN);
-        if (!isOrderId(orderId)) throw new NotFoundError('Order', orderId);
+        if (!isUuid(orderId)) throw new NotFoundError('Order', orderId);
         return lifecycle.refund(orderId, admin.userId);
       },
     },

@@ -1,8 +1,7 @@
 import { hasRole, requireUser, Role, Scope, type Identity } from '@shop/auth';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
-import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
+import { decodeKeysetCursor, isUuid, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import type { Context } from '../context';
-import { isOrderId, isUuid } from '../domain/ids';
 import type { ShippingAddress } from '../domain/checkout';
 import type { Resolvers } from '../generated/graphql';
 import type { OrderRecord, OrderStore } from '../store/order';
@@ -28,7 +27,7 @@ async function listOrders(
   after: string | null | undefined,
 ) {
   const limit = pageSize(first);
-  const cursor = decodeKeysetCursor(after, isOrderId);
+  const cursor = decodeKeysetCursor(after, isUuid);
   // A user id that is no UUID has no orders (and must not reach the uuid column).
   if (!isUuid(userId)) return toConnection<OrderRecord>([], limit, 0, keysetKey);
   const [rows, total] = await Promise.all([

@@ -1,9 +1,8 @@
-import type { Connection } from '@shop/subgraph-kit';
+import { isUuid, type Connection } from '@shop/subgraph-kit';
 import { ConflictError } from '@shop/errors';
 import { JobName, type JobData } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
-import { isOrderId } from '../domain/ids';
 import type { OrderStatus } from '../domain/order-status';
 
 export type OrderRecord = Order;
@@ -123,7 +122,7 @@ export class OrderStore {
    */
   async lockOrder(db: Db, orderId: string): Promise<OrderRecord | null> {
     // Jobs carry ids from other services: one that is no UUID names no order.
-    if (!isOrderId(orderId)) return null;
+    if (!isUuid(orderId)) return null;
     await db.$queryRaw`SELECT 1 FROM orders WHERE id = ${orderId}::uuid FOR UPDATE`;
     return db.order.findUnique({ where: { id: orderId } });
   }

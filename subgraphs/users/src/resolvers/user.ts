@@ -1,14 +1,10 @@
 import { hasRole, requireRole, requireUser, Role, ROLES, Scope } from '@shop/auth';
 import { BadUserInputError, ForbiddenError, NotFoundError } from '@shop/errors';
 import type { Context } from '../context';
-import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
+import { decodeKeysetCursor, isUuid, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import { MAX_ADDRESSES_PER_USER, normaliseAddress } from '../domain/address';
 import type { Resolvers } from '../generated/graphql';
 import type { UserRecord, UserStore } from '../store/user';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-/** Ids that are not UUIDs cannot exist; answering early keeps them out of SQL. */
-const isId = (id: string) => UUID.test(id);
 
 /**
  * Contact details and roles are private: the user themselves, an ADMIN and internal
@@ -40,14 +36,14 @@ export function userResolvers(users: UserStore): Resolvers {
       user: (_parent, { id }, ctx) => {
         const me = requireUser(ctx.identity);
         if (me.userId !== id && !hasRole(me, Role.ADMIN)) return null;
-        return isId(id) ? ctx.loaders.user.load(id) : null;
+        return isUuid(id) ? ctx.loaders.user.load(id) : null;
       },
 
       users: async (_parent, { first, after }, ctx) => {
         requireRole(ctx.identity, Role.ADMIN);
         const limit = pageSize(first);
         const [rows, total] = await Promise.all([
-          users.list(limit, decodeKeysetCursor(after, isId)),
+          users.list(limit, decodeKeysetCursor(after, isUuid)),
           users.count(),
         ]);
         return toConnection(rows, limit, total, keysetKey);
@@ -79,7 +75,7 @@ export function userResolvers(users: UserStore): Resolvers {
           // Guards against an administrator locking the shop out of its own back office.
           throw new BadUserInputError('You cannot remove your own ADMIN role.', 'roles');
         }
-        const changed = isId(userId) ? await users.setRoles(userId, unique) : null;
+        const changed = isUuid(userId) ? await users.setRoles(userId, unique) : null;
         if (!changed) throw new NotFoundError('User', userId);
         ctx.log.info(
           { userId, roles: unique, by: admin.userId, revokedSessions: changed.revokedSessions },
@@ -90,7 +86,7 @@ export function userResolvers(users: UserStore): Resolvers {
     },
 
     User: {
-      __resolveReference: (ref, ctx) => (isId(ref.id) ? ctx.loaders.user.load(ref.id) : null),
+      __resolveReference: (ref, ctx) => (isUuid(ref.id) ? ctx.loaders.user.load(ref.id) : null),
       createdAt: (user) => user.createdAt.toISOString(),
       email: privateField('email'),
       phone: privateField('phone'),
