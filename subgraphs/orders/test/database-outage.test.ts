@@ -3,7 +3,7 @@ import net from 'node:net';
 import Stripe from 'stripe';
 import { createLogger } from '@shop/logging';
 import type { RunningSubgraph } from '@shop/subgraph-kit';
-import { graphql, startTokenIssuer, type TokenIssuer } from '@shop/test-harness';
+import { graphql, startTcpProxy, startTokenIssuer, type TokenIssuer } from '@shop/test-harness';
 import type { OrdersConfig } from '../src/config';
 import { startOrdersService } from '../src/server';
 import { CANCEL_ORDER, CHECKOUT, MY_ORDERS, ORDER, ORDER_ENTITIES } from './support/operations';
@@ -16,29 +16,6 @@ import { startOrdersFixture, WEBHOOK_SECRET, type OrdersFixture } from './suppor
 const CONNECT_TIMEOUT_MS = 1000;
 /** Well above the connect timeout, far below anything a client would wait for. */
 const FAST_MS = 4000;
-
-/** A TCP proxy to PostgreSQL that can be cut, as a network failure would. */
-async function startPostgresProxy(target: URL, port = 0) {
-  const sockets = new Set<net.Socket>();
-  const server = net.createServer((client) => {
-    const upstream = net.connect(Number(target.port || 5432), target.hostname);
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => sockets.delete(socket));
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    cut: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const socket of sockets) socket.destroy();
-      }),
-  };
-}
 
 /** A host that takes the TCP connection and then says nothing, like a hung server. */
 async function startSilentHost() {
@@ -210,18 +187,18 @@ describe('orders with its PostgreSQL unreachable', () => {
 
   it('a connection cut while the service runs: SERVICE_UNAVAILABLE, then it recovers on its own', async () => {
     const target = new URL(fixture.config.ORDERS_DATABASE_URL);
-    const proxy = await startPostgresProxy(target);
+    const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port || 5432) });
     const service = await ordersAt(proxy.port);
     const token = issuer.userToken();
     const before = await timed(service, MY_ORDERS, {}, token);
     expect(before.res.data!.myOrders).toMatchObject({ totalCount: 0 });
 
-    await proxy.cut();
+    await proxy.close();
     await expectUnavailable(service);
 
     // The same port serves again (PostgreSQL is back): no restart needed.
-    const back = await startPostgresProxy(target, proxy.port);
-    stoppers.push(back.cut);
+    await proxy.reopen();
+    stoppers.push(proxy.close);
     const after = await timed(service, MY_ORDERS, {}, token);
     expect(after.res.errors).toBeUndefined();
   }, 60_000);
