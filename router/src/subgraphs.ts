@@ -1,7 +1,7 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import { GraphQLError } from 'graphql';
 import { CART_ID_HEADER } from '@shop/auth';
-import { isOutage, ServiceUnavailableError } from '@shop/errors';
+import { isOutage, isOutageStatus, ServiceUnavailableError } from '@shop/errors';
 import { REQUEST_ID_HEADER, type Logger } from '@shop/logging';
 import { Agent, fetch } from 'undici';
 import type { RouterContext } from './context';
@@ -68,9 +68,6 @@ class GraphQLAnswerOnErrorStatus extends GraphQLError {
  * proxy in front of it answering 502/503/504 without a GraphQL body.
  */
 class SubgraphUnreachable extends GraphQLError {}
-
-/** What a load balancer or ingress answers for a backend that is down or too slow. */
-const GATEWAY_FAILURE_STATUSES = new Set([502, 503, 504]);
 
 /** `{ errors: [...] }` with optional `data`: what a GraphQL server answers, whatever its status. */
 function isGraphQLResponse(body: unknown): body is GatewayGraphQLResponse {
@@ -189,7 +186,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     if (isGraphQLResponse(body)) {
       return new GraphQLAnswerOnErrorStatus({ data: body.data, errors: body.errors });
     }
-    if (GATEWAY_FAILURE_STATUSES.has(response.status)) {
+    if (isOutageStatus(response.status)) {
       return new SubgraphUnreachable(`HTTP ${response.status} without a GraphQL body`);
     }
     // Anything else as the gateway itself reports it: the status, with the URL and body

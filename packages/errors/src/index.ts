@@ -175,6 +175,14 @@ const OUTAGE_SOCKET_CODES = new Set([
 ]);
 
 /**
+ * True for an HTTP status that a load balancer, ingress or server sends for a backend that
+ * is down or too slow (502, 503, 504): an outage of the service called, not a bug in it.
+ */
+export function isOutageStatus(status: number): boolean {
+  return status === 502 || status === 503 || status === 504;
+}
+
+/**
  * True when `error` (or an error it wraps) says a store or peer is unavailable rather than
  * that the code is wrong: such failures are SERVICE_UNAVAILABLE (retryable), not bugs.
  */

@@ -1,4 +1,4 @@
-import { ErrorCode, ServiceUnavailableError } from '@shop/errors';
+import { ErrorCode, isOutageStatus, ServiceUnavailableError } from '@shop/errors';
 import { REQUEST_ID_HEADER } from '@shop/logging';
 import { Agent, fetch } from 'undici';
 import type { CatalogProduct } from '../domain/cart';
@@ -28,9 +28,6 @@ export class CatalogUnavailableError extends ServiceUnavailableError {
     );
   }
 }
-
-/** HTTP statuses of a proxy or server saying the products subgraph cannot answer now. */
-const UNAVAILABLE_STATUSES = new Set([502, 503, 504]);
 
 const PRODUCTS_QUERY = `query CartProducts($representations: [_Any!]!) {
   _entities(representations: $representations) {
@@ -88,7 +85,7 @@ export class ProductCatalog {
       const parsed = (await response.json().catch(() => undefined)) as EntitiesResponse | undefined;
       if (!parsed) {
         const problem = `products subgraph at ${url} answered HTTP ${response.status} without a GraphQL response`;
-        if (UNAVAILABLE_STATUSES.has(response.status)) throw new CatalogUnavailableError(problem);
+        if (isOutageStatus(response.status)) throw new CatalogUnavailableError(problem);
         throw new CatalogError(problem);
       }
       body = parsed;
