@@ -67,8 +67,16 @@ function unstorableIn(value: unknown, path: string): string | null {
   return null;
 }
 
+/**
+ * What `unstorableLiteralIn` found per document. Apollo Server keeps one parsed document
+ * per distinct query, so the syntax tree is walked once per query, not once per request.
+ */
+const literalFindings = new WeakMap<DocumentNode, string | null>();
+
 /** The argument / input-field path of a string literal in the document, e.g. `input.name`. */
 function unstorableLiteralIn(document: DocumentNode): string | null {
+  const known = literalFindings.get(document);
+  if (known !== undefined) return known;
   let found: string | null = null;
   visit(document, {
     StringValue(node, _key, parent, _path, ancestors) {
@@ -81,6 +89,7 @@ function unstorableLiteralIn(document: DocumentNode): string | null {
       found = names.join('.') || 'a string';
     },
   });
+  literalFindings.set(document, found);
   return found;
 }
 
