@@ -126,7 +126,7 @@ const protocolCodes = new Set([
   'OPERATION_RESOLUTION_FAILURE',
 ]);
 
-/** Error names the store drivers give a connection that is down or timed out. */
+/** Error names the store drivers and peer clients give a connection that is down or timed out. */
 const OUTAGE_NAMES = new Set([
   // mongodb / mongoose
   'MongoServerSelectionError',
@@ -139,6 +139,8 @@ const OUTAGE_NAMES = new Set([
   'PrismaClientInitializationError',
   // ioredis: a command given up after its retries, or sent while offline
   'MaxRetriesPerRequestError',
+  // @shop/subgraph-client: another subgraph down, too slow, or answering no usable GraphQL
+  'UpstreamUnavailableError',
 ]);
 /** Prisma codes for an unreachable database, a lost connection and a pool wait timeout. */
 const OUTAGE_PRISMA_CODES = new Set(['P1001', 'P1002', 'P1008', 'P1017', 'P2024']);

@@ -1,0 +1,3 @@
+export { SubgraphClient, type CallOptions, type SubgraphClientOptions } from './client';
+export { UpstreamUnavailableError } from './errors';
+export type { GraphQLErrorBody, GraphQLResponse } from './graphql';
