@@ -5,6 +5,7 @@ import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import { OutboxRelay, Queues } from '@shop/queues';
+import { SubgraphClient } from '@shop/subgraph-client';
 import { paymentTimeoutMs, type OrdersConfig } from './config';
 import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { CheckoutService } from './domain/checkout-service';
@@ -21,7 +22,7 @@ import { orderLifecycleResolvers } from './resolvers/order-lifecycle';
 import { stripeWebhookRoute } from './routes/stripe-webhook';
 import { OrderStore } from './store/order';
 import { createPrisma } from './store/prisma';
-import { CartClient, ProductsClient, SubgraphClient, UsersClient } from './store/subgraphs';
+import { CartClient, ProductsClient, UsersClient } from './store/subgraphs';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
@@ -41,13 +42,14 @@ export async function startOrdersService(
     clientId: config.OAUTH_CLIENT_ID,
     clientSecret: config.OAUTH_CLIENT_SECRET,
   });
-  const timeout = config.SUBGRAPH_TIMEOUT_MS;
+  const subgraph = (name: string, url: string) =>
+    new SubgraphClient({ name, url, timeoutMs: config.SUBGRAPH_TIMEOUT_MS, tokens: serviceTokens });
   const clients = {
-    users: new SubgraphClient('users', config.USERS_URL, timeout),
-    products: new SubgraphClient('products', config.PRODUCTS_URL, timeout),
-    cart: new SubgraphClient('cart', config.CART_URL, timeout),
+    users: subgraph('users', config.USERS_URL),
+    products: subgraph('products', config.PRODUCTS_URL),
+    cart: subgraph('cart', config.CART_URL),
   };
-  const products = new ProductsClient(clients.products, serviceTokens);
+  const products = new ProductsClient(clients.products);
 
   if (!config.STRIPE_SECRET_KEY) {
     logger.warn(`STRIPE_SECRET_KEY is not set: ${STRIPE_NOT_CONFIGURED}`);
@@ -80,7 +82,7 @@ export async function startOrdersService(
     prisma,
     orders,
     new CartClient(clients.cart),
-    new UsersClient(clients.users, serviceTokens),
+    new UsersClient(clients.users),
     products,
     gateways,
     { timeoutMs: config.CHECKOUT_TIMEOUT_MS, paymentTimeoutMs: paymentTimeoutMs(config) },

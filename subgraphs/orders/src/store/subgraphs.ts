@@ -1,126 +1,13 @@
-import type { ServiceTokenClient } from '@shop/auth';
-import { ErrorCode, ShopError, type ErrorCode as Code } from '@shop/errors';
-import { REQUEST_ID_HEADER } from '@shop/logging';
-import { Agent, fetch } from 'undici';
+import { ErrorCode, type ShopError } from '@shop/errors';
+import type { SubgraphClient } from '@shop/subgraph-client';
 import type { CartLine, CatalogProduct, LineSnapshot, ShippingAddress } from '../domain/checkout';
 
-/** A subgraph could not be reached or answered nonsense; masked for the client, logged here. */
-export class SubgraphUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SubgraphUnavailableError';
-  }
-}
-
-interface GraphQLErrorBody {
-  message: string;
-  path?: (string | number)[];
-  extensions?: Record<string, unknown> & { code?: string };
-}
-interface GraphQLBody<T> {
-  data?: T | null;
-  errors?: GraphQLErrorBody[];
-}
-
-/** Codes a downstream subgraph raises on purpose; they reach our client unchanged. */
-const PASS_THROUGH = new Set<string>([
-  ErrorCode.BAD_USER_INPUT,
-  ErrorCode.NOT_FOUND,
-  ErrorCode.OUT_OF_STOCK,
-  ErrorCode.CONFLICT,
-  ErrorCode.UNAUTHENTICATED,
-]);
-
-/** Re-raises a downstream error that a client can act on; anything else is "unavailable". */
-function raise(service: string, error: GraphQLErrorBody): never {
-  const code = error.extensions?.code;
-  if (code && PASS_THROUGH.has(code)) {
-    const { code: _code, ...extensions } = error.extensions ?? {};
-    throw new ShopError(code as Code, error.message, extensions);
-  }
-  throw new SubgraphUnavailableError(`${service} failed: ${error.message} (${code ?? 'no code'})`);
-}
-
-/** One pooled HTTP client per subgraph; GraphQL over POST with a timeout. */
-export class SubgraphClient {
-  private readonly agent = new Agent({ connections: 32 });
-
-  constructor(
-    readonly name: string,
-    private readonly url: string,
-    private readonly timeoutMs: number,
-  ) {}
-
-  async request<T>(
-    query: string,
-    variables: Record<string, unknown>,
-    options: { token?: string; requestId?: string } = {},
-  ): Promise<{ status: number; body: GraphQLBody<T> }> {
-    try {
-      const response = await fetch(this.url, {
-        method: 'POST',
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(this.timeoutMs),
-        headers: {
-          'content-type': 'application/json',
-          ...(options.token ? { authorization: `Bearer ${options.token}` } : {}),
-          ...(options.requestId ? { [REQUEST_ID_HEADER]: options.requestId } : {}),
-        },
-        body: JSON.stringify({ query, variables }),
-      });
-      const body = (await response.json().catch(() => {
-        throw new Error(`HTTP ${response.status} without a GraphQL response`);
-      })) as GraphQLBody<T>;
-      return { status: response.status, body };
-    } catch (error) {
-      throw new SubgraphUnavailableError(
-        `${this.name} subgraph at ${this.url} is unreachable: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-  }
-
-  /** The data, or the first error re-raised. */
-  async data<T>(
-    query: string,
-    variables: Record<string, unknown>,
-    options: { token?: string; requestId?: string } = {},
-  ): Promise<T> {
-    const { body } = await this.request<T>(query, variables, options);
-    if (body.errors?.length) raise(this.name, body.errors[0]!);
-    if (!body.data) throw new SubgraphUnavailableError(`${this.name} answered without data`);
-    return body.data;
-  }
-
-  close(): Promise<void> {
-    return this.agent.close();
-  }
-}
-
 /**
- * Calls with this service's own client-credentials token; a 401 (the token expired early,
- * or the issuer rotated its keys) gets one retry with a fresh token.
+ * A subgraph could not be reached or answered nonsense; an outage for the client
+ * (SERVICE_UNAVAILABLE, retryable), the detail in the log. The name orders used before
+ * the shared client.
  */
-async function asService<T>(
-  client: SubgraphClient,
-  tokens: ServiceTokenClient,
-  query: string,
-  variables: Record<string, unknown>,
-  requestId?: string,
-): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    const token = await tokens.token();
-    const { body } = await client.request<T>(query, variables, { token, requestId });
-    const first = body.errors?.[0];
-    if (first?.extensions?.code === ErrorCode.UNAUTHENTICATED && attempt === 0) {
-      tokens.invalidate();
-      continue;
-    }
-    if (first) raise(client.name, first);
-    if (!body.data) throw new SubgraphUnavailableError(`${client.name} answered without data`);
-    return body.data;
-  }
-}
+export { UpstreamUnavailableError as SubgraphUnavailableError } from '@shop/subgraph-client';
 
 const CART_QUERY = `query CheckoutCart { cart { items { product { id } quantity unitPrice { amount currency } } } }`;
 const CLEAR_CART = `mutation ClearCartAfterCheckout { clearCart { id } }`;
@@ -132,12 +19,12 @@ export class CartClient {
   async read(token: string, requestId?: string): Promise<CartLine[]> {
     const data = await this.client.data<{
       cart: { items: { product: { id: string }; quantity: number }[] };
-    }>(CART_QUERY, {}, { token, requestId });
+    }>(CART_QUERY, {}, { auth: { bearer: token }, requestId });
     return data.cart.items.map((i) => ({ productId: i.product.id, quantity: i.quantity }));
   }
 
   async clear(token: string, requestId?: string): Promise<void> {
-    await this.client.data(CLEAR_CART, {}, { token, requestId });
+    await this.client.data(CLEAR_CART, {}, { auth: { bearer: token }, requestId });
   }
 }
 
@@ -155,20 +42,15 @@ export type AddressRecord = ShippingAddress & { id: string };
  * the same call serves jobs that run with no customer around.
  */
 export class UsersClient {
-  constructor(
-    private readonly client: SubgraphClient,
-    private readonly tokens: ServiceTokenClient,
-  ) {}
+  constructor(private readonly client: SubgraphClient) {}
 
   async addressesOf(userId: string, requestId?: string): Promise<AddressRecord[]> {
-    const data = await asService<{ _entities: ({ addresses: AddressRecord[] } | null)[] }>(
-      this.client,
-      this.tokens,
+    const [user] = await this.client.entities<{ addresses: AddressRecord[] }>(
       USER_ADDRESSES,
-      { representations: [{ __typename: 'User', id: userId }] },
-      requestId,
+      [{ __typename: 'User', id: userId }],
+      { auth: 'service', requestId },
     );
-    return data._entities[0]?.addresses ?? [];
+    return user?.addresses ?? [];
   }
 }
 
@@ -183,45 +65,26 @@ const RESERVE = `mutation ReserveForOrder($orderId: ID!, $lines: [StockLineInput
 const RELEASE = `mutation ReleaseForOrder($orderId: ID!) { releaseStock(orderId: $orderId) { orderId status } }`;
 const COMMIT = `mutation CommitForOrder($orderId: ID!) { commitStock(orderId: $orderId) { orderId status } }`;
 const RESTOCK = `mutation RestockForOrder($orderId: ID!) { restockStock(orderId: $orderId) { orderId status } }`;
+const CLAIM = `mutation ClaimForOrder($orderId: ID!) { claimStock(orderId: $orderId) { orderId status } }`;
 
-/** The catalog (anonymous reads, so hidden products stay hidden) and stock reservations. */
+/**
+ * The catalog (anonymous reads, so hidden products stay hidden) and stock reservations
+ * (with this service's token).
+ */
 export class ProductsClient {
-  constructor(
-    private readonly client: SubgraphClient,
-    private readonly tokens: ServiceTokenClient,
-  ) {}
+  constructor(private readonly client: SubgraphClient) {}
 
   /** Current sku, name and price of each product, in the order asked; null when not sold. */
-  async findByIds(ids: readonly string[], requestId?: string): Promise<(CatalogProduct | null)[]> {
-    if (ids.length === 0) return [];
-    const { body } = await this.client.request<{ _entities: (CatalogProduct | null)[] }>(
+  findByIds(ids: readonly string[], requestId?: string): Promise<(CatalogProduct | null)[]> {
+    return this.client.entities<CatalogProduct>(
       PRODUCTS_QUERY,
-      { representations: ids.map((id) => ({ __typename: 'Product', id })) },
+      ids.map((id) => ({ __typename: 'Product', id })),
       { requestId },
     );
-    const entities = body.data?._entities;
-    if (!Array.isArray(entities) || entities.length !== ids.length) {
-      throw new SubgraphUnavailableError(
-        `products answered without the ${ids.length} entities asked for: ` +
-          (body.errors?.map((e) => e.message).join('; ') || 'no data'),
-      );
-    }
-    const missing = new Set<number>();
-    for (const error of body.errors ?? []) {
-      const index = error.path?.[1];
-      const code = error.extensions?.code;
-      if (typeof index !== 'number' || (code !== 'NOT_FOUND' && code !== 'BAD_USER_INPUT')) {
-        throw new SubgraphUnavailableError(`products failed: ${error.message}`);
-      }
-      missing.add(index);
-    }
-    return entities.map((e, i) => (missing.has(i) ? null : e));
   }
 
   async reserve(orderId: string, lines: readonly LineSnapshot[], requestId?: string) {
-    await asService(
-      this.client,
-      this.tokens,
+    await this.asService(
       RESERVE,
       { orderId, lines: lines.map((l) => ({ productId: l.productId, quantity: l.quantity })) },
       requestId,
@@ -231,7 +94,7 @@ export class ProductsClient {
   /** Gives the units back; a reservation that never came to be is nothing to release. */
   async release(orderId: string, requestId?: string): Promise<void> {
     try {
-      await asService(this.client, this.tokens, RELEASE, { orderId }, requestId);
+      await this.asService(RELEASE, { orderId }, requestId);
     } catch (error) {
       if ((error as ShopError).code === ErrorCode.NOT_FOUND) return;
       throw error;
@@ -239,11 +102,24 @@ export class ProductsClient {
   }
 
   async commit(orderId: string, requestId?: string): Promise<void> {
-    await asService(this.client, this.tokens, COMMIT, { orderId }, requestId);
+    await this.asService(COMMIT, { orderId }, requestId);
   }
 
   /** Sold units back to stock (a paid order cancelled before it shipped); idempotent. */
   async restock(orderId: string, requestId?: string): Promise<void> {
-    await asService(this.client, this.tokens, RESTOCK, { orderId }, requestId);
+    await this.asService(RESTOCK, { orderId }, requestId);
+  }
+
+  /** Claims the order's stock reservation with products (its claimStock mutation). */
+  async claim(orderId: string, requestId?: string): Promise<void> {
+    await this.asService(CLAIM, { orderId }, requestId);
+  }
+
+  private async asService(
+    mutation: string,
+    variables: Record<string, unknown>,
+    requestId?: string,
+  ): Promise<void> {
+    await this.client.data(mutation, variables, { auth: 'service', requestId });
   }
 }
