@@ -5,6 +5,7 @@ import type { Connection } from 'mongoose';
 import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { Queues } from '@shop/queues';
+import { SubgraphClient } from '@shop/subgraph-client';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import { SmtpMailer } from './channels/email';
 import { SMS_NOT_CONFIGURED, TwilioSms, UnconfiguredSms, type SmsProvider } from './channels/sms';
@@ -17,7 +18,7 @@ import { preferencesResolvers } from './resolvers/preferences';
 import { connectMongo } from '@shop/mongo-kit';
 import { NotificationStore } from './store/notification';
 import { PreferencesStore } from './store/preferences';
-import { OrdersDirectory, SubgraphClient, UsersDirectory } from './store/subgraphs';
+import { OrdersDirectory, UsersDirectory } from './store/subgraphs';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
@@ -92,9 +93,18 @@ export async function startNotificationsService(
     clientId: config.OAUTH_CLIENT_ID,
     clientSecret: config.OAUTH_CLIENT_SECRET,
   });
+  // A few connections each: only the notification jobs call users and orders.
+  const subgraph = (name: string, url: string) =>
+    new SubgraphClient({
+      name,
+      url,
+      timeoutMs: config.SUBGRAPH_TIMEOUT_MS,
+      tokens,
+      connections: 8,
+    });
   const clients = [
-    new SubgraphClient('users', config.USERS_URL, tokens, config.SUBGRAPH_TIMEOUT_MS),
-    new SubgraphClient('orders', config.ORDERS_URL, tokens, config.SUBGRAPH_TIMEOUT_MS),
+    subgraph('users', config.USERS_URL),
+    subgraph('orders', config.ORDERS_URL),
   ] as const;
   const mailer = new SmtpMailer({
     url: config.SMTP_URL,
