@@ -5,6 +5,7 @@ import { CloseCode } from 'graphql-ws';
 import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { OutboxRelay, Queues } from '@shop/queues';
+import { SubgraphClient } from '@shop/subgraph-client';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import { HttpCarrierClient, UnconfiguredCarrier, type CarrierClient } from './carrier/carrier';
 import { missingCarrierSettings, type DeliveryConfig } from './config';
@@ -40,13 +41,16 @@ export async function startDeliveryService(
   const prisma = createPrisma(config.DELIVERY_DATABASE_URL, config.DELIVERY_DATABASE_POOL_SIZE);
   const shipments = new ShipmentStore(prisma);
   const orders = new OrdersClient(
-    config.ORDERS_URL,
-    new ServiceTokenClient({
-      tokenUrl: config.OAUTH_TOKEN_URL,
-      clientId: config.OAUTH_CLIENT_ID,
-      clientSecret: config.OAUTH_CLIENT_SECRET,
+    new SubgraphClient({
+      name: 'orders',
+      url: config.ORDERS_URL,
+      timeoutMs: config.ORDERS_TIMEOUT_MS,
+      tokens: new ServiceTokenClient({
+        tokenUrl: config.OAUTH_TOKEN_URL,
+        clientId: config.OAUTH_CLIENT_ID,
+        clientSecret: config.OAUTH_CLIENT_SECRET,
+      }),
     }),
-    config.ORDERS_TIMEOUT_MS,
   );
   const missing = missingCarrierSettings(config);
   if (missing.length) {
@@ -99,7 +103,7 @@ export async function startDeliveryService(
     );
   } catch (error) {
     await events.close();
-    await prisma.$disconnect();
+    await Promise.all([prisma.$disconnect(), orders.close()]);
     throw error;
   }
 
@@ -141,7 +145,7 @@ export async function startDeliveryService(
       await running.stop();
       await relay.stop();
       await queues.close();
-      await prisma.$disconnect();
+      await Promise.all([prisma.$disconnect(), orders.close()]);
     },
   };
 }

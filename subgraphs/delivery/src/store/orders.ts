@@ -1,19 +1,6 @@
-import type { ServiceTokenClient } from '@shop/auth';
-import { ErrorCode } from '@shop/errors';
+import { ErrorCode, ShopError } from '@shop/errors';
+import { UpstreamUnavailableError, type SubgraphClient } from '@shop/subgraph-client';
 import type { Recipient } from '../carrier/carrier';
-
-/** orders could not be reached or answered nonsense; masked for the client, logged here. */
-export class OrdersUnavailableError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'OrdersUnavailableError';
-  }
-}
-
-interface GraphQLBody<T> {
-  data?: T | null;
-  errors?: { message: string; extensions?: { code?: string } }[];
-}
 
 const OWNER = 'query OrderOwner($id: ID!) { order(id: $id) { id customer { id } } }';
 const ADDRESS = `query OrderShippingAddress($id: ID!) {
@@ -22,14 +9,11 @@ const ADDRESS = `query OrderShippingAddress($id: ID!) {
 
 /**
  * Reads orders from the orders subgraph with this service's client-credentials token
- * (scope orders:read). orders answers NOT_FOUND for an unknown order, which is null here.
+ * (scope orders:read). orders answers NOT_FOUND for an unknown order, which is null here;
+ * orders down, slow or refusing the look-up is UpstreamUnavailableError.
  */
 export class OrdersClient {
-  constructor(
-    private readonly url: string,
-    private readonly tokens: ServiceTokenClient,
-    private readonly timeoutMs: number,
-  ) {}
+  constructor(private readonly client: SubgraphClient) {}
 
   /** The customer who placed the order, or null when orders knows no such order. */
   async ownerOf(orderId: string): Promise<string | null> {
@@ -43,41 +27,21 @@ export class OrdersClient {
     return data ? { recipient: data.shippingAddress, status: data.status } : null;
   }
 
-  private async order<T>(query: string, id: string): Promise<T | null> {
-    // A 401 (the token expired early, or the issuer rotated its keys) gets one fresh token.
-    for (let attempt = 0; ; attempt++) {
-      const body = await this.post<{ order: T | null }>(query, { id }, await this.tokens.token());
-      const code = body.errors?.[0]?.extensions?.code;
-      if (code === ErrorCode.UNAUTHENTICATED && attempt === 0) {
-        this.tokens.invalidate();
-        continue;
-      }
-      if (code === ErrorCode.NOT_FOUND) return null;
-      if (body.errors?.length) {
-        throw new OrdersUnavailableError(
-          `orders refused the look-up of order ${id}: ${body.errors[0]!.message} (${code ?? 'no code'})`,
-        );
-      }
-      return body.data?.order ?? null;
-    }
+  close(): Promise<void> {
+    return this.client.close();
   }
 
-  private async post<T>(
-    query: string,
-    variables: Record<string, unknown>,
-    token: string,
-  ): Promise<GraphQLBody<T>> {
+  private async order<T>(query: string, id: string): Promise<T | null> {
     try {
-      const response = await fetch(this.url, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ query, variables }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      return (await response.json()) as GraphQLBody<T>;
+      const data = await this.client.data<{ order: T | null }>(query, { id }, { auth: 'service' });
+      return data.order;
     } catch (error) {
-      throw new OrdersUnavailableError(
-        `orders at ${this.url} is unreachable: ${(error as Error).message}`,
+      if (!(error instanceof ShopError)) throw error;
+      if (error.code === ErrorCode.NOT_FOUND) return null;
+      // Anything else orders says about our own look-up (our token refused even after a
+      // fresh one, say) is not the subscriber's to act on.
+      throw new UpstreamUnavailableError(
+        `orders refused the look-up of order ${id}: ${error.message} (${error.code})`,
         { cause: error },
       );
     }
