@@ -1,5 +1,5 @@
 // A failed start closes what it opened: the Redis client and the products connection pool.
-import { Agent } from 'undici';
+import { Pool } from 'undici';
 import Redis from 'ioredis';
 import { createLogger } from '@shop/logging';
 import { loadCartConfig } from '../src/config';
@@ -14,9 +14,9 @@ jest.mock('@shop/subgraph-kit', () => ({
 
 afterEach(() => jest.restoreAllMocks());
 
-it('closes the Redis client and the undici Agent when the subgraph cannot start', async () => {
+it('closes the Redis client and the products pool when the subgraph cannot start', async () => {
   const disconnect = jest.spyOn(Redis.prototype, 'disconnect');
-  const close = jest.spyOn(Agent.prototype, 'close');
+  const close = jest.spyOn(Pool.prototype, 'close');
   const config = loadCartConfig({ NODE_ENV: 'test', LOG_LEVEL: 'silent', CART_PORT: '0' });
   await expect(startCartService(config, createLogger('cart', 'silent'))).rejects.toThrow(
     'EADDRINUSE',
@@ -25,7 +25,7 @@ it('closes the Redis client and the undici Agent when the subgraph cannot start'
   expect(close).toHaveBeenCalled();
   const redis = disconnect.mock.contexts[0] as Redis;
   expect(redis.status).toBe('end');
-  const agent = close.mock.contexts[0] as Agent;
-  expect(agent).toBeInstanceOf(Agent);
-  expect(agent.closed).toBe(true);
+  const pool = close.mock.contexts[0] as Pool;
+  expect(pool).toBeInstanceOf(Pool);
+  expect(pool.closed).toBe(true);
 });

@@ -1,12 +1,10 @@
-import { ErrorCode, isOutageStatus, ServiceUnavailableError } from '@shop/errors';
-import { REQUEST_ID_HEADER } from '@shop/logging';
-import { Agent, fetch } from 'undici';
+import { ServiceUnavailableError } from '@shop/errors';
+import { SubgraphClient, UpstreamUnavailableError } from '@shop/subgraph-client';
 import type { CatalogProduct } from '../domain/cart';
 
 /**
- * The products subgraph answered something the cart cannot use (a malformed product, an
- * error that is not about one product): a bug somewhere, masked as INTERNAL_SERVER_ERROR
- * for the client and logged with this message.
+ * The products subgraph answered a product the cart cannot use (a malformed one): a bug
+ * somewhere, masked as INTERNAL_SERVER_ERROR for the client and logged with this message.
  */
 export class CatalogError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -16,10 +14,10 @@ export class CatalogError extends Error {
 }
 
 /**
- * The products subgraph is down, did not answer in time, or said its own store is down
- * (SERVICE_UNAVAILABLE). Carts are never shown without prices, so the operation fails
- * with SERVICE_UNAVAILABLE (retryable) before anything is written; `detail` says what
- * happened, for the log.
+ * The products subgraph is down, did not answer in time, said its own store is down
+ * (SERVICE_UNAVAILABLE) or answered nothing usable. Carts are never shown without prices,
+ * so the operation fails with SERVICE_UNAVAILABLE (retryable) before anything is written;
+ * `detail` says what happened, for the log.
  */
 export class CatalogUnavailableError extends ServiceUnavailableError {
   constructor(readonly detail: string) {
@@ -35,18 +33,6 @@ const PRODUCTS_QUERY = `query CartProducts($representations: [_Any!]!) {
   }
 }`;
 
-/** Errors about one entity that mean "no such product" rather than "products is broken". */
-const NOT_A_PRODUCT = new Set<string>([
-  ErrorCode.NOT_FOUND,
-  ErrorCode.BAD_USER_INPUT,
-  ErrorCode.FORBIDDEN,
-]);
-
-interface EntitiesResponse {
-  data?: { _entities?: unknown[] } | null;
-  errors?: { message: string; path?: (string | number)[]; extensions?: { code?: string } }[];
-}
-
 /**
  * Reads current prices and stock from the products subgraph, through the federation
  * `_entities` query sent straight to the subgraph (internal network; the router would add
@@ -56,82 +42,32 @@ interface EntitiesResponse {
  */
 export class ProductCatalog {
   // Keep-alive pool: every cart request makes one call here.
-  private readonly agent = new Agent({ connections: 32 });
+  private readonly client: SubgraphClient;
 
-  constructor(private readonly options: { url: string; timeoutMs: number }) {}
+  constructor(options: { url: string; timeoutMs: number }) {
+    this.client = new SubgraphClient({ name: 'products subgraph', ...options });
+  }
 
   /**
    * Products by id, in the order asked, with one HTTP request for all of them; null where
    * the catalog has no such (active) product.
    */
   async findByIds(ids: readonly string[], requestId?: string): Promise<(CatalogProduct | null)[]> {
-    if (ids.length === 0) return [];
-    const { url, timeoutMs } = this.options;
-    let body: EntitiesResponse;
+    let entities: unknown[];
     try {
-      const response = await fetch(url, {
-        method: 'POST',
-        dispatcher: this.agent,
-        signal: AbortSignal.timeout(timeoutMs),
-        headers: {
-          'content-type': 'application/json',
-          ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
-        },
-        body: JSON.stringify({
-          query: PRODUCTS_QUERY,
-          variables: { representations: ids.map((id) => ({ __typename: 'Product', id })) },
-        }),
-      });
-      const parsed = (await response.json().catch(() => undefined)) as EntitiesResponse | undefined;
-      if (!parsed) {
-        const problem = `products subgraph at ${url} answered HTTP ${response.status} without a GraphQL response`;
-        if (isOutageStatus(response.status)) throw new CatalogUnavailableError(problem);
-        throw new CatalogError(problem);
-      }
-      body = parsed;
+      entities = await this.client.entities<unknown>(
+        PRODUCTS_QUERY,
+        ids.map((id) => ({ __typename: 'Product', id })),
+        { requestId },
+      );
     } catch (error) {
-      if (error instanceof CatalogError || error instanceof CatalogUnavailableError) throw error;
-      // Refused, reset or timed out (PRODUCTS_TIMEOUT_MS): products cannot answer now.
-      throw new CatalogUnavailableError(
-        `products subgraph at ${url} is unreachable: ${(error as Error).message}` +
-          ((error as Error).cause ? ` (${String((error as Error).cause)})` : ''),
-      );
-    }
-    return this.parse(ids, body);
-  }
-
-  close(): Promise<void> {
-    return this.agent.close();
-  }
-
-  private parse(ids: readonly string[], body: EntitiesResponse): (CatalogProduct | null)[] {
-    // Products' own store is down: it says so with SERVICE_UNAVAILABLE, at the whole
-    // call or at some of the entities. Either way the cart cannot be priced now.
-    const outage = body.errors?.find((e) => e.extensions?.code === ErrorCode.SERVICE_UNAVAILABLE);
-    if (outage) {
-      throw new CatalogUnavailableError(`products subgraph is unavailable: ${outage.message}`);
-    }
-    const entities = body.data?._entities;
-    if (!Array.isArray(entities) || entities.length !== ids.length) {
-      throw new CatalogError(
-        `products subgraph answered without the ${ids.length} entities asked for: ` +
-          (body.errors?.map((e) => e.message).join('; ') || 'no data'),
-      );
-    }
-    const missing = new Set<number>();
-    for (const error of body.errors ?? []) {
-      const [root, index] = error.path ?? [];
-      if (
-        root !== '_entities' ||
-        typeof index !== 'number' ||
-        !NOT_A_PRODUCT.has(error.extensions?.code ?? '')
-      ) {
-        throw new CatalogError(`products subgraph failed: ${error.message}`);
+      if (error instanceof UpstreamUnavailableError) {
+        throw new CatalogUnavailableError(error.message);
       }
-      missing.add(index);
+      throw error;
     }
     return entities.map((entity, i) => {
-      if (missing.has(i) || entity === null) return null;
+      if (entity === null) return null;
       if (!isCatalogProduct(entity)) {
         throw new CatalogError(`products subgraph returned a malformed product for ${ids[i]}`);
       }
@@ -142,6 +78,10 @@ export class ProductCatalog {
         stock: entity.stock,
       };
     });
+  }
+
+  close(): Promise<void> {
+    return this.client.close();
   }
 }
 
