@@ -36,8 +36,8 @@ bash tools/provision.sh
 install_packages
 generate_code
 
-# Each Postgres-owning subgraph: its database, then its migrations.
-for db in users orders delivery; do
+# Each Postgres-owning subgraph (products: its stock ledger): its database, then its migrations.
+for db in users products orders delivery; do
   if [ "$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "select 1 from pg_database where datname = '$db'")" != 1 ]; then
     step "creating database $db"
     psql -h 127.0.0.1 -U postgres -d postgres -qc "create database $db"

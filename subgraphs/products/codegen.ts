@@ -6,5 +6,5 @@ export default subgraphCodegenConfig({
   Product: '../store/product#ProductRecord',
   ProductConnection: '../store/product#ProductConnectionRecord',
   Category: '../store/category#CategoryRecord',
-  StockReservation: '../store/reservation#ReservationRecord',
+  StockReservation: '../store/stock-ledger#ReservationRecord',
 });

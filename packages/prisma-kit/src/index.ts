@@ -58,6 +58,27 @@ export function connectionFields(databaseUrl: string): pg.ClientConfig {
 }
 
 /**
+ * The pg adapter runs a migration by splitting its script at every ";", which cuts
+ * PL/pgSQL function bodies apart (the products ledger's functions). This one sends the
+ * script whole: PostgreSQL runs a multi-statement simple query as one transaction, so a
+ * migration also applies entirely or not at all.
+ */
+class WholeScriptPrismaPg extends PrismaPg {
+  override async connect() {
+    const adapter = await super.connect();
+    const internals = adapter as unknown as { client: pg.Pool; onError(error: unknown): never };
+    adapter.executeScript = async (script: string) => {
+      try {
+        await internals.client.query(script);
+      } catch (error) {
+        internals.onError(error);
+      }
+    };
+    return adapter;
+  }
+}
+
+/**
  * The driver adapter for Prisma Migrate (prisma.config.ts, `engine: "js"`).
  *
  * Discrete fields, never `connectionString`: the adapter makes the shadow database's
@@ -65,7 +86,7 @@ export function connectionFields(databaseUrl: string): pg.ClientConfig {
  * override `database` — the "shadow" database would silently be the real one.
  */
 export function migrateAdapter(databaseUrl: string): PrismaPg {
-  return new PrismaPg({
+  return new WholeScriptPrismaPg({
     ...connectionFields(databaseUrl),
     Client: MigrateClient,
     // Lets the CLI exit promptly once Migrate is done.

@@ -1,6 +1,7 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/subgraph-kit';
 import type { CatalogService, ProductPage } from './domain/catalog-service';
+import type { StockService } from './domain/stock-service';
 import { isObjectId } from './domain/product';
 import type { CategoryRecord, CategoryStore } from './store/category';
 import type { ProductCursor, ProductRecord, ProductStore } from './store/product';
@@ -23,6 +24,8 @@ export interface Loaders {
    */
   product: DataLoader<string, ProductRecord | null>;
   category: DataLoader<string, CategoryRecord | null>;
+  /** Units available now, from the stock ledger: one query for every product of a request. */
+  stock: DataLoader<string, number>;
   /** Every category, read once per request (sub-category filters, children). */
   allCategories: () => Promise<CategoryRecord[]>;
   /**
@@ -62,6 +65,7 @@ export function createLoaders(
   products: ProductStore,
   categories: CategoryStore,
   catalog: CatalogService,
+  stock: StockService,
 ): Loaders {
   let all: Promise<CategoryRecord[]> | undefined;
   const allCategories = () => (all ??= categories.all());
@@ -69,6 +73,10 @@ export function createLoaders(
   return {
     product: new DataLoader(byIds((ids) => products.findByIds(ids))),
     category: new DataLoader(byIds((ids) => categories.findByIds(ids))),
+    stock: new DataLoader(async (ids: readonly string[]) => {
+      const levels = await stock.available(ids);
+      return ids.map((id) => levels.get(id) ?? 0);
+    }),
     allCategories,
     categoryPages: (page) => {
       const key = JSON.stringify([page.activeOnly, page.limit, page.cursor]);

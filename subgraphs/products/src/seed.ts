@@ -251,7 +251,7 @@ async function main(): Promise<void> {
         : `products seed: inserted ${result.categories} categories and ${result.products} products into ${where}.\n`,
     );
   } finally {
-    await opened.connection.close();
+    await opened.close();
   }
 }
 

@@ -16,25 +16,38 @@ import { CategoryStore } from './store/category';
 import { LockStore } from './store/lock';
 import { connectMongo } from '@shop/mongo-kit';
 import { ProductStore } from './store/product';
-import { ReservationStore } from './store/reservation';
+import { importLegacyStock } from './store/legacy-stock';
+import { createPrisma, type PrismaClient } from './store/prisma';
+import { StockLedger } from './store/stock-ledger';
+import { startHoldSweeper } from './jobs/hold-sweeper';
+import { startStockMirror } from './jobs/stock-mirror';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
 export interface ProductsService extends RunningSubgraph {
   /** The service's MongoDB connection (tests count its queries and drop its database). */
   connection: Connection;
+  /** The stock ledger's client (tests read what was written). */
+  prisma: PrismaClient;
 }
 
-/** The stores of one catalog database, indexes ensured. Shared by the server and the seed. */
+/**
+ * The stores of the catalog (MongoDB) and of the stock ledger (PostgreSQL), indexes
+ * ensured and stock from before the ledger imported. Shared by the server and the seed.
+ */
 export async function openCatalog(config: ProductsConfig, logger: Logger) {
   const connection = await connectMongo({
     url: config.MONGODB_URL,
     dbName: config.PRODUCTS_DB_NAME,
     maxPoolSize: config.MONGODB_MAX_POOL_SIZE,
   });
+  const prisma = createPrisma(config.PRODUCTS_DATABASE_URL, config.PRODUCTS_DATABASE_POOL_SIZE);
+  const close = async () => {
+    await Promise.allSettled([connection.close(), prisma.$disconnect()]);
+  };
   const products = new ProductStore(connection);
   const categories = new CategoryStore(connection);
-  const reservations = new ReservationStore(connection);
+  const ledger = new StockLedger(prisma);
   const locks = new LockStore(connection, {
     leaseMs: config.STOCK_LOCK_LEASE_MS,
     waitMs: config.STOCK_LOCK_WAIT_MS,
@@ -44,16 +57,29 @@ export async function openCatalog(config: ProductsConfig, logger: Logger) {
     await products.ensureIndexes();
     await categories.ensureIndexes();
     await locks.ensureIndexes();
+    const imported = await importLegacyStock(connection, ledger);
+    if (imported.products > 0) {
+      logger.info(imported, 'stock ledger: products without a stock row imported from the catalog');
+    }
   } catch (error) {
-    await connection.close();
+    await close();
     throw error;
   }
   return {
     connection,
+    prisma,
+    close,
     products,
     categories,
-    catalog: new CatalogService(products, categories, locks),
-    stock: new StockService(products, reservations, locks, logger),
+    ledger,
+    locks,
+    catalog: new CatalogService(products, categories, locks, ledger),
+    stock: new StockService(
+      ledger,
+      products,
+      { claimWithinMs: config.STOCK_HOLD_CLAIM_MS },
+      logger,
+    ),
   };
 }
 
@@ -72,7 +98,8 @@ export async function startProductsService(
   config: ProductsConfig,
   logger: Logger = createLogger('products', config.LOG_LEVEL),
 ): Promise<ProductsService> {
-  const { connection, products, categories, catalog, stock } = await openCatalog(config, logger);
+  const opened = await openCatalog(config, logger);
+  const { connection, prisma, products, categories, catalog, stock } = opened;
 
   let running: RunningSubgraph;
   try {
@@ -91,25 +118,38 @@ export async function startProductsService(
           keys: remoteJwks(config.JWKS_URL),
         }),
         logger,
-        context: (base) => ({ ...base, loaders: createLoaders(products, categories, catalog) }),
+        context: (base) => ({
+          ...base,
+          loaders: createLoaders(products, categories, catalog, stock),
+        }),
         ready: async () => {
           if (!connection.db) throw new Error('MongoDB is not connected');
-          await connection.db.admin().ping();
+          await Promise.all([connection.db.admin().ping(), prisma.$queryRaw`SELECT 1`]);
         },
       },
       config.PRODUCTS_PORT,
     );
   } catch (error) {
-    await connection.close();
+    await opened.close();
     throw error;
   }
 
+  const sweeper = startHoldSweeper(opened.ledger, config.STOCK_HOLD_SWEEP_INTERVAL_MS, logger);
+  const mirror = startStockMirror(
+    opened.ledger,
+    products,
+    opened.locks,
+    config.STOCK_MIRROR_INTERVAL_MS,
+    logger,
+  );
   return {
     ...running,
     connection,
+    prisma,
     stop: async () => {
       await running.stop();
-      await connection.close();
+      await Promise.all([sweeper.stop(), mirror.stop()]);
+      await opened.close();
     },
   };
 }

@@ -326,14 +326,19 @@ describe('malformed representations', () => {
     // must not depend on it: one TypeError would fail every reference of the request.
     const opened = await openCatalog(fx.config, createLogger('products', 'silent'));
     try {
-      const loaders = createLoaders(opened.products, opened.categories, opened.catalog);
+      const loaders = createLoaders(
+        opened.products,
+        opened.categories,
+        opened.catalog,
+        opened.stock,
+      );
       const product = await client.createProduct();
       const keys = [1, null, undefined, { $ne: null }, ['ffffffffffffffffffffffff'], product.id];
       const found = await Promise.all(keys.map((id) => loadReference(loaders.product, id)));
       expect(found.map((p) => p?.id ?? null)).toEqual([null, null, null, null, null, product.id]);
       expect(await loadReference(loaders.category, 7)).toBeNull();
     } finally {
-      await opened.connection.close();
+      await opened.close();
     }
   });
 });

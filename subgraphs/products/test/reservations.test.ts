@@ -1,9 +1,7 @@
 // Stock reservations as checkout (orders) uses them, with a client-credentials token.
 import { randomUUID } from 'node:crypto';
-import { Types } from 'mongoose';
 import { Scope } from '@shop/auth';
 import { errorCodes, graphql } from '@shop/test-harness';
-import { ProductStore } from '../src/store/product';
 import { clientFor } from './support/client';
 import {
   ADJUST_STOCK,
@@ -36,7 +34,7 @@ const release = (orderId: string, token = orders) => client.call(RELEASE, { orde
 const commit = (orderId: string, token = orders) => client.call(COMMIT, { orderId }, token);
 const restock = (orderId: string, token = orders) => client.call(RESTOCK, { orderId }, token);
 const stockOf = async (id: string) => (await client.asAdmin(PRODUCT, { id })).data!.product.stock;
-const reservationsCount = () => fx.service.connection.collection('reservations').countDocuments();
+const reservationsCount = () => fx.service.prisma.stockReservation.count();
 
 describe('reserveStock', () => {
   it('holds every line and takes the units out of stock', async () => {
@@ -81,33 +79,30 @@ describe('reserveStock', () => {
   });
 
   it('rolls back lines already taken when a later line fails', async () => {
-    // The first line is taken, then the write of the second fails: the first must come back.
+    // The first product's units are taken, then the database refuses the second's update:
+    // the whole reservation is one statement, so the first line comes back with it.
     const a = await client.createProduct({ stock: 5 });
     const b = await client.createProduct({ stock: 5 });
-    const [first, second] = [a.id, b.id].sort();
-    const products = fx.service.connection.collection('products');
-    const original = ProductStore.prototype.writeStock;
-    const spy = jest.spyOn(ProductStore.prototype, 'writeStock').mockImplementation(async function (
-      this: InstanceType<typeof ProductStore>,
-      id,
-      state,
-    ) {
-      if (id === second && state.holds.length > 0) throw new Error('the database went away');
-      return original.call(this, id, state);
-    });
+    const second = [a.id, b.id].sort()[1]!;
+    const db = fx.service.prisma;
+    await db.$executeRawUnsafe(`CREATE FUNCTION refuse_update() RETURNS trigger
+      LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'the disk is full'; END $$`);
+    await db.$executeRawUnsafe(`CREATE TRIGGER refuse_second BEFORE UPDATE ON stock_levels
+      FOR EACH ROW WHEN (OLD.product_id = '${second}') EXECUTE FUNCTION refuse_update()`);
     try {
-      const res = await reserve(newOrderId(), [
-        { productId: first!, quantity: 2 },
-        { productId: second!, quantity: 2 },
+      const orderId = newOrderId();
+      const res = await reserve(orderId, [
+        { productId: a.id, quantity: 2 },
+        { productId: b.id, quantity: 2 },
       ]);
       expect(errorCodes(res)).toEqual(['INTERNAL_SERVER_ERROR']);
+      expect(errorCodes(await release(orderId))).toEqual(['NOT_FOUND']);
     } finally {
-      spy.mockRestore();
+      await db.$executeRawUnsafe('DROP TRIGGER refuse_second ON stock_levels');
+      await db.$executeRawUnsafe('DROP FUNCTION refuse_update()');
     }
     expect(await stockOf(a.id)).toBe(5);
     expect(await stockOf(b.id)).toBe(5);
-    const docs = await products.find({ holds: { $ne: [] } }).toArray();
-    expect(docs.filter((d) => [a.id, b.id].includes(String(d._id)))).toEqual([]);
   });
 
   it('returns the existing reservation when repeated with the same order id', async () => {
@@ -139,51 +134,6 @@ describe('reserveStock', () => {
       const res = await reserve(newOrderId(), [...lines]);
       expect(res.errors![0]!.extensions).toEqual({ code: 'BAD_USER_INPUT', field });
     }
-  });
-});
-
-describe('after a crash in the middle of a reservation', () => {
-  // What a process that died between its product writes leaves behind: a PENDING record
-  // and a hold on the first product only.
-  async function interrupted(stock: number) {
-    const a = await client.createProduct({ stock });
-    const b = await client.createProduct({ stock });
-    const [first, second] = [a.id, b.id].sort() as [string, string];
-    const orderId = newOrderId();
-    const lines = [
-      { productId: first, quantity: 2 },
-      { productId: second, quantity: 2 },
-    ];
-    const db = fx.service.connection;
-    await db.collection('reservations').insertOne({
-      _id: orderId,
-      status: 'PENDING',
-      lines,
-      createdAt: new Date(),
-      updatedAt: new Date(),
-    } as never);
-    await db
-      .collection('products')
-      .updateOne(
-        { _id: new Types.ObjectId(first) },
-        { $set: { stock: stock - 2, holds: [{ orderId, quantity: 2 }] } },
-      );
-    return { orderId, lines, first, second };
-  }
-
-  it('a repeated reserve finishes it without taking the first line twice', async () => {
-    const { orderId, lines, first, second } = await interrupted(5);
-    const res = await reserve(orderId, lines);
-    expect(res.data!.reserveStock.status).toBe('RESERVED');
-    expect(await stockOf(first)).toBe(3);
-    expect(await stockOf(second)).toBe(3);
-  });
-
-  it('a release gives back exactly what was taken', async () => {
-    const { orderId, first, second } = await interrupted(5);
-    expect((await release(orderId)).data!.releaseStock.status).toBe('RELEASED');
-    expect(await stockOf(first)).toBe(5);
-    expect(await stockOf(second)).toBe(5);
   });
 });
 
@@ -254,29 +204,6 @@ describe('restockStock (a paid order cancelled before it shipped)', () => {
     expect(errorCodes(await release(orderId))).toEqual(['CONFLICT']);
     expect(errorCodes(await commit(orderId))).toEqual(['CONFLICT']);
     expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([5, 2]);
-  });
-
-  it('a restock interrupted half-way finishes without adding the first product twice', async () => {
-    const [a, b] = [
-      await client.createProduct({ stock: 4 }),
-      await client.createProduct({ stock: 4 }),
-    ];
-    const orderId = newOrderId();
-    await reserve(orderId, [
-      { productId: a.id, quantity: 1 },
-      { productId: b.id, quantity: 1 },
-    ]);
-    await commit(orderId);
-    // As if a crash came right after the first product took its unit back.
-    const store = new ProductStore(fx.service.connection);
-    const [first] = await store.findStock([a.id]);
-    await store.writeRestock(a.id, {
-      stock: first!.stock + 1,
-      restocks: [{ orderId, at: new Date() }],
-    });
-
-    expect((await restock(orderId)).data!.restockStock.status).toBe('RESTOCKED');
-    expect([await stockOf(a.id), await stockOf(b.id)]).toEqual([4, 4]);
   });
 
   it('refuses units that were never sold: those are released', async () => {

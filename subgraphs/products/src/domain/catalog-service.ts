@@ -1,6 +1,7 @@
 import { BadUserInputError, NotFoundError } from '@shop/errors';
 import type { CategoryRecord, CategoryStore } from '../store/category';
 import type { LockStore } from '../store/lock';
+import type { StockLedger } from '../store/stock-ledger';
 import type { ProductCursor, ProductRecord, ProductStore } from '../store/product';
 import { categorySlug, createsCycle, normaliseCategoryName, withDescendants } from './category';
 import {
@@ -27,12 +28,19 @@ export class CatalogService {
     private readonly products: ProductStore,
     private readonly categories: CategoryStore,
     private readonly locks: LockStore,
+    private readonly ledger: StockLedger,
   ) {}
 
   async createProduct(input: Parameters<typeof validateNewProduct>[0]): Promise<ProductRecord> {
     const product = validateNewProduct(input);
     if (product.categoryId) await this.requireCategory(product.categoryId, 'categoryId');
-    return this.products.create(product);
+    const created = await this.products.create(product);
+    // After the document: a crash in between leaves a product without a ledger row, which
+    // the next start gives one from the document (store/legacy-stock.ts).
+    await this.ledger.ensureLevels([
+      { productId: created.id, available: created.stock, sellable: created.active },
+    ]);
+    return created;
   }
 
   async updateProduct(
@@ -50,6 +58,9 @@ export class CatalogService {
       lease.check();
       const updated = await this.products.update(current, patch);
       if (!updated) throw new NotFoundError('Product', id);
+      if (updated.active !== current.active) {
+        await this.ledger.setSellable([{ productId: id, sellable: updated.active }]);
+      }
       return updated;
     });
   }
@@ -64,6 +75,8 @@ export class CatalogService {
       const [current] = await this.products.findByIds([id]);
       if (!current || current.deletedAt) throw new NotFoundError('Product', id);
       lease.check();
+      // The ledger first: once the document says deleted, nothing may be reserved.
+      await this.ledger.setSellable([{ productId: id, sellable: false }]);
       await this.products.markDeleted(id, new Date());
     });
   }

@@ -1,220 +1,179 @@
 import { BadUserInputError, ConflictError, NotFoundError, OutOfStockError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import { LeaseExpiredError, type Lease, type LockStore } from '../store/lock';
 import type { ProductRecord, ProductStore } from '../store/product';
-import type { ReservationRecord, ReservationStore } from '../store/reservation';
-import { adjustedStock, isObjectId } from './product';
+import { isLedgerBusy, type ReservationRecord, type StockLedger } from '../store/stock-ledger';
+import { adjustedStock, isObjectId, MAX_STOCK } from './product';
 import {
   checkOrderId,
-  commitHold,
-  commitTransition,
+  claim,
+  commit,
+  holdExpired,
   normaliseLines,
-  planReservation,
-  releaseHold,
-  releaseTransition,
+  release,
   ReservationStatus,
-  restockTransition,
-  restockUnits,
+  restock,
   sameLines,
-  type ReservationPlan,
   type StockLine,
-  type StockState,
+  type StockMove,
 } from './reservation';
 
-/** Lock keys: one per product (every stock or product write) and one per order. */
+/** Lock key of a product's catalog document (catalog edits and the stock mirror). */
 export const productLock = (productId: string) => `product:${productId}`;
-export const orderLock = (orderId: string) => `order:${orderId}`;
+
+export interface StockOptions {
+  /** How long a new hold waits for its order to claim it before going back on sale. */
+  claimWithinMs: number;
+}
 
 /**
  * Stock changes: administrators' adjustments and the reservations that checkout makes.
- * Every read-modify-write of a product runs under that product's lock (store/lock.ts
- * explains why a conditional $inc is not enough on FerretDB); reservations also lock
- * their order id, so one order's reserve, release and commit never interleave.
+ * Units live in the PostgreSQL ledger (docs/adr/0006); every change here is one atomic
+ * ledger call, so this class holds no locks and only turns outcomes into answers.
  */
 export class StockService {
   constructor(
+    private readonly ledger: StockLedger,
     private readonly products: ProductStore,
-    private readonly reservations: ReservationStore,
-    private readonly locks: LockStore,
+    private readonly options: StockOptions,
     private readonly log: Logger,
   ) {}
 
+  /** Units available now, per product id (0 for a product the ledger does not know). */
+  async available(ids: readonly string[]): Promise<Map<string, number>> {
+    return busyAsConflict(() => this.ledger.available(ids));
+  }
+
   async adjustStock(productId: string, delta: number): Promise<ProductRecord> {
     if (!isObjectId(productId)) throw new NotFoundError('Product', productId);
-    return this.locks.withLocks([productLock(productId)], async (lease) => {
-      const [product] = await this.products.findStock([productId]);
-      if (!product || product.deletedAt) throw new NotFoundError('Product', productId);
-      const stock = adjustedStock(product.stock, delta);
-      lease.check();
-      await this.products.writeStock(productId, { stock, holds: product.holds });
-      return { ...product, stock };
-    });
-  }
-
-  /** All lines or none; a repeat with the same order id returns the existing reservation. */
-  async reserve(rawOrderId: string, rawLines: readonly StockLine[]): Promise<ReservationRecord> {
-    const orderId = checkOrderId(rawOrderId);
-    const lines = normaliseLines(rawLines);
-    const ids = lines.map((l) => l.productId);
-
-    const existing = await this.reservations.find(orderId);
-    if (existing && existing.status !== ReservationStatus.PENDING) {
-      return this.repeated(existing, lines);
+    const [product] = await this.products.findByIds([productId]);
+    if (!product || product.deletedAt) throw new NotFoundError('Product', productId);
+    adjustedStock(0, Math.abs(delta)); // the delta itself: a whole number, not 0, in range
+    const outcome = await busyAsConflict(() => this.ledger.adjust(productId, delta, MAX_STOCK));
+    switch (outcome.kind) {
+      case 'adjusted':
+        return { ...product, stock: outcome.available };
+      case 'refused':
+        adjustedStock(outcome.available, delta); // throws the precise reason
+        throw new Error(`stock adjustment of ${productId} refused for no known reason`);
+      case 'missing':
+        throw new NotFoundError('Product', productId);
     }
-    // Refuse a request that cannot succeed from a plain read, before queueing for the locks
-    // and again once at the head of the queue: stock really was this low at that moment,
-    // so "out of stock" is a true answer. (A "yes" is decided again under the locks.) With
-    // 200 buyers for 10 units this spares 190 of them the lock round trips.
-    const refuseEarly = async () => {
-      if (existing) return; // a PENDING reservation may already hold units: resume it
-      assertReservable(planReservation(lines, await this.products.findStock(ids), orderId));
-    };
-    await refuseEarly();
-
-    const keys = [orderLock(orderId), ...ids.map(productLock)];
-    return this.locks.withLocks(
-      keys,
-      async (lease) => {
-        const current = await this.reservations.find(orderId);
-        if (current && current.status !== ReservationStatus.PENDING) {
-          return this.repeated(current, lines);
-        }
-        if (current && !sameLines(current.lines, lines)) throw differentLines(orderId);
-
-        const plan = planReservation(lines, await this.products.findStock(ids), orderId);
-        if (plan.kind !== 'ok') {
-          // Only a reservation resumed after a crash can hold units here: give them back.
-          if (current) await this.undo(orderId, ids, lease);
-          assertReservable(plan);
-        }
-        if (!current) {
-          lease.check();
-          await this.reservations.create(orderId, ReservationStatus.PENDING, lines);
-        }
-        try {
-          for (const write of plan.writes) {
-            lease.check();
-            await this.products.writeStock(write.productId, write.state);
-          }
-          lease.check();
-          return await this.reservations.setStatus(orderId, ReservationStatus.RESERVED);
-        } catch (error) {
-          if (error instanceof LeaseExpiredError) {
-            // Out of time: another request may own the products now, so write nothing more.
-            // The PENDING record and the holds let a repeat or a release finish the job.
-            this.log.error({ orderId }, 'stock reservation interrupted: lock lease expired');
-          } else {
-            await this.undo(orderId, ids, lease).catch((err: unknown) =>
-              this.log.error({ err, orderId }, 'could not roll back a failed stock reservation'),
-            );
-          }
-          throw error;
-        }
-      },
-      refuseEarly,
-    );
-  }
-
-  /** Gives the units back. Releasing twice is fine; a committed reservation is refused. */
-  release(rawOrderId: string): Promise<ReservationRecord> {
-    return this.finish(rawOrderId, releaseTransition, releaseHold, ReservationStatus.RELEASED);
-  }
-
-  /** The order is paid: the units are sold for good. Committing twice is fine. */
-  commit(rawOrderId: string): Promise<ReservationRecord> {
-    return this.finish(rawOrderId, commitTransition, commitHold, ReservationStatus.COMMITTED);
   }
 
   /**
-   * A paid order was cancelled before it shipped: its sold units go back to stock. Each
-   * product remembers the order it took units back from, so a repeat, or a retry after a
-   * crash half-way, adds every unit exactly once.
+   * All lines or none; a repeat with the same order id returns the existing reservation.
+   * The hold expires unless the order claims it (claimStock) within the claim window.
    */
-  async restock(rawOrderId: string): Promise<ReservationRecord> {
+  async reserve(rawOrderId: string, rawLines: readonly StockLine[]): Promise<ReservationRecord> {
     const orderId = checkOrderId(rawOrderId);
-    const found = await this.reservations.find(orderId);
-    if (!found) throw new NotFoundError('Reservation for order', orderId);
-    if (restockTransition(found.status, orderId).kind === 'done') return found;
-    const quantities = new Map(found.lines.map((l) => [l.productId, l.quantity]));
-    const ids = [...quantities.keys()];
-    return this.locks.withLocks([orderLock(orderId), ...ids.map(productLock)], async (lease) => {
-      const current = await this.reservations.find(orderId);
-      if (!current) throw new NotFoundError('Reservation for order', orderId);
-      if (restockTransition(current.status, orderId).kind === 'done') return current;
-      const now = new Date();
-      for (const product of await this.products.findStock(ids)) {
-        const next = restockUnits(product, orderId, quantities.get(product.id) ?? 0, now);
-        if (next) {
-          lease.check();
-          await this.products.writeRestock(product.id, next);
+    const lines = normaliseLines(rawLines);
+    const outcome = await busyAsConflict(() =>
+      this.ledger.reserve(orderId, lines, this.options.claimWithinMs),
+    );
+    switch (outcome.kind) {
+      case 'reserved':
+      case 'exists': {
+        const found = await this.ledger.find(orderId);
+        if (!found) throw new Error(`reservation ${orderId} vanished right after it was made`);
+        if (!sameLines(found.lines, lines)) {
+          throw new ConflictError(
+            `Order ${orderId} already has a reservation with other lines; an order id reserves once.`,
+            'orderId',
+          );
         }
-      }
-      lease.check();
-      return this.reservations.setStatus(orderId, ReservationStatus.RESTOCKED);
-    });
-  }
-
-  private async finish(
-    rawOrderId: string,
-    transition: (status: ReservationStatus, orderId: string) => { kind: 'apply' | 'done' },
-    change: (state: StockState, orderId: string) => StockState | null,
-    status: ReservationStatus,
-  ): Promise<ReservationRecord> {
-    const orderId = checkOrderId(rawOrderId);
-    const found = await this.reservations.find(orderId);
-    if (!found) throw new NotFoundError('Reservation for order', orderId);
-    if (transition(found.status, orderId).kind === 'done') return found;
-    // A reservation's lines never change, so the locks can be chosen from this read.
-    const ids = found.lines.map((l) => l.productId);
-    return this.locks.withLocks([orderLock(orderId), ...ids.map(productLock)], async (lease) => {
-      const current = await this.reservations.find(orderId);
-      if (!current) throw new NotFoundError('Reservation for order', orderId);
-      if (transition(current.status, orderId).kind === 'done') return current;
-      for (const product of await this.products.findStock(ids)) {
-        const next = change(product, orderId);
-        if (next) {
-          lease.check();
-          await this.products.writeStock(product.id, next);
+        if (outcome.kind === 'exists' && found.status === ReservationStatus.EXPIRED) {
+          throw holdExpired(orderId);
         }
+        return found;
       }
-      lease.check();
-      return this.reservations.setStatus(orderId, status);
-    });
-  }
-
-  /** Rolls back a reservation that did not complete: holds returned, record removed. */
-  private async undo(orderId: string, ids: string[], lease: Lease): Promise<void> {
-    for (const product of await this.products.findStock(ids)) {
-      const next = releaseHold(product, orderId);
-      if (next) {
-        lease.check();
-        await this.products.writeStock(product.id, next);
-      }
+      case 'unknown':
+        throw new BadUserInputError(`There is no product ${outcome.productId}.`, 'lines');
+      case 'unavailable':
+        throw await this.outOfStock(outcome.productId, outcome.available);
     }
-    lease.check();
-    await this.reservations.delete(orderId);
   }
 
-  private repeated(existing: ReservationRecord, lines: StockLine[]): ReservationRecord {
-    if (!sameLines(existing.lines, lines)) throw differentLines(existing.orderId);
-    return existing;
+  /** Gives the units back. Releasing twice is fine; a committed reservation is refused. */
+  release(orderId: string): Promise<ReservationRecord> {
+    return this.apply(orderId, release);
+  }
+
+  /** The order is paid: the units are sold for good. Committing twice is fine. */
+  commit(orderId: string): Promise<ReservationRecord> {
+    return this.apply(orderId, commit);
+  }
+
+  /** A paid order was cancelled before it shipped: its sold units go back to stock. */
+  restock(orderId: string): Promise<ReservationRecord> {
+    return this.apply(orderId, restock);
+  }
+
+  /**
+   * The order was written: its hold stops expiring. A claim that comes after the hold
+   * expired (the order's service was down past the window) takes the units again if they
+   * are still there, and is OUT_OF_STOCK otherwise.
+   */
+  async claim(rawOrderId: string): Promise<ReservationRecord> {
+    const orderId = checkOrderId(rawOrderId);
+    const first = await busyAsConflict(() =>
+      this.ledger.move(orderId, claim.from, claim.to, claim.units),
+    );
+    if (first.previous === ReservationStatus.EXPIRED) {
+      const again = await busyAsConflict(() =>
+        this.ledger.move(orderId, [ReservationStatus.EXPIRED], ReservationStatus.RESERVED, -1),
+      );
+      if (again.short) throw await this.outOfStock(again.short.productId, again.short.available);
+      if (again.previous === ReservationStatus.EXPIRED) {
+        this.log.warn({ orderId }, 'a late claim took the units of an expired hold again');
+      }
+      return this.found(orderId);
+    }
+    return this.settled(orderId, claim, first.previous);
+  }
+
+  private async apply(rawOrderId: string, move: StockMove): Promise<ReservationRecord> {
+    const orderId = checkOrderId(rawOrderId);
+    const { previous } = await busyAsConflict(() =>
+      this.ledger.move(orderId, move.from, move.to, move.units),
+    );
+    return this.settled(orderId, move, previous);
+  }
+
+  private async settled(
+    orderId: string,
+    move: StockMove,
+    previous: ReservationStatus | null,
+  ): Promise<ReservationRecord> {
+    if (previous === null) throw new NotFoundError('Reservation for order', orderId);
+    if (!move.from.includes(previous)) move.settle(previous, orderId);
+    return this.found(orderId);
+  }
+
+  private async found(orderId: string): Promise<ReservationRecord> {
+    const found = await this.ledger.find(orderId);
+    if (!found) throw new NotFoundError('Reservation for order', orderId);
+    return found;
+  }
+
+  private async outOfStock(productId: string, available: number): Promise<OutOfStockError> {
+    const [product] = await this.products.findByIds([productId]);
+    return new OutOfStockError(product?.name ?? productId, available, { productId });
   }
 }
 
-function assertReservable(
-  plan: ReservationPlan,
-): asserts plan is Extract<ReservationPlan, { kind: 'ok' }> {
-  if (plan.kind === 'unknown') {
-    throw new BadUserInputError(`There is no product ${plan.productId}.`, 'lines');
+/**
+ * A product row held by another writer past the ledger's lock_timeout (a stalled
+ * transaction, a vacuum) is a fast CONFLICT the caller may retry, never a hang.
+ */
+async function busyAsConflict<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isLedgerBusy(error)) {
+      throw new ConflictError(
+        'This product is busy with other orders right now. Try again in a moment.',
+      );
+    }
+    throw error;
   }
-  if (plan.kind === 'unavailable') {
-    throw new OutOfStockError(plan.name, plan.available, { productId: plan.productId });
-  }
-}
-
-function differentLines(orderId: string): ConflictError {
-  return new ConflictError(
-    `Order ${orderId} already has a reservation with other lines; an order id reserves once.`,
-    'orderId',
-  );
 }

@@ -95,7 +95,9 @@ export function productResolvers(catalog: CatalogService, stock: StockService): 
       __resolveReference: (ref, ctx) => visibleProduct(ref.id, ctx),
       category: (product, _args, ctx) =>
         product.categoryId ? ctx.loaders.category.load(product.categoryId) : null,
-      inStock: (product) => product.stock > 0,
+      // From the ledger, not the catalog document (whose copy is for list filters only).
+      stock: (product, _args, ctx) => ctx.loaders.stock.load(product.id),
+      inStock: async (product, _args, ctx) => (await ctx.loaders.stock.load(product.id)) > 0,
       createdAt: (product) => product.createdAt.toISOString(),
       updatedAt: (product) => product.updatedAt.toISOString(),
       deletedAt: (product) => product.deletedAt?.toISOString() ?? null,

@@ -13,7 +13,8 @@ export function reservationResolvers(stock: StockService): Resolvers {
       reserveStock: async (_parent, { orderId, lines }, ctx) => {
         const service = requireServiceScope(ctx.identity, Scope.PRODUCTS_RESERVE);
         const reservation = await stock.reserve(orderId, lines);
-        ctx.log.info({ orderId, by: service.clientId }, 'stock reserved');
+        // debug: checkout's busiest call; orders logs the order it belongs to at info.
+        ctx.log.debug({ orderId, by: service.clientId }, 'stock reserved');
         return reservation;
       },
       releaseStock: async (_parent, { orderId }, ctx) => {
@@ -21,6 +22,10 @@ export function reservationResolvers(stock: StockService): Resolvers {
         const reservation = await stock.release(orderId);
         ctx.log.info({ orderId, by: service.clientId }, 'stock released');
         return reservation;
+      },
+      claimStock: async (_parent, { orderId }, ctx) => {
+        requireServiceScope(ctx.identity, Scope.PRODUCTS_RESERVE);
+        return stock.claim(orderId);
       },
       commitStock: async (_parent, { orderId }, ctx) => {
         const service = requireServiceScope(ctx.identity, Scope.PRODUCTS_RESERVE);
@@ -39,6 +44,7 @@ export function reservationResolvers(stock: StockService): Resolvers {
     StockReservation: {
       createdAt: (r) => r.createdAt.toISOString(),
       updatedAt: (r) => r.updatedAt.toISOString(),
+      claimDeadline: (r) => r.claimDeadline?.toISOString() ?? null,
     },
   };
 }

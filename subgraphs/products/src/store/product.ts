@@ -2,7 +2,6 @@ import type { Connection as Page } from '@shop/subgraph-kit';
 import { Schema, Types, type Connection, type Model, type QueryFilter } from 'mongoose';
 import { ConflictError } from '@shop/errors';
 import type { NewProduct, ProductAttribute, ProductPatch, ProductQuery } from '../domain/product';
-import type { Hold, Restock, StockState } from '../domain/reservation';
 import { normaliseSearchText } from '../domain/search';
 import { isDuplicateKey } from '@shop/mongo-kit';
 
@@ -12,12 +11,6 @@ export interface ProductRecord extends NewProduct {
   createdAt: Date;
   updatedAt: Date;
   deletedAt: Date | null;
-}
-
-/** A product with the stock holds of open reservations (read under the product's lock). */
-export interface ProductStock extends ProductRecord {
-  holds: Hold[];
-  restocks: Restock[];
 }
 
 interface ProductDoc {
@@ -34,6 +27,10 @@ interface ProductDoc {
   price: number;
   currency: string;
   categoryId: Types.ObjectId | null;
+  /**
+   * A copy of the ledger's available units (jobs/stock-mirror.ts), for list filters only;
+   * reads of a product's stock go to the ledger.
+   */
   stock: number;
   active: boolean;
   deletedAt: Date | null;
@@ -41,9 +38,6 @@ interface ProductDoc {
   images: string[];
   /** Normalised name + description + sku; see domain/search.ts. */
   searchText: string;
-  holds: Hold[];
-  /** Orders whose sold units came back (see domain/reservation.ts, restockUnits). */
-  restocks: Restock[];
   createdAt: Date;
   updatedAt: Date;
 }
@@ -66,14 +60,6 @@ const productSchema = new Schema<ProductDoc>(
     },
     images: { type: [String], default: [] },
     searchText: { type: String, required: true },
-    holds: {
-      type: [new Schema({ orderId: String, quantity: Number }, { _id: false })],
-      default: [],
-    },
-    restocks: {
-      type: [new Schema({ orderId: String, at: Date }, { _id: false })],
-      default: [],
-    },
   },
   { versionKey: false, collection: 'products', timestamps: true },
 );
@@ -81,10 +67,13 @@ productSchema.index({ skuKey: 1 }, { unique: true });
 productSchema.index({ createdAt: 1, _id: 1 });
 productSchema.index({ categoryId: 1 });
 
-/** Fields never sent outside the store unless asked for. */
+/**
+ * Fields never sent outside the store. `holds` and `restocks` are what documents written
+ * before the stock ledger may still carry (store/legacy-stock.ts reads them once).
+ */
 const PUBLIC_PROJECTION = { holds: 0, restocks: 0, searchText: 0 } as const;
 
-function toRecord(doc: Omit<ProductDoc, 'holds' | 'restocks' | 'searchText'>): ProductRecord {
+function toRecord(doc: Omit<ProductDoc, 'searchText'>): ProductRecord {
   return {
     id: doc._id.toHexString(),
     sku: doc.sku,
@@ -112,7 +101,7 @@ export interface ProductCursor {
   id: string;
 }
 
-/** Products in the catalog database. Writes to one product run under its stock lock. */
+/** Products in the catalog database. Writes to one product run under its catalog lock. */
 export class ProductStore {
   private readonly model: Model<ProductDoc>;
 
@@ -135,7 +124,6 @@ export class ProductStore {
         currency: product.price.currency,
         categoryId: product.categoryId ? new Types.ObjectId(product.categoryId) : null,
         searchText: normaliseSearchText(product.name, product.description, product.sku),
-        holds: [],
       });
       return toRecord(doc.toObject());
     } catch (error) {
@@ -152,36 +140,9 @@ export class ProductStore {
     return docs.map(toRecord);
   }
 
-  /** Products with their holds, for stock arithmetic under the products' locks. */
-  async findStock(ids: readonly string[]): Promise<ProductStock[]> {
-    const docs = await this.model
-      .find({ _id: { $in: ids.map((id) => new Types.ObjectId(id)) } }, { searchText: 0 })
-      .lean();
-    return docs.map((doc) => ({
-      ...toRecord(doc),
-      holds: (doc.holds ?? []).map((h) => ({ orderId: h.orderId, quantity: h.quantity })),
-      restocks: (doc.restocks ?? []).map((r) => ({ orderId: r.orderId, at: new Date(r.at) })),
-    }));
-  }
-
-  /**
-   * Writes stock and holds in one single-document update. Only ever called under the
-   * product's lock: FerretDB rewrites the whole document, so an unlocked writer could
-   * undo it.
-   */
-  async writeStock(id: string, state: StockState): Promise<void> {
-    await this.model.updateOne(
-      { _id: new Types.ObjectId(id) },
-      { $set: { stock: state.stock, holds: state.holds } },
-    );
-  }
-
-  /** Writes stock and restock memory together; under the product's lock, like writeStock. */
-  async writeRestock(id: string, next: { stock: number; restocks: Restock[] }): Promise<void> {
-    await this.model.updateOne(
-      { _id: new Types.ObjectId(id) },
-      { $set: { stock: next.stock, restocks: next.restocks } },
-    );
+  /** The catalog's copy of a stock level (jobs/stock-mirror.ts, under the product's lock). */
+  async writeStockMirror(id: string, available: number): Promise<void> {
+    await this.model.updateOne({ _id: new Types.ObjectId(id) }, { $set: { stock: available } });
   }
 
   /** Applies an update (under the product's lock); null when there is no such product. */

@@ -1,5 +1,11 @@
 import { createLogger } from '@shop/logging';
-import { startTokenIssuer, testMongoDatabase, type TokenIssuer } from '@shop/test-harness';
+import {
+  createTestDatabase,
+  startTokenIssuer,
+  testMongoDatabase,
+  type TestDatabase,
+  type TokenIssuer,
+} from '@shop/test-harness';
 import { loadProductsConfig, type ProductsConfig } from '../../src/config';
 import { startProductsService, type ProductsService } from '../../src/server';
 
@@ -17,6 +23,8 @@ export interface ProductsFixture {
   config: ProductsConfig;
   /** The fixture's own token issuer; null when `jwksUrl` was given. */
   tokens: TokenIssuer | null;
+  /** The stock ledger's PostgreSQL database (dropped on stop). */
+  ledgerDb: TestDatabase;
   stop: () => Promise<void>;
 }
 
@@ -28,6 +36,7 @@ export async function startProductsFixture(
   overrides: ProductsFixtureOverrides = {},
 ): Promise<ProductsFixture> {
   const tokens = overrides.jwksUrl ? null : await startTokenIssuer();
+  const ledgerDb = await createTestDatabase('products');
   const { url, dbName } = testMongoDatabase('products');
   const config = loadProductsConfig({
     NODE_ENV: 'test',
@@ -35,6 +44,7 @@ export async function startProductsFixture(
     PRODUCTS_PORT: '0',
     MONGODB_URL: url,
     PRODUCTS_DB_NAME: dbName,
+    PRODUCTS_DATABASE_URL: ledgerDb.url,
     JWKS_URL: overrides.jwksUrl ?? tokens!.jwksUrl,
     JWT_ISSUER: overrides.issuer ?? tokens?.issuer ?? 'http://localhost:4001',
     JWT_AUDIENCE: overrides.audience ?? tokens?.audience ?? 'shop',
@@ -47,17 +57,20 @@ export async function startProductsFixture(
     service = await startProductsService(config, logger);
   } catch (error) {
     await tokens?.stop();
+    await ledgerDb.drop();
     throw error;
   }
   return {
     service,
     config,
     tokens,
+    ledgerDb,
     stop: async () => {
       // Drop before stop: stop closes the connection.
       await service.connection.dropDatabase();
       await service.stop();
       await tokens?.stop();
+      await ledgerDb.drop();
     },
   };
 }
