@@ -2,7 +2,10 @@
 // Stripe, through the router, against users, products, cart and orders (each a process of
 // its own) and stripe-mock. Every answer is checked and the totals are checked against the
 // orders database and the product's stock afterwards; a run with any error is not recorded.
-//   npm run bench -- checkout [--connections N] [--duration S]
+//   npm run bench -- checkout [--connections N] [--duration S] [--products P] [--profile]
+// --products P spreads the customers over P products (customer i buys product i mod P); the
+// default, 1, has every customer buy the same one, the hot product of a sale. --profile runs
+// each shop process under V8's profiler (profile.ts); `npm run profile -w bench` summarises.
 //
 // Not autocannon: a checkout needs a filled cart, so each virtual customer runs a two-step
 // flow (addToCart, then checkout with a fresh idempotency key and its own address), which a
@@ -11,17 +14,26 @@
 // keeps connections alive, so up to N connections stay open to the router.
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
+import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { queryDatabase, waitFor } from '@shop/test-harness';
+import { queryDatabase, REPO_ROOT, waitFor } from '@shop/test-harness';
 import {
   ORDERS_OAUTH_CLIENTS,
   STRIPE_MOCK_URL,
 } from '../../subgraphs/orders/test/support/orders-service';
 import { ADMIN } from '../../subgraphs/users/test/support/users-service';
-import { cpuSnapshot, cpuUse, type CpuUse } from './cpu';
-import { appendSection, type RunOptions } from './harness';
-import { Latencies, type LatencySummary } from './latency';
+import { call } from './call';
+import { cpuList, cpuSnapshot, cpuUse, type CpuUse } from './cpu';
+import { appendSection, checkClosedLoopOptions, type RunOptions } from './harness';
+import { Latencies, latencyRow, ms, type LatencySummary } from './latency';
 import { startChild, type Child } from './processes/child';
+import {
+  clearProfiles,
+  monotonicMicros,
+  PROFILES_DIR,
+  profilerOptions,
+  writeProfileWindow,
+} from './profile';
 
 /** Big enough never to sell out during a run, so every checkout can succeed. */
 const INITIAL_STOCK = 1_000_000;
@@ -52,40 +64,6 @@ const CHECKOUT = `mutation Checkout($input: CheckoutInput!) {
 const CART = 'query Cart { cart { itemCount } }';
 const STOCK = 'query Stock($id: ID!) { product(id: $id) { stock } }';
 
-/** One GraphQL call through the router; anything but a clean answer throws, with the answer. */
-async function call<T>(
-  url: string,
-  query: string,
-  variables: Record<string, unknown>,
-  token?: string,
-): Promise<T> {
-  const response = await fetch(url, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/json',
-      ...(token ? { authorization: `Bearer ${token}` } : {}),
-    },
-    body: JSON.stringify({ query, variables }),
-  });
-  const text = await response.text();
-  let body: { data?: T | null; errors?: unknown[] };
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    throw new Error(`${operationName(query)}: HTTP ${response.status}: ${text.slice(0, 500)}`);
-  }
-  if (response.status !== 200 || body.errors || !body.data) {
-    throw new Error(
-      `${operationName(query)}: HTTP ${response.status}: ${JSON.stringify(body.errors ?? body).slice(0, 1000)}`,
-    );
-  }
-  return body.data;
-}
-
-function operationName(query: string): string {
-  return /^(?:query|mutation)\s+(\w+)/.exec(query)?.[1] ?? query.slice(0, 40);
-}
-
 interface CheckoutAnswer {
   order: { id: string; status: string; total: { amount: number; currency: string } };
   payment: { provider: string; clientSecret: string | null; providerReference: string };
@@ -95,6 +73,8 @@ interface Customer {
   email: string;
   token: string;
   addressId: string;
+  /** The product this customer buys, again and again. */
+  productId: string;
 }
 
 interface Phase {
@@ -116,19 +96,15 @@ interface ServiceUrls {
 }
 
 export async function benchCheckout(options: RunOptions, command: string): Promise<string> {
-  if (!Number.isInteger(options.connections) || options.connections < 1) {
-    throw new Error(
-      `--connections must be a whole number of at least 1, not ${options.connections}`,
-    );
+  checkClosedLoopOptions(options);
+  const products = options.products ?? 1;
+  if (!Number.isInteger(products) || products < 1) {
+    throw new Error(`--products must be a whole number of at least 1, not ${products}`);
   }
-  if (!(options.durationSeconds > 0) || !(options.warmupSeconds >= 0)) {
-    throw new Error(
-      `--duration must be a number of seconds above 0 and --warmup one of 0 or more, not ${options.durationSeconds} and ${options.warmupSeconds}`,
-    );
-  }
+  if (options.profile) clearProfiles();
   const children: { name: string; child: Child<unknown> }[] = [];
   try {
-    const urls = await startServices(children, options.trace ?? false);
+    const urls = await startServices(children, options.trace ?? false, options.profile ?? false);
     const pids = Object.fromEntries([
       ['load generator', process.pid],
       ...children.map(({ name, child }) => [name, child.pid]),
@@ -146,9 +122,10 @@ export async function benchCheckout(options: RunOptions, command: string): Promi
 async function startServices(
   children: { name: string; child: Child<unknown> }[],
   trace: boolean,
+  profile: boolean,
 ): Promise<ServiceUrls> {
   const start = async <T>(name: string, script: string, input: Record<string, unknown>) => {
-    const child = await startChild<T>(script, input);
+    const child = await startChild<T>(script, input, profile ? profilerOptions(name) : []);
     children.push({ name, child });
     return child.info;
   };
@@ -227,54 +204,64 @@ async function runBenchmark(
   const router = urls.routerUrl;
   const admin = (await call<{ login: { accessToken: string } }>(router, LOGIN, ADMIN)).login
     .accessToken;
-  const product = (
-    await call<{ createProduct: { id: string; stock: number } }>(
-      router,
-      CREATE_PRODUCT,
-      {
-        input: {
-          sku: `BENCH-${Date.now().toString(36)}`,
-          name: 'Espresso Cup',
-          description: 'Stoneware, 90 ml.',
-          price: PRICE,
-          stock: INITIAL_STOCK,
+  const productIds: string[] = [];
+  for (let i = 0; i < (options.products ?? 1); i += 1) {
+    const product = (
+      await call<{ createProduct: { id: string; stock: number } }>(
+        router,
+        CREATE_PRODUCT,
+        {
+          input: {
+            sku: `BENCH-${Date.now().toString(36)}-${i}`,
+            name: 'Espresso Cup',
+            description: 'Stoneware, 90 ml.',
+            price: PRICE,
+            stock: INITIAL_STOCK,
+          },
         },
-      },
-      admin,
-    )
-  ).createProduct;
-  const customers = await registerCustomers(router, options.connections);
+        admin,
+      )
+    ).createProduct;
+    productIds.push(product.id);
+  }
+  const customers = await registerCustomers(router, options.connections, productIds);
   const stripeAlone = await stripeMockLatency(urls.stripeApiUrl);
 
   const loadBefore = os.loadavg()[0]!;
-  const warmup = await runPhase(router, product.id, customers, options.warmupSeconds);
+  const warmup = await runPhase(router, customers, options.warmupSeconds);
   if (urls.traceStatsUrl) await fetch(urls.traceStatsUrl, { method: 'POST' });
   const before = cpuSnapshot(pids);
-  const measured = await runPhase(router, product.id, customers, options.durationSeconds);
+  const startMicros = monotonicMicros();
+  const measured = await runPhase(router, customers, options.durationSeconds);
+  const endMicros = monotonicMicros();
   const after = cpuSnapshot(pids);
+  if (options.profile) {
+    writeProfileWindow({
+      startMicros,
+      endMicros,
+      units: measured.checkouts.count,
+      unit: 'checkout',
+      command,
+    });
+  }
   const traced = urls.traceStatsUrl
     ? ((await (await fetch(urls.traceStatsUrl)).json()) as Record<string, LatencySummary>)
     : {};
   const checkoutsPlaced = warmup.checkouts.count + measured.checkouts.count;
   const cpu = before && after ? cpuUse(before, after, measured.checkouts.count) : null;
 
-  const verified = await verify(urls, admin, product.id, customers, checkoutsPlaced);
+  const verified = await verify(urls, admin, productIds, customers, checkoutsPlaced);
 
   const checkout = measured.checkouts.summary(measured.elapsedSeconds);
   const addToCart = measured.addToCart.summary(measured.elapsedSeconds);
-  const row = (name: string, s: LatencySummary) => [
-    name,
-    s.count,
-    s.perSecond.toFixed(1),
-    ms(s.mean),
-    ms(s.p50),
-    ms(s.p99),
-    ms(s.p999),
-    ms(s.max),
-  ];
   const notes = [
-    `Verified after the run: ${verified.orders} orders in the orders database, all PENDING_PAYMENT with a Stripe payment and an \`order.expire\` outbox row (published by the relay) = ${checkoutsPlaced} checkouts answered (${warmup.checkouts.count} in the warm-up); the product's stock fell from ${INITIAL_STOCK} to ${verified.stock}; every cart empty. Errors: 0.`,
-    `Per unit: each customer adds 1 × ${PRICE.amount} ${PRICE.currency} product and checks out (paymentMethod STRIPE, own address, fresh idempotency key); only the checkout mutation is timed as \`checkout\`, the addToCart before it separately.`,
+    `Verified after the run: ${verified.orders} orders in the orders database, all PENDING_PAYMENT with a Stripe payment and an \`order.expire\` outbox row (published by the relay) = ${checkoutsPlaced} checkouts answered (${warmup.checkouts.count} in the warm-up); ${productIds.length === 1 ? "the product's stock" : `the ${productIds.length} products' stock together`} fell from ${INITIAL_STOCK * productIds.length} to ${verified.stock}; every cart empty. Errors: 0.`,
+    `Per unit: each customer adds 1 × ${PRICE.amount} ${PRICE.currency} product and checks out (paymentMethod STRIPE, own address, fresh idempotency key); only the checkout mutation is timed as \`checkout\`, the addToCart before it separately. ${productIds.length === 1 ? 'Every customer buys the same product.' : `Customers spread over ${productIds.length} products (customer i buys product i mod ${productIds.length}).`}`,
+    ...(options.profile
+      ? [
+          `Profiled: every shop process ran under V8's sampling profiler (node --cpu-prof, 500 µs), which slows it; profiles in ${path.relative(REPO_ROOT, PROFILES_DIR)}/<process>/, summarised by \`npm run profile -w bench\`.`,
+        ]
+      : []),
     `stripe-mock alone (PaymentIntent create, one at a time, before the load): p50 ${ms(stripeAlone.p50)} ms, p99 ${ms(stripeAlone.p99)} ms.`,
     ...(cpu ? [cpuNote(cpu)] : []),
     `Load average (1 min) before the warm-up ${loadBefore.toFixed(2)}, after the run ${os.loadavg()[0]!.toFixed(2)}: the machine is shared, so figures vary from run to run.`,
@@ -283,32 +270,30 @@ async function runBenchmark(
     .join('\n');
   return appendSection('checkout.md', 'Benchmark: checkout end to end through the router', {
     command,
-    load: `${options.connections} virtual customers (closed loop, keep-alive HTTP through Node's fetch), ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up; the load generator, the router, users, products, cart and orders (pool ${ORDERS_POOL_SIZE}, outbox relay on) each in a process of its own on this machine, with PostgreSQL, Redis, FerretDB and stripe-mock.${urls.traceStatsUrl ? " Traced: orders' calls to users, products, cart and Stripe pass a timing proxy (one more process and hop each; the ↳ rows), which makes checkouts slower than untraced." : ''}`,
+    load: `${options.connections} virtual customers${productIds.length === 1 ? '' : ` over ${productIds.length} products`} (closed loop, keep-alive HTTP through Node's fetch), ${options.durationSeconds} s measured after ${options.warmupSeconds} s warm-up; the load generator, the router, users, products, cart and orders (pool ${ORDERS_POOL_SIZE}, outbox relay on) each in a process of its own on this machine, with PostgreSQL, Redis, FerretDB and stripe-mock.${urls.traceStatsUrl ? " Traced: orders' calls to users, products, cart and Stripe pass a timing proxy (one more process and hop each; the ↳ rows), which makes checkouts slower than untraced." : ''}`,
     columns: ['operation', 'count', 'per s', 'mean', 'p50', 'p99', 'p99.9', 'max'],
     rows: [
-      row('checkout (router → cart, users, products, Stripe, orders DB)', checkout),
-      row('addToCart (router → cart → products)', addToCart),
+      latencyRow('checkout (router → cart, users, products, Stripe, orders DB)', checkout),
+      latencyRow('addToCart (router → cart → products)', addToCart),
       // Slowest first: where a checkout waits.
       ...Object.entries(traced)
         .sort(([, a], [, b]) => b.mean - a.mean)
-        .map(([call, figures]) => row(`↳ orders → ${call}`, figures)),
+        .map(([call, figures]) => latencyRow(`↳ orders → ${call}`, figures)),
     ],
     notes,
   });
 }
 
-function ms(value: number): string {
-  return value.toFixed(1);
-}
-
 function cpuNote(cpu: CpuUse): string {
-  const list = (entries: { name: string; ms: number }[]) =>
-    entries.map(({ name, ms: used }) => `${name} ${used.toFixed(1)}`).join(', ');
-  return `CPU per checkout (with its addToCart), ms: ${list(cpu.perUnitMs)}; shared servers (anyone's use counts; FerretDB stores in PostgreSQL): ${list(cpu.serversPerUnitMs)}. All cores ${Math.round(cpu.machineBusy * 100)} % busy during the measured run.`;
+  return `CPU per checkout (with its addToCart), ms: ${cpuList(cpu.perUnitMs)}; shared servers (anyone's use counts; FerretDB stores in PostgreSQL): ${cpuList(cpu.serversPerUnitMs)}. All cores ${Math.round(cpu.machineBusy * 100)} % busy during the measured run.`;
 }
 
 /** Sign-ups hash passwords, which is slow on purpose: a few at a time, not all at once. */
-async function registerCustomers(router: string, count: number): Promise<Customer[]> {
+async function registerCustomers(
+  router: string,
+  count: number,
+  productIds: readonly string[],
+): Promise<Customer[]> {
   const customers: Customer[] = [];
   const run = Date.now().toString(36);
   let next = 0;
@@ -336,7 +321,12 @@ async function registerCustomers(router: string, count: number): Promise<Custome
           token,
         )
       ).addAddress;
-      customers.push({ email, token, addressId: address.id });
+      customers.push({
+        email,
+        token,
+        addressId: address.id,
+        productId: productIds[(n - 1) % productIds.length]!,
+      });
     }
   };
   await Promise.all(Array.from({ length: Math.min(4, count) }, signUp));
@@ -347,12 +337,7 @@ async function registerCustomers(router: string, count: number): Promise<Custome
  * Every customer loops addToCart → checkout until the phase's time is up (a step under way
  * then finishes). The first error stops every customer and fails the run.
  */
-async function runPhase(
-  router: string,
-  productId: string,
-  customers: Customer[],
-  seconds: number,
-): Promise<Phase> {
+async function runPhase(router: string, customers: Customer[], seconds: number): Promise<Phase> {
   const phase = { checkouts: new Latencies(), addToCart: new Latencies() };
   const started = performance.now();
   const deadline = started + seconds * 1000;
@@ -365,7 +350,7 @@ async function runPhase(
           await call<{ addToCart: { itemCount: number; subtotal: { amount: number } } }>(
             router,
             ADD_TO_CART,
-            { productId, quantity: 1 },
+            { productId: customer.productId, quantity: 1 },
             customer.token,
           )
         ).addToCart;
@@ -420,7 +405,7 @@ async function runPhase(
 async function verify(
   urls: ServiceUrls,
   admin: string,
-  productId: string,
+  productIds: readonly string[],
   customers: Customer[],
   checkouts: number,
 ): Promise<{ orders: number; stock: number }> {
@@ -445,13 +430,14 @@ async function verify(
     { timeoutMs: 30_000, what: 'the outbox relay to publish every row' },
   ).catch((error: unknown) => problems.push(String(error)));
 
-  const stock = (
-    await call<{ product: { stock: number } }>(urls.routerUrl, STOCK, { id: productId }, admin)
-  ).product.stock;
-  if (stock !== INITIAL_STOCK - checkouts) {
-    problems.push(
-      `stock ${stock}, expected ${INITIAL_STOCK} - ${checkouts} = ${INITIAL_STOCK - checkouts}`,
-    );
+  let stock = 0;
+  for (const id of productIds) {
+    stock += (await call<{ product: { stock: number } }>(urls.routerUrl, STOCK, { id }, admin))
+      .product.stock;
+  }
+  const initial = INITIAL_STOCK * productIds.length;
+  if (stock !== initial - checkouts) {
+    problems.push(`stock ${stock}, expected ${initial} - ${checkouts} = ${initial - checkouts}`);
   }
   for (const customer of customers) {
     const { itemCount } = (

@@ -116,3 +116,8 @@ export function cpuUse(before: CpuSnapshot, after: CpuSnapshot, units: number): 
     machineBusy: total > 0 ? (after.machine.busy - before.machine.busy) / total : 0,
   };
 }
+
+/** "products 11.2, orders 24.9": CPU milliseconds per unit, as the results notes list them. */
+export function cpuList(entries: { name: string; ms: number }[]): string {
+  return entries.map(({ name, ms }) => `${name} ${ms.toFixed(1)}`).join(', ');
+}

@@ -18,6 +18,26 @@ export interface RunOptions {
   warmupSeconds: number;
   /** Time the calls a service makes (the checkout benchmark: orders') through a proxy. */
   trace?: boolean;
+  /** Checkout: how many products the customers spread over (1: all buy the same one). */
+  products?: number;
+  /** Checkout: each shop process under V8's CPU profiler (profile.ts). */
+  profile?: boolean;
+  /** Reservations: unpaid holds placed on the product before the second run. */
+  holds?: number;
+}
+
+/** The closed-loop benchmarks' (checkout, reservations) own checks of the common options. */
+export function checkClosedLoopOptions(options: RunOptions): void {
+  if (!Number.isInteger(options.connections) || options.connections < 1) {
+    throw new Error(
+      `--connections must be a whole number of at least 1, not ${options.connections}`,
+    );
+  }
+  if (!(options.durationSeconds > 0) || !(options.warmupSeconds >= 0)) {
+    throw new Error(
+      `--duration must be a number of seconds above 0 and --warmup one of 0 or more, not ${options.durationSeconds} and ${options.warmupSeconds}`,
+    );
+  }
 }
 
 export interface Figure {

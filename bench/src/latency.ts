@@ -39,3 +39,18 @@ export class Latencies {
     };
   }
 }
+
+/** Milliseconds as the results tables show them. */
+export function ms(value: number): string {
+  return value.toFixed(1);
+}
+
+/** The row of a results table: operation, count, per s, mean, p50, p99, p99.9, max. */
+export function latencyRow(name: string, s: LatencySummary): string[] {
+  return [
+    name,
+    String(s.count),
+    s.perSecond.toFixed(1),
+    ...[s.mean, s.p50, s.p99, s.p999, s.max].map(ms),
+  ];
+}

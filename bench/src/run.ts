@@ -1,15 +1,18 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
+//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--subscribers N]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchMe } from './me';
 import { benchProducts } from './products';
+import { benchReservations } from './reservations';
 import { benchSubscriptions } from './subscriptions';
 
 const benchmarks = {
   checkout: benchCheckout,
   me: benchMe,
   products: benchProducts,
+  reservations: benchReservations,
   subscriptions: benchSubscriptions,
 } as const;
 
@@ -22,12 +25,15 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '3' },
       subscribers: { type: 'string', default: '10000' },
       trace: { type: 'boolean', default: false },
+      products: { type: 'string', default: '1' },
+      profile: { type: 'boolean', default: false },
+      holds: { type: 'string', default: '10000' },
     },
   });
   const name = positionals[0] as keyof typeof benchmarks | undefined;
   if (!name || !(name in benchmarks)) {
     console.error(
-      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace] [--subscribers N]`,
+      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace] [--subscribers N] [--products P] [--profile] [--holds N]`,
     );
     process.exit(2);
   }
@@ -37,6 +43,9 @@ async function main(): Promise<void> {
     warmupSeconds: Number(values.warmup),
     subscribers: Number(values.subscribers),
     trace: values.trace,
+    products: Number(values.products),
+    profile: values.profile,
+    holds: Number(values.holds),
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   console.log(await benchmarks[name](options, command));

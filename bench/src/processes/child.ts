@@ -19,10 +19,15 @@ export interface Child<T> {
  * the router and each subgraph each get their own event loop. Resolves with what the
  * script announced.
  */
-export function startChild<T>(script: string, input: Record<string, unknown>): Promise<Child<T>> {
+export function startChild<T>(
+  script: string,
+  input: Record<string, unknown>,
+  /** Node options for this process, e.g. --cpu-prof (bench/src/profile.ts). */
+  nodeOptions: readonly string[] = [],
+): Promise<Child<T>> {
   const child: ChildProcess = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, script), JSON.stringify(input)],
+    [...nodeOptions, '--import', 'tsx', path.join(__dirname, script), JSON.stringify(input)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
     },
