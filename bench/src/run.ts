@@ -4,6 +4,7 @@
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchMe } from './me';
+import { benchOverhead } from './overhead';
 import { benchProducts } from './products';
 import { benchReservations } from './reservations';
 import { benchSubscriptions } from './subscriptions';
@@ -11,6 +12,7 @@ import { benchSubscriptions } from './subscriptions';
 const benchmarks = {
   checkout: benchCheckout,
   me: benchMe,
+  overhead: benchOverhead,
   products: benchProducts,
   reservations: benchReservations,
   subscriptions: benchSubscriptions,
