@@ -4,11 +4,14 @@ import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
 import { buildSubgraphSchema } from '@apollo/subgraph';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import type { DocumentNode, GraphQLSchema } from 'graphql';
 import type { Identity, TokenVerifier } from '@shop/auth';
 import { formatError } from '@shop/errors';
@@ -70,6 +73,11 @@ export interface RunningSubgraph {
   stop: () => Promise<void>;
 }
 
+const noStore: RequestHandler = (_req, res, next) => {
+  res.setHeader('cache-control', 'no-store');
+  next();
+};
+
 /**
  * Builds and starts one subgraph: Express 5 + Apollo Server 5 with the shop's error
  * masking, request ids, identity verification, /healthz and /readyz. Every subgraph is
@@ -98,8 +106,14 @@ export async function startSubgraph<C extends BaseContext>(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginLandingPageDisabled(),
-      // No Apollo Studio here: federated traces would only cost bytes on every response.
+      // No Apollo Studio here: federated traces would only cost bytes on every response,
+      // and an APOLLO_KEY in the environment must not start reporting from a subgraph.
       ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      // No schema declares @cacheControl, yet the default cache-control plugin wraps every
+      // field resolver to collect hints per request, only to answer "no-store" (set below).
+      ApolloServerPluginCacheControlDisabled(),
       unstorableTextPlugin as ApolloServerPlugin<C>,
       ...(options.plugins ?? []),
     ],
@@ -127,6 +141,9 @@ export async function startSubgraph<C extends BaseContext>(
 
   app.use(
     '/graphql',
+    // Answers hold one customer's data: no cache may keep them (what Apollo's cache-control
+    // plugin answered for every operation without cache hints, i.e. all of the shop's).
+    noStore,
     express.json({ limit: options.bodyLimit ?? '1mb' }),
     expressMiddleware(apollo, {
       context: async ({ req }) => {

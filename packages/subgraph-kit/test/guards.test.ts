@@ -81,7 +81,12 @@ async function post(body: string | Buffer, headers: Record<string, string> = {})
     body,
   });
   const text = await response.text();
-  return { status: response.status, contentType: response.headers.get('content-type'), text };
+  return {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    cacheControl: response.headers.get('cache-control'),
+    text,
+  };
 }
 
 const gql = async (query: string, variables: Record<string, unknown> = {}) => {
@@ -240,6 +245,15 @@ describe('failures a client can act on', () => {
     expect(res.status).toBe(200);
     expect(res.data.thing).toEqual({ name: 'thing', secret: null });
     expect(res.errors[0].extensions.code).toBe('UNAUTHENTICATED');
+  });
+});
+
+describe('caching', () => {
+  it('tells every cache not to keep an answer, data or error', async () => {
+    const ok = await post(JSON.stringify({ query: '{ thing(id: "1") { name } }' }));
+    const refused = await post(JSON.stringify({ query: '{ thing(id: "1") { nope } }' }));
+    expect([ok.status, ok.cacheControl]).toEqual([200, 'no-store']);
+    expect([refused.status, refused.cacheControl]).toEqual([400, 'no-store']);
   });
 });
 
