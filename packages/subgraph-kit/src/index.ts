@@ -91,6 +91,9 @@ export async function startSubgraph<C extends BaseContext>(
   const { logger } = options;
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every answer for an ETag; the router (the only caller) never revalidates
+  // and every answer says no-store, so the hash is work for nothing.
+  app.set('etag', false);
   app.set('trust proxy', options.trustProxy ?? 'loopback, linklocal, uniquelocal');
   const httpServer = http.createServer(app);
   httpServer.on('clientError', jsonClientError);
