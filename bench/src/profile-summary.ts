@@ -161,8 +161,11 @@ function main(): void {
     ? (JSON.parse(readFileSync(WINDOW_FILE, 'utf8')) as ProfileWindow)
     : null;
   const units = window?.units ?? 0;
+  // Three significant figures: a checkout's items are milliseconds, a request's microseconds.
   const per = (micros: number) =>
-    units > 0 ? (micros / 1000 / units).toFixed(2) : (micros / 1000).toFixed(0);
+    units > 0
+      ? Number((micros / 1000 / units).toPrecision(3)).toString()
+      : (micros / 1000).toFixed(0);
   const perLabel = units > 0 ? `ms per ${window!.unit}` : 'ms';
   const out: string[] = [];
   out.push(
