@@ -17,6 +17,8 @@ import {
   type OperationDefinitionNode,
   getVariableValues,
   type SelectionSetNode,
+  visit,
+  BREAK,
 } from 'graphql';
 import { DEFAULT_PAGE_SIZE, MAX_PAGE_SIZE } from '@shop/subgraph-kit';
 import type { RouterConfig } from './config';
@@ -133,6 +135,22 @@ export function operationCost(
   return costOf(operation.selectionSet, rootType, 1, undefined, new Set());
 }
 
+/**
+ * True when a `first` argument anywhere in the document (operations and fragments) takes
+ * its value from a variable: the only way variables change an operation's cost.
+ */
+function pageSizeFromVariables(document: DocumentNode): boolean {
+  let found = false;
+  visit(document, {
+    Argument(node) {
+      if (node.name.value !== 'first' || node.value.kind === Kind.INT) return;
+      found = true;
+      return BREAK;
+    },
+  });
+  return found;
+}
+
 /** The settings the cost limit reads. */
 export type CostConfig = Pick<RouterConfig, 'MAX_QUERY_COST' | 'QUERY_COST_LIST_SIZE'>;
 
@@ -168,12 +186,16 @@ export function queryCostRefusal(
  * way when they start (subscriptions/index.ts): each event costs what its selection does.
  */
 export function queryCostPlugin(config: CostConfig): ApolloServerPlugin {
+  // Operations within the limit whatever their variables: Apollo Server keeps one parsed
+  // document per distinct query, so a storefront's fixed operations are counted once, not
+  // on every request (coercing the variables and walking the selections each time).
+  const withinLimit = new WeakSet<OperationDefinitionNode>();
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, operation, request }) {
           // Without an operation there is nothing to count; protocol.ts refuses it.
-          if (!operation) return;
+          if (!operation || withinLimit.has(operation)) return;
           const refusal = queryCostRefusal(
             schema,
             document,
@@ -181,6 +203,7 @@ export function queryCostPlugin(config: CostConfig): ApolloServerPlugin {
             request.variables ?? {},
             config,
           );
+          if (!refusal && !pageSizeFromVariables(document)) withinLimit.add(operation);
           if (refusal) {
             // Nothing ran: the client's request is too big, not the server's failure.
             refusal.extensions.http = { status: 400 };

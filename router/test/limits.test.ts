@@ -129,6 +129,25 @@ describe('query cost', () => {
     expect((await shortLists.post({ query })).status).toBe(200);
   });
 
+  it('counts a query again for each request whose variables change its pages, fragments included', async () => {
+    const query = `
+      query Pages($first: Int) { ...Pages }
+      fragment Pages on Query { ${pagesOfUsers(10, '$first')} }`;
+    for (const first of [10, 100, 10, 100]) {
+      const { status, body } = await stack.router.post({ query, variables: { first } });
+      expect([first, status]).toEqual([first, first === 10 ? 200 : 400]);
+      if (first === 100) expect(body.errors[0].message).toMatch(/found 3020\./);
+    }
+  });
+
+  it('refuses an over-limit query every time it is asked, and answers one within it every time', async () => {
+    for (let i = 0; i < 2; i += 1) {
+      await expectRefused({ query: `{ ${pagesOfUsers(30, 100)} }` }, 400, 'QUERY_TOO_COMPLEX');
+      const { status, body } = await stack.router.post({ query: `{ ${pagesOfUsers(2, 5)} }` });
+      expect([status, body.data?.p1.edges.length]).toEqual([200, 5]);
+    }
+  });
+
   it('counts fragments where they are spread', async () => {
     const router = await stack.startRouter({ MAX_QUERY_COST: '301' });
     const query = `
