@@ -10,17 +10,19 @@ import mongoose from 'mongoose';
 import {
   createTestDatabase,
   deleteKeys,
+  startServiceProcess,
   TEST_MONGODB_URL,
   TEST_REDIS_URL,
   testKeyPrefix,
   testMongoDatabase,
+  type ServiceProcess,
   type TestDatabase,
 } from '@shop/test-harness';
 import { codedErrors, leaksIn, send } from '../src/hostile';
-import { startServiceProcess, type ServiceProcess } from '../src/process';
 
 const ISSUER = 'http://users.e2e.process';
 let usersDb: TestDatabase;
+let ledgerDb: TestDatabase;
 let usersPrefix: string;
 let products: { dbName: string };
 let users: ServiceProcess | undefined;
@@ -44,12 +46,14 @@ beforeAll(async () => {
     ADMIN_PASSWORD: 'admin-password-for-process-tests',
   });
   products = testMongoDatabase('products');
+  ledgerDb = await createTestDatabase('products');
   catalog = await startServiceProcess('subgraphs/products', {
     NODE_ENV: 'test',
     LOG_LEVEL: 'info',
     PRODUCTS_PORT: '0',
     MONGODB_URL: TEST_MONGODB_URL,
     PRODUCTS_DB_NAME: products.dbName,
+    PRODUCTS_DATABASE_URL: ledgerDb.url,
     JWKS_URL: `${users.origin}/.well-known/jwks.json`,
     JWT_ISSUER: ISSUER,
     JWT_AUDIENCE: 'shop',
@@ -64,7 +68,7 @@ afterAll(async () => {
     .asPromise();
   await connection.dropDatabase();
   await connection.close();
-  await Promise.all([usersDb?.drop(), deleteKeys(usersPrefix)]);
+  await Promise.all([usersDb?.drop(), ledgerDb?.drop(), deleteKeys(usersPrefix)]);
 }, 60_000);
 
 const ENTITIES = 'query($r:[_Any!]!){_entities(representations:$r){__typename}}';

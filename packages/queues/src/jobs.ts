@@ -8,8 +8,8 @@ export const QueueName = {
   /** Consumed by notifications: e-mail / SMS for state changes a customer cares about. */
   NOTIFICATIONS: 'notifications',
   /**
-   * Consumed by orders: delayed jobs on its own orders (payment timeout) and shipment
-   * progress from delivery, which moves the order along (SHIPPED, DELIVERED).
+   * Consumed by orders: jobs on its own orders (claiming a new order's stock, the payment
+   * timeout) and shipment progress from delivery, which moves the order along.
    */
   ORDERS: 'orders',
 } as const;
@@ -21,6 +21,11 @@ export const JobName = {
   ORDER_CANCELLED: 'order.cancelled',
   ORDER_REFUNDED: 'order.refunded',
   ORDER_EXPIRE: 'order.expire',
+  /**
+   * orders: an order was written at checkout; its stock hold is claimed so that products
+   * stops counting it as possibly abandoned (products expires unclaimed holds).
+   */
+  ORDER_PLACED: 'order.placed',
   /** users: an account was created (welcome message). */
   USER_REGISTERED: 'user.registered',
   /** delivery: a shipment got a label or a tracking event. */
@@ -66,6 +71,7 @@ export const jobSchemas = {
     /** ISO 8601: when the unpaid order expires; the producer turns it into the job's delay. */
     expiresAt: z.iso.datetime(),
   }),
+  [JobName.ORDER_PLACED]: z.object({ orderId: id }),
   [JobName.USER_REGISTERED]: z.object({ userId: id }),
   [JobName.SHIPMENT_UPDATED]: z.object({
     shipmentId: id,
@@ -116,6 +122,7 @@ export const routes: Readonly<Record<JobName, readonly QueueName[]>> = {
   [JobName.ORDER_CANCELLED]: [QueueName.NOTIFICATIONS, QueueName.DELIVERY],
   [JobName.ORDER_REFUNDED]: [QueueName.NOTIFICATIONS, QueueName.DELIVERY],
   [JobName.ORDER_EXPIRE]: [QueueName.ORDERS],
+  [JobName.ORDER_PLACED]: [QueueName.ORDERS],
   [JobName.USER_REGISTERED]: [QueueName.NOTIFICATIONS],
   [JobName.SHIPMENT_UPDATED]: [QueueName.ORDERS, QueueName.NOTIFICATIONS],
 };

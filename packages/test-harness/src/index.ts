@@ -7,3 +7,4 @@ export * from './token-issuer';
 export * from './subscriptions';
 export * from './tcp-proxy';
 export * from './raw-http';
+export * from './service-process';

@@ -41,7 +41,8 @@ const orderState = async (orderId: string) => {
     `SELECT o.status, p.status AS payment,
             (SELECT count(*)::int FROM order_status_history h WHERE h.order_id = o.id) AS history,
             (SELECT count(*)::int FROM outbox x
-              WHERE x.payload->>'orderId' = o.id::text AND x.topic <> 'order.expire') AS outbox
+              WHERE x.payload->>'orderId' = o.id::text
+                AND x.topic NOT IN ('order.expire', 'order.placed')) AS outbox
        FROM orders o JOIN payments p ON p.order_id = o.id WHERE o.id = $1`,
     [orderId],
   );

@@ -37,8 +37,8 @@ export interface CheckoutResult {
  * 2. BEGIN; insert the order under the unique (userId, idempotencyKey) — a concurrent repeat
  *    blocks right here on the index until this transaction ends;
  * 3. reserve stock for the pre-generated order id (products), open the PaymentIntent (Stripe,
- *    idempotency key from the order id), insert the payment and the outbox row that schedules
- *    the order's expiry (`order.expire`); COMMIT;
+ *    idempotency key from the order id), insert the payment and the outbox rows that claim
+ *    the stock hold (`order.placed`) and schedule the order's expiry (`order.expire`); COMMIT;
  * 4. clear the cart.
  *
  * Any failure in 2-3 rolls the transaction back (no order, no lines, no payment) and releases
@@ -113,8 +113,10 @@ export class CheckoutService {
             clientSecret: opened.clientSecret,
             approvalUrl: opened.approvalUrl,
           });
-          // The payment timeout goes through the outbox with the order: committed together,
-          // so no unpaid order can exist without its expiry (see OutboxRelay).
+          // Both through the outbox with the order: committed together, so every order
+          // claims its stock hold (products gives unclaimed holds back, which covers a
+          // crash before this commit) and no unpaid order exists without its expiry.
+          await this.orders.addOutbox(tx, JobName.ORDER_PLACED, { orderId });
           await this.orders.addOutbox(tx, JobName.ORDER_EXPIRE, {
             orderId,
             expiresAt: new Date(Date.now() + this.options.paymentTimeoutMs).toISOString(),

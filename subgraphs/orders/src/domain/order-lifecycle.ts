@@ -98,6 +98,27 @@ export class OrderLifecycleService {
   }
 
   /**
+   * `order.placed`: the order is written, so its stock hold must stop expiring. Products
+   * expires holds no order claims within its claim window; if this job comes later than
+   * that (the relay or this worker was down), the claim takes the units again, and when
+   * they are gone the unpaid order cannot be served and is cancelled like an expired one.
+   * A released reservation (the order was cancelled meanwhile) needs no claim.
+   */
+  async claimStock(orderId: string): Promise<'claimed' | 'cancelled' | 'untouched'> {
+    try {
+      await this.products.claim(orderId);
+      return 'claimed';
+    } catch (error) {
+      const code = (error as ShopError).code;
+      if (code === ErrorCode.OUT_OF_STOCK) {
+        return (await this.expire(orderId)) === 'cancelled' ? 'cancelled' : 'untouched';
+      }
+      if (code === ErrorCode.CONFLICT || code === ErrorCode.NOT_FOUND) return 'untouched';
+      throw error;
+    }
+  }
+
+  /**
    * Delivery's `shipment.updated`: moves the order along its fulfilment path (see
    * fulfilmentSteps), one recorded step at a time, in one transaction. Orders never reads
    * the delivery database: this job is the only way shipment progress reaches an order.

@@ -11,6 +11,8 @@ import type { OrderLifecycleService } from '../domain/order-lifecycle';
 
 /**
  * Consumes the `orders` queue:
+ * - `order.placed` claims a new order's stock hold at products (OrderLifecycleService.claimStock),
+ *   which otherwise expires: the claim is what tells products the order really exists.
  * - `order.expire` cancels an order still unpaid when its payment timeout is over and
  *   releases its stock (OrderLifecycleService.expire); a paid order is left alone.
  * - `shipment.updated` (from delivery) moves a paid order to FULFILLING, SHIPPED, DELIVERED.
@@ -24,6 +26,14 @@ export function startOrdersWorker(
 ): Worker {
   const worker = queues.worker(QueueName.ORDERS, async (job) => {
     switch (job.name) {
+      case JobName.ORDER_PLACED: {
+        const { orderId } = jobPayload(JobName.ORDER_PLACED, job.data);
+        const outcome = await lifecycle.claimStock(orderId);
+        // debug when claimed: one per checkout; anything else is worth reading at 3 a.m.
+        if (outcome === 'claimed') log.debug({ orderId }, 'order stock claimed');
+        else log.warn({ orderId, outcome }, 'order stock could not be claimed');
+        return outcome;
+      }
       case JobName.ORDER_EXPIRE: {
         const { orderId } = jobPayload(JobName.ORDER_EXPIRE, job.data);
         const outcome = await lifecycle.expire(orderId);

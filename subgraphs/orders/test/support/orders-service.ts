@@ -63,23 +63,7 @@ export async function startOrdersFixture(
   // delivery and notifications workers; BullMQ adds the ':' after the prefix itself.
   const ownPrefix = env.QUEUE_PREFIX ? null : testKeyPrefix('orders').replace(/:$/, '');
   const config = loadOrdersConfig({
-    NODE_ENV: 'test',
-    LOG_LEVEL: 'silent',
-    ORDERS_PORT: '0',
-    ORDERS_DATABASE_URL: db.url,
-    JWKS_URL: neighbours.jwksUrl,
-    JWT_ISSUER: neighbours.issuer,
-    JWT_AUDIENCE: neighbours.audience,
-    USERS_URL: neighbours.usersUrl,
-    OAUTH_TOKEN_URL: neighbours.usersUrl.replace(/\/graphql$/, '/oauth/token'),
-    OAUTH_CLIENT_ID: ORDERS_CLIENT.id,
-    OAUTH_CLIENT_SECRET: ORDERS_CLIENT.secret,
-    PRODUCTS_URL: neighbours.productsUrl,
-    CART_URL: neighbours.cartUrl,
-    STRIPE_SECRET_KEY: 'sk_test_orders',
-    STRIPE_API_URL: neighbours.stripeApiUrl ?? STRIPE_MOCK_URL,
-    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
-    REDIS_URL: TEST_REDIS_URL,
+    ...ordersEnvironment(neighbours, db.url),
     ...(ownPrefix ? { QUEUE_PREFIX: ownPrefix } : {}),
     ...env,
   });
@@ -96,6 +80,35 @@ export async function startOrdersFixture(
       await service.stop();
       await Promise.all([db.drop(), ownPrefix ? deleteKeys(`${ownPrefix}:`) : undefined]);
     },
+  };
+}
+
+/**
+ * The environment of an orders service among `neighbours`, on an ephemeral port (0), for
+ * the in-process fixture and for orders run as a process of its own.
+ */
+export function ordersEnvironment(
+  neighbours: OrdersNeighbours,
+  databaseUrl: string,
+): Record<string, string> {
+  return {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'silent',
+    ORDERS_PORT: '0',
+    ORDERS_DATABASE_URL: databaseUrl,
+    JWKS_URL: neighbours.jwksUrl,
+    JWT_ISSUER: neighbours.issuer,
+    JWT_AUDIENCE: neighbours.audience,
+    USERS_URL: neighbours.usersUrl,
+    OAUTH_TOKEN_URL: neighbours.usersUrl.replace(/\/graphql$/, '/oauth/token'),
+    OAUTH_CLIENT_ID: ORDERS_CLIENT.id,
+    OAUTH_CLIENT_SECRET: ORDERS_CLIENT.secret,
+    PRODUCTS_URL: neighbours.productsUrl,
+    CART_URL: neighbours.cartUrl,
+    STRIPE_SECRET_KEY: 'sk_test_orders',
+    STRIPE_API_URL: neighbours.stripeApiUrl ?? STRIPE_MOCK_URL,
+    STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
+    REDIS_URL: TEST_REDIS_URL,
   };
 }
 
@@ -120,6 +133,8 @@ export async function startOrdersNeighbours(
     oauthClients?: readonly string[];
     /** Overrides of the users service's configuration (e.g. a shared QUEUE_PREFIX). */
     usersEnv?: Record<string, string>;
+    /** Overrides of the products service's configuration (e.g. a short hold claim window). */
+    productsEnv?: Record<string, string>;
   } = {},
 ): Promise<Neighbours> {
   const reader = `${ORDER_READER_CLIENT.id}:${ORDER_READER_CLIENT.secret}:${ORDER_READER_CLIENT.scopes.join('+')}`;
@@ -136,6 +151,7 @@ export async function startOrdersNeighbours(
     jwksUrl: trust.JWKS_URL,
     issuer: trust.JWT_ISSUER,
     audience: trust.JWT_AUDIENCE,
+    env: options.productsEnv,
   });
   const cart = await startCartFixture({ ...trust, PRODUCTS_URL: products.service.url });
   return {

@@ -99,8 +99,9 @@ function ok(res: Response, what: string): Record<string, any> {
 export async function startOrdersStack(
   env: Record<string, string> = {},
   logger?: Logger,
+  options: { productsEnv?: Record<string, string> } = {},
 ): Promise<OrdersStack> {
-  const neighbours = await startOrdersNeighbours();
+  const neighbours = await startOrdersNeighbours({ productsEnv: options.productsEnv });
   const { users, products, cart } = neighbours;
   const stripe = await startStripeProxy(STRIPE_MOCK_URL);
   const fixture = await startOrdersFixture(

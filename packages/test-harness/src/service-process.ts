@@ -3,8 +3,7 @@
 // process can show — exiting on an unhandled rejection — is visible to a test.
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-
-const REPO_ROOT = path.resolve(__dirname, '../..');
+import { REPO_ROOT } from './postgres';
 
 export interface ServiceProcess {
   child: ChildProcess;
