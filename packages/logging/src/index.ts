@@ -7,8 +7,13 @@ export type { Logger };
  * One JSON logger per process, named after the service. Secrets that can appear in
  * request data are redacted at the source so they never reach the log pipeline.
  */
-export function createLogger(service: string, level: string = 'info'): Logger {
-  return pino({
+export function createLogger(
+  service: string,
+  level: string = 'info',
+  /** Where the lines go; stdout unless given (tests capture them). */
+  destination?: pino.DestinationStream,
+): Logger {
+  const options: pino.LoggerOptions = {
     name: service,
     level,
     base: { service },
@@ -23,7 +28,8 @@ export function createLogger(service: string, level: string = 'info'): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }
 
 export const REQUEST_ID_HEADER = 'x-request-id';
