@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { Scope } from '@shop/auth';
 import { createLogger } from '@shop/logging';
 import pg from 'pg';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, graphql, startServiceProcess } from '@shop/test-harness';
 import { startProductsService } from '../src/server';
 import { clientFor } from './support/client';
 import { ADJUST_STOCK, PRODUCT, RELEASE, RESERVE } from './support/operations';
@@ -161,3 +161,58 @@ it('a holder paused with a product row locked is waited for, never overtaken', a
   expect(results.filter((r) => !r.errors)).toHaveLength(6);
   expect(await stockOf(product.id)).toBe(0);
 }, 60_000);
+
+it('an instance paused mid-reservation holds nobody up and sells nothing twice', async () => {
+  // A second products process on the same stores, frozen (SIGSTOP) while its reservations
+  // are in flight, as a long GC pause or a stalled VM would freeze it. Its statements
+  // already sent finish in PostgreSQL; nothing it does later can undo or repeat them.
+  const product = await client.createProduct({ stock: 30 });
+  const { config } = fx;
+  const paused = await startServiceProcess('subgraphs/products', {
+    NODE_ENV: 'test',
+    LOG_LEVEL: 'info',
+    PRODUCTS_PORT: '0',
+    MONGODB_URL: config.MONGODB_URL,
+    PRODUCTS_DB_NAME: config.PRODUCTS_DB_NAME,
+    PRODUCTS_DATABASE_URL: config.PRODUCTS_DATABASE_URL,
+    JWKS_URL: config.JWKS_URL,
+    JWT_ISSUER: config.JWT_ISSUER,
+    JWT_AUDIENCE: config.JWT_AUDIENCE,
+  });
+  const line = [{ productId: product.id, quantity: 1 }];
+  try {
+    const frozen = Array.from({ length: 20 }, () =>
+      graphql(
+        paused.origin + '/graphql',
+        RESERVE,
+        { orderId: `order-${randomUUID()}`, lines: line },
+        {
+          token: serviceToken,
+        },
+      ),
+    );
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    paused.child.kill('SIGSTOP');
+    // While it is frozen, this instance serves everyone else to the last unit (were it
+    // waiting on the frozen one, these would never finish).
+    const live = await Promise.all(
+      Array.from({ length: 40 }, () => reserve(`order-${randomUUID()}`, line)),
+    );
+    paused.child.kill('SIGCONT');
+    const late = await Promise.all(frozen);
+
+    const sold = [...live, ...late].filter((r) => !r.errors).length;
+    const refused = [...live, ...late].filter((r) => errorCodes(r).includes('OUT_OF_STOCK'));
+    expect(sold).toBe(30);
+    expect(refused).toHaveLength(30);
+    expect(await stockOf(product.id)).toBe(0);
+    const held = await fx.service.prisma.stockReservationLine.aggregate({
+      where: { productId: product.id },
+      _sum: { quantity: true },
+    });
+    expect(held._sum.quantity).toBe(30);
+  } finally {
+    paused.child.kill('SIGCONT');
+    await paused.stop();
+  }
+}, 120_000);

@@ -1,11 +1,20 @@
 // MongoDB goes away under a running products service: answers must come fast and say
 // "retry later", and the service must pick up again when the store is back.
+import { randomUUID } from 'node:crypto';
 import { ConnectionStates } from 'mongoose';
-import { startTcpProxy, TEST_MONGODB_URL, waitFor, type TcpProxy } from '@shop/test-harness';
+import { Scope } from '@shop/auth';
+import {
+  createTestDatabase,
+  startTcpProxy,
+  TEST_MONGODB_URL,
+  waitFor,
+  type TcpProxy,
+  type TestDatabase,
+} from '@shop/test-harness';
 import { createLogger } from '@shop/logging';
 import { openCatalog } from '../src/server';
 import { clientFor } from './support/client';
-import { CREATE_PRODUCT, newProduct, PRODUCT, PRODUCTS } from './support/operations';
+import { CREATE_PRODUCT, newProduct, PRODUCT, PRODUCTS, RESERVE } from './support/operations';
 import { startProductsFixture, type ProductsFixture } from './support/products-service';
 
 let proxy: TcpProxy;
@@ -112,4 +121,53 @@ describe('MongoDB unreachable', () => {
     // The default server selection (2 s), far from mongoose's old 10 s buffer wait.
     expect(Date.now() - start).toBeLessThan(8_000);
   });
+});
+
+describe('stock ledger (PostgreSQL) unreachable', () => {
+  let pgProxy: TcpProxy;
+  let ledger: ProductsFixture;
+  let db: TestDatabase;
+  afterAll(async () => {
+    await pgProxy?.reopen().catch(() => undefined);
+    await ledger?.stop();
+    await pgProxy?.close();
+    await db?.drop();
+  });
+
+  it('reservations and stock reads answer SERVICE_UNAVAILABLE; nothing half-done once back', async () => {
+    db = await createTestDatabase('products');
+    const url = new URL(db.url);
+    pgProxy = await startTcpProxy({ host: url.hostname, port: Number(url.port || 5432) });
+    url.port = String(pgProxy.port);
+    ledger = await startProductsFixture({ env: { PRODUCTS_DATABASE_URL: url.toString() } });
+    const shop = clientFor(ledger);
+    const orders = ledger.tokens!.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
+    const product = await shop.createProduct({ stock: 5 });
+    const reserve = () =>
+      shop.call(
+        RESERVE,
+        { orderId: `order-${randomUUID()}`, lines: [{ productId: product.id, quantity: 2 }] },
+        orders,
+      );
+    expect((await reserve()).errors).toBeUndefined();
+
+    await pgProxy.close();
+    const refused = await reserve();
+    expect(refused.errors!.map((e) => e.extensions)).toEqual([
+      { code: 'SERVICE_UNAVAILABLE', retryable: true },
+    ]);
+    const stock = await shop.asAdmin(PRODUCT, { id: product.id });
+    expect(stock.errors!.map((e) => e.extensions?.code)).toEqual(['SERVICE_UNAVAILABLE']);
+
+    await pgProxy.reopen();
+    const back = await waitFor(
+      async () => {
+        const res = await shop.asAdmin(PRODUCT, { id: product.id });
+        return res.errors ? undefined : res;
+      },
+      { timeoutMs: 15_000, intervalMs: 200, what: 'the ledger to answer again' },
+    );
+    expect(back.data!.product.stock).toBe(3);
+    expect((await reserve()).errors).toBeUndefined();
+  }, 60_000);
 });
