@@ -3,6 +3,7 @@
 //     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--subscribers N]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
+import { benchLogging } from './logging';
 import { benchMe } from './me';
 import { benchOverhead } from './overhead';
 import { benchProducts } from './products';
@@ -11,6 +12,7 @@ import { benchSubscriptions } from './subscriptions';
 
 const benchmarks = {
   checkout: benchCheckout,
+  logging: benchLogging,
   me: benchMe,
   overhead: benchOverhead,
   products: benchProducts,
