@@ -7,12 +7,13 @@ import type { Logger } from '@shop/logging';
 import { isDuplicateKey } from '@shop/mongo-kit';
 
 /**
- * Mutual exclusion between requests, across every replica, for read-modify-write of
- * stock (see README, "Stock and concurrency").
+ * Mutual exclusion between requests, across every replica, for writes to one catalog
+ * document (product edits, category moves, the stock mirror). Stock itself is in the
+ * PostgreSQL ledger and needs none of this (docs/adr/0006).
  *
- * Why not `updateOne({ _id, stock: { $gte: q } }, { $inc: { stock: -q } })`: FerretDB 1.x
- * runs an update as SELECT, then UPDATE of the whole document by _id, without checking
- * the filter again (FerretDB internal/handler/msg_update.go). Measured with 200 concurrent
+ * Why a lock at all: FerretDB 1.x runs an update as SELECT, then UPDATE of the whole
+ * document by _id, without checking the filter again (FerretDB
+ * internal/handler/msg_update.go), so two writers to one document can undo each other. Measured with 200 concurrent
  * decrements of a stock of 10: 15 to 192 "succeeded"; 100 concurrent `$inc: 1` ended at 52.
  * Only two writes are atomic on FerretDB as on MongoDB: an insert guarded by a unique
  * index (exactly 1 of 200 concurrent inserts wins) and a delete by _id (exactly 1 of 50
