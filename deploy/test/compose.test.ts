@@ -20,9 +20,11 @@ import {
   declares,
   OAUTH_SCOPES,
   portVariable,
+  postgresDatabasesOf,
   readPackageJson,
   repoRoot,
   settingOf,
+  stockHoldWindow,
   subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
@@ -67,7 +69,7 @@ const dockerfileStages = [
 ].map((match) => match[1]);
 
 describe('docker-compose.yml', () => {
-  it('builds the router and the subgraphs, migrates users, orders and delivery, seeds the catalog', () => {
+  it('builds the router and the subgraphs, migrates users, products, orders and delivery, seeds the catalog', () => {
     expect(longRunning).toEqual(
       expect.arrayContaining([
         'router',
@@ -82,6 +84,7 @@ describe('docker-compose.yml', () => {
     expect(jobs).toEqual(
       expect.arrayContaining([
         'users-migrate',
+        'products-migrate',
         'orders-migrate',
         'delivery-migrate',
         'products-seed',
@@ -256,13 +259,46 @@ describe('deploy/docker/postgres/init-databases.sql', () => {
     );
     const created = [...sql.matchAll(/CREATE DATABASE (\w+)/gi)].map((m) => m[1]);
     for (const name of nodeServices) {
-      for (const [variable, value] of Object.entries(environmentOf(service(name)))) {
-        if (!/^postgres(ql)?:/.test(value)) continue;
+      for (const [variable, database] of Object.entries(
+        postgresDatabasesOf(environmentOf(service(name))),
+      )) {
         expect({ variable, created }).toEqual({
           variable,
-          created: expect.arrayContaining([new URL(value).pathname.slice(1)]),
+          created: expect.arrayContaining([database]),
         });
       }
+    }
+  });
+});
+
+describe('PostgreSQL databases', () => {
+  const databasesOf = (name: string) => postgresDatabasesOf(environmentOf(service(name)));
+  const owners = longRunning.filter((name) => Object.keys(databasesOf(name)).length > 0);
+
+  it('are owned by users, products, orders and delivery', () => {
+    expect(owners).toEqual(expect.arrayContaining(['users', 'products', 'orders', 'delivery']));
+  });
+
+  it.each(owners)(
+    '%s starts once PostgreSQL is healthy and its own migration has completed',
+    (name) => {
+      expect(dependenciesOf(service(name))).toMatchObject({
+        postgres: 'service_healthy',
+        [`${name}-migrate`]: 'service_completed_successfully',
+      });
+      expect(targetOf(`${name}-migrate`)).toBe('migrate');
+    },
+  );
+
+  it("belong to one service each (no service reads another one's store)", () => {
+    const ownersOf: Record<string, string[]> = {};
+    for (const name of owners) {
+      for (const database of new Set(Object.values(databasesOf(name)))) {
+        (ownersOf[database] ??= []).push(name);
+      }
+    }
+    for (const [database, names] of Object.entries(ownersOf)) {
+      expect({ database, names }).toEqual({ database, names: [names[0]] });
     }
   });
 });
@@ -372,6 +408,32 @@ describe('orders', () => {
         value: `\${${variable}:-}`,
       });
     }
+  });
+});
+
+describe('products', () => {
+  const products = environmentOf(service('products'));
+
+  it('keeps its catalog in MongoDB and its stock ledger in its own PostgreSQL database', () => {
+    expect(products).toMatchObject({
+      MONGODB_URL: 'mongodb://mongo:27017',
+      PRODUCTS_DB_NAME: 'catalog',
+      PRODUCTS_DATABASE_URL: expect.stringMatching(/^postgres:\/\/[^/]*@postgres:5432\/products$/),
+    });
+    expect(dependenciesOf(service('products')).mongo).toBe('service_healthy');
+  });
+
+  it('seeds the demo catalog only once the stock ledger is migrated (the seed writes stock)', () => {
+    expect(dependenciesOf(service('products-seed'))).toMatchObject({
+      'products-migrate': 'service_completed_successfully',
+      postgres: 'service_healthy',
+      mongo: 'service_healthy',
+    });
+  });
+
+  it("keeps a checkout's held units for longer than orders' checkout may take", () => {
+    const { claimMs, checkoutMs } = stockHoldWindow(products, environmentOf(service('orders')));
+    expect(claimMs).toBeGreaterThan(checkoutMs);
   });
 });
 

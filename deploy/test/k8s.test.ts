@@ -24,8 +24,10 @@ import {
   declares,
   OAUTH_SCOPES,
   portVariable,
+  postgresDatabasesOf,
   readPackageJson,
   settingOf,
+  stockHoldWindow,
   subgraphUrlVariable,
   whyNotAWorkspace,
   workspaceOfName,
@@ -61,7 +63,7 @@ const environmentIn = (rendered: Rendered, name: string) =>
  */
 const secretVariables: Record<string, string[]> = {
   users: ['USERS_DATABASE_URL', 'REDIS_URL', 'ADMIN_PASSWORD', 'OAUTH_CLIENTS', 'JWT_PRIVATE_KEYS'],
-  products: ['MONGODB_URL'],
+  products: ['MONGODB_URL', 'PRODUCTS_DATABASE_URL'],
   cart: ['REDIS_URL'],
   orders: [
     'ORDERS_DATABASE_URL',
@@ -98,7 +100,7 @@ function ignoredByGit(fileName: string): boolean {
 }
 
 describe('deploy/k8s/base', () => {
-  it('deploys the router and the subgraphs, and migrates users, orders and delivery with Jobs', () => {
+  it('deploys the router and the subgraphs, and migrates users, products, orders and delivery with Jobs', () => {
     expect(deploymentNames).toEqual(
       expect.arrayContaining([
         'router',
@@ -111,7 +113,12 @@ describe('deploy/k8s/base', () => {
       ]),
     );
     expect(jobNames(base)).toEqual(
-      expect.arrayContaining(['users-migrate', 'orders-migrate', 'delivery-migrate']),
+      expect.arrayContaining([
+        'users-migrate',
+        'products-migrate',
+        'orders-migrate',
+        'delivery-migrate',
+      ]),
     );
   });
 
@@ -221,6 +228,34 @@ describe.each(renders)('%s: subgraphs calling each other', (_where, rendered) =>
       USERS_URL: 'http://users:4001/graphql',
       ORDERS_URL: 'http://orders:4004/graphql',
     });
+  });
+});
+
+describe.each(renders)('%s: PostgreSQL databases', (_where, rendered) => {
+  const databasesOf = (name: string) => postgresDatabasesOf(environmentIn(rendered, name));
+  const owners = deploymentNames.filter((name) => Object.keys(databasesOf(name)).length > 0);
+
+  it('are used by users, products, orders and delivery', () => {
+    expect(owners).toEqual(expect.arrayContaining(['users', 'products', 'orders', 'delivery']));
+  });
+
+  it('are each migrated by a Job named after the service that owns it', () => {
+    for (const name of owners) {
+      expect({ name, migrated: jobNames(rendered).includes(`${name}-migrate`) }).toEqual({
+        name,
+        migrated: true,
+      });
+    }
+  });
+});
+
+describe.each(renders)('%s: stock holds', (_where, rendered) => {
+  it("products keeps a checkout's held units for longer than orders' checkout may take", () => {
+    const { claimMs, checkoutMs } = stockHoldWindow(
+      environmentIn(rendered, 'products'),
+      environmentIn(rendered, 'orders'),
+    );
+    expect(claimMs).toBeGreaterThan(checkoutMs);
   });
 });
 

@@ -212,3 +212,31 @@ export function declares(workspace: string, variable: string): boolean {
   const schema = configSchemas[workspace];
   return schema !== undefined && (declaredVariables(schema)?.has(variable) ?? false);
 }
+
+/**
+ * The PostgreSQL databases that an environment names, database by variable. A service with
+ * one owns a store that its migration (a `<service>-migrate` job) prepares.
+ */
+export function postgresDatabasesOf(environment: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(environment).flatMap(([variable, value]) =>
+      /^postgres(ql)?:/.test(value) ? [[variable, new URL(value).pathname.slice(1)]] : [],
+    ),
+  );
+}
+
+/**
+ * How long products keeps the units held for a checkout before they go back on sale
+ * unclaimed (STOCK_HOLD_CLAIM_MS), against how long orders' checkout may take before it
+ * claims them (CHECKOUT_TIMEOUT_MS), defaults applied. A window shorter than the checkout
+ * sells a slow checkout's units to someone else.
+ */
+export function stockHoldWindow(
+  productsEnvironment: Record<string, string>,
+  ordersEnvironment: Record<string, string>,
+): { claimMs: number; checkoutMs: number } {
+  return {
+    claimMs: Number(settingOf('subgraphs/products', productsEnvironment, 'STOCK_HOLD_CLAIM_MS')),
+    checkoutMs: Number(settingOf('subgraphs/orders', ordersEnvironment, 'CHECKOUT_TIMEOUT_MS')),
+  };
+}
