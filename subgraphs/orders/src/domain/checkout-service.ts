@@ -3,7 +3,7 @@ import type { Logger } from '@shop/logging';
 import { JobName } from '@shop/queues';
 import { PaymentFailedError, type PaymentGateway } from '../payments/gateway';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
-import type { OrderRecord, OrderStore, PaymentRecord } from '../store/order';
+import { outboxRow, type OrderRecord, type OrderStore, type PaymentRecord } from '../store/order';
 import type { CartClient, ProductsClient, UsersClient } from '../store/subgraphs';
 import {
   checkIdempotencyKey,
@@ -61,8 +61,10 @@ export class CheckoutService {
 
   async checkout(req: CheckoutRequest): Promise<CheckoutResult> {
     const key = checkIdempotencyKey(req.idempotencyKey);
-    const earlier = await this.previous(req.userId, key);
-    if (earlier) return earlier;
+    // No look-up of an earlier checkout with this key first: that would cost every
+    // checkout a query for the sake of the rare repeat. A repeat finds the cart empty (the
+    // first checkout cleared it) or fails on the unique (userId, idempotencyKey) insert;
+    // both paths answer with the earlier order below.
 
     // Refuse what cannot work before anything is read or written.
     const gateway = this.gateways[req.paymentMethod];
@@ -116,11 +118,13 @@ export class CheckoutService {
           // Both through the outbox with the order: committed together, so every order
           // claims its stock hold (products gives unclaimed holds back, which covers a
           // crash before this commit) and no unpaid order exists without its expiry.
-          await this.orders.addOutbox(tx, JobName.ORDER_PLACED, { orderId });
-          await this.orders.addOutbox(tx, JobName.ORDER_EXPIRE, {
-            orderId,
-            expiresAt: new Date(Date.now() + this.options.paymentTimeoutMs).toISOString(),
-          });
+          await this.orders.addOutboxRows(tx, [
+            outboxRow(JobName.ORDER_PLACED, { orderId }),
+            outboxRow(JobName.ORDER_EXPIRE, {
+              orderId,
+              expiresAt: new Date(Date.now() + this.options.paymentTimeoutMs).toISOString(),
+            }),
+          ]);
           return { order, payment };
         },
         { maxWait: this.options.timeoutMs, timeout: this.options.timeoutMs },

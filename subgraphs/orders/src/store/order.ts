@@ -205,8 +205,25 @@ export class OrderStore {
 
   /** Writes an event for the outbox relay, in the caller's transaction. */
   async addOutbox<N extends JobName>(db: Db, topic: N, payload: JobData<N>): Promise<void> {
-    await db.outbox.create({ data: { topic, payload: payload as Prisma.InputJsonObject } });
+    await this.addOutboxRows(db, [outboxRow(topic, payload)]);
   }
+
+  /** Several outbox rows in one statement (checkout writes two with every order). */
+  async addOutboxRows(db: Db, rows: readonly OutboxRow[]): Promise<void> {
+    await db.outbox.createMany({
+      data: rows.map((r) => ({ topic: r.topic, payload: r.payload as Prisma.InputJsonObject })),
+    });
+  }
+}
+
+/** One outbox row, its payload typed by its job name. */
+export interface OutboxRow {
+  topic: JobName;
+  payload: unknown;
+}
+
+export function outboxRow<N extends JobName>(topic: N, payload: JobData<N>): OutboxRow {
+  return { topic, payload };
 }
 
 /** A page of OrderRecords as resolvers return it (totalCount may be counted lazily). */
