@@ -28,8 +28,9 @@ interface ProductDoc {
   currency: string;
   categoryId: Types.ObjectId | null;
   /**
-   * A copy of the ledger's available units (jobs/stock-mirror.ts), for list filters only;
-   * reads of a product's stock go to the ledger.
+   * A copy of the ledger's available units for the inStock filter of lists, rewritten when
+   * the product sells out or comes back (jobs/stock-mirror.ts), so only its side of zero is
+   * current; reads of a product's stock go to the ledger.
    */
   stock: number;
   active: boolean;

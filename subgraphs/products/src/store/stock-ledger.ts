@@ -29,11 +29,13 @@ export type AdjustOutcome =
   | { kind: 'refused'; available: number }
   | { kind: 'missing' };
 
-/** A stock level whose latest value the catalog (MongoDB) has not seen yet. */
+/** A stock level whose latest change the catalog mirror has not looked at yet. */
 export interface UnmirroredLevel {
   productId: string;
   available: number;
   version: bigint;
+  /** Which side of zero the catalog was last told; null when never. */
+  mirroredInStock: boolean | null;
 }
 
 /**
@@ -143,17 +145,19 @@ export class StockLedger {
 
   /**
    * Stock rows for products that have none yet; existing rows are left as they are (the
-   * ledger, not the caller, knows the current count).
+   * ledger, not the caller, knows the current count). The count comes from the catalog
+   * document, so the catalog's copy is up to date already (mirrored).
    */
   async ensureLevels(
     rows: readonly { productId: string; available: number; sellable: boolean }[],
   ): Promise<number> {
     if (rows.length === 0) return 0;
     return this.prisma.$executeRaw`
-      INSERT INTO stock_levels (product_id, available, sellable)
-      SELECT * FROM unnest(${rows.map((r) => r.productId)}::text[],
-                           ${rows.map((r) => r.available)}::int[],
-                           ${rows.map((r) => r.sellable)}::boolean[])
+      INSERT INTO stock_levels (product_id, available, sellable, mirrored_version, mirrored_in_stock)
+      SELECT id, available, sellable, 1, available > 0
+        FROM unnest(${rows.map((r) => r.productId)}::text[],
+                    ${rows.map((r) => r.available)}::int[],
+                    ${rows.map((r) => r.sellable)}::boolean[]) AS u(id, available, sellable)
       ON CONFLICT (product_id) DO NOTHING`;
   }
 
@@ -193,15 +197,24 @@ export class StockLedger {
 
   async unmirrored(limit: number): Promise<UnmirroredLevel[]> {
     const rows = await this.prisma.$queryRaw<UnmirroredLevel[]>`
-      SELECT product_id AS "productId", available, version FROM stock_levels
+      SELECT product_id AS "productId", available, version, mirrored_in_stock AS "mirroredInStock"
+        FROM stock_levels
        WHERE version <> mirrored_version ORDER BY product_id LIMIT ${limit}::int`;
     return rows.map((r) => ({ ...r, version: BigInt(r.version) }));
   }
 
-  async markMirrored(productId: string, version: bigint): Promise<void> {
+  /** Records what the mirror has dealt with, in one statement for a whole batch. */
+  async markMirrored(
+    levels: readonly { productId: string; version: bigint; inStock: boolean }[],
+  ): Promise<void> {
+    if (levels.length === 0) return;
     await this.prisma.$executeRaw`
-      UPDATE stock_levels SET mirrored_version = ${version}::bigint
-       WHERE product_id = ${productId} AND mirrored_version < ${version}::bigint`;
+      UPDATE stock_levels s
+         SET mirrored_version = u.version, mirrored_in_stock = u.in_stock
+        FROM unnest(${levels.map((l) => l.productId)}::text[],
+                    ${levels.map((l) => l.version.toString())}::bigint[],
+                    ${levels.map((l) => l.inStock)}::boolean[]) AS u(product_id, version, in_stock)
+       WHERE s.product_id = u.product_id AND s.mirrored_version < u.version`;
   }
 }
 
