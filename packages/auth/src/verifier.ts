@@ -16,6 +16,14 @@ export interface VerifierOptions {
    */
   audience: string | readonly string[];
   keys: KeyResolver;
+  /**
+   * How long a token, once verified, is taken on trust when it comes again (its `exp`
+   * still applies); 0 turns the cache off. Default 60 s: a key removed from the key set
+   * stops working within that plus the key set's own refresh.
+   */
+  cacheMs?: number;
+  /** Most verified tokens remembered at once (the oldest go first). Default 10,000. */
+  cacheSize?: number;
 }
 
 export interface RemoteJwksOptions {
@@ -121,12 +129,42 @@ export const INVALID_TOKEN_MESSAGE =
  */
 export class TokenVerifier {
   private readonly audience: string | [string, ...string[]];
+  /**
+   * Tokens verified lately. A storefront or a service sends the same token with every
+   * request, and each subgraph and the router verified it each time: decode, key look-up,
+   * an RSA signature check (with a PEM key parsed again) — about 0.2 ms per request per
+   * service, several times per checkout. Keyed by the whole token string, so only the
+   * very token that passed comes in without the check; failures are never remembered.
+   */
+  private readonly verified = new Map<string, { identity: Identity; until: number }>();
+  private readonly cacheMs: number;
+  private readonly cacheSize: number;
 
   constructor(private readonly options: VerifierOptions) {
     this.audience = audiences(options.audience);
+    this.cacheMs = options.cacheMs ?? 60_000;
+    this.cacheSize = options.cacheSize ?? 10_000;
   }
 
   async verify(token: string): Promise<Identity> {
+    const now = Date.now();
+    const known = this.verified.get(token);
+    if (known) {
+      if (now < known.until) return known.identity;
+      this.verified.delete(token);
+    }
+    const { identity, expiresAt } = await this.check(token);
+    if (this.cacheMs > 0) {
+      if (this.verified.size >= this.cacheSize) {
+        // Oldest first: a Map iterates in insertion order.
+        this.verified.delete(this.verified.keys().next().value as string);
+      }
+      this.verified.set(token, { identity, until: Math.min(expiresAt, now + this.cacheMs) });
+    }
+    return identity;
+  }
+
+  private async check(token: string): Promise<{ identity: Identity; expiresAt: number }> {
     const decoded = jwt.decode(token, { complete: true });
     const header = decoded?.header as JwtHeader | undefined;
     if (!header || header.alg !== 'RS256' || !header.kid)
@@ -138,9 +176,11 @@ export class TokenVerifier {
         algorithms: ['RS256'],
         issuer: this.options.issuer,
         audience: this.audience,
-      }) as AccessTokenClaims;
+      }) as AccessTokenClaims & { exp?: number };
       if (typeof claims.sub !== 'string' || !claims.sub) throw new Error('token has no subject');
-      return identityFromClaims(claims);
+      // No exp (not issued by users, which always sets one): trusted for this request only.
+      const expiresAt = typeof claims.exp === 'number' ? claims.exp * 1000 : 0;
+      return { identity: identityFromClaims(claims), expiresAt };
     } catch {
       throw UnauthenticatedError.request(INVALID_TOKEN_MESSAGE);
     }
