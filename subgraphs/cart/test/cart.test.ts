@@ -389,3 +389,31 @@ describe('when the products subgraph is unreachable', () => {
     }
   });
 });
+
+describe('checkoutLines (internal: what checkout reads)', () => {
+  const LINES = 'query { checkoutLines { productId quantity } }';
+
+  it('returns the lines as stored without asking the catalog, vanished products included', async () => {
+    const { token } = customer();
+    const mug = await stack.createProduct({ stock: 10 });
+    const tea = await stack.createProduct({ stock: 10 });
+    ok(await add(token, mug.id, 2));
+    ok(await add(token, tea.id, 1));
+    await stack.deleteProduct(tea.id);
+
+    stack.productCalls.reset();
+    const { checkoutLines } = ok(await stack.call(LINES, {}, { token }));
+    expect(checkoutLines).toEqual([
+      { productId: mug.id, quantity: 2 },
+      { productId: tea.id, quantity: 1 },
+    ]);
+    // Checkout prices the order itself and says which product is no longer sold.
+    expect(stack.productCalls.requests).toHaveLength(0);
+  });
+
+  it('is the signed-in customer’s own cart; a service token has none', async () => {
+    expect(ok(await stack.call(LINES, {}, { token: customer().token })).checkoutLines).toEqual([]);
+    const service = stack.tokens.serviceToken('orders-service', ['users:read']);
+    expectError(await stack.call(LINES, {}, { token: service }), 'FORBIDDEN');
+  });
+});

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, graphql } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
 import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
 
@@ -300,5 +300,38 @@ describe('checkout: totals beyond what an order can hold', () => {
     expect({ rows: await counts(), intents: stack.stripe.paymentIntentCreates() }).toEqual(before);
     for (const { product } of lines) expect(await stack.stockOf(product.id)).toBe(50);
     expect(await stack.cartItems(customer)).toHaveLength(2);
+  });
+});
+
+describe('checkout of a cart holding a product that left the catalog', () => {
+  it('is refused naming the product; nothing is written, reserved or charged', async () => {
+    const customer = await stack.customer();
+    const mug = await stack.createProduct({ stock: 5 });
+    const gone = await stack.createProduct({ stock: 5 });
+    await stack.addToCart(customer, mug.id, 1);
+    await stack.addToCart(customer, gone.id, 1);
+    const res = await graphql<Record<string, any>>(
+      stack.products.service.url,
+      'mutation($id: ID!) { updateProduct(id: $id, input: { active: false }) { id } }',
+      { id: gone.id },
+      { token: stack.adminToken },
+    );
+    expect(res.errors).toBeUndefined();
+    const before = await counts();
+    const intents = stack.stripe.paymentIntentCreates();
+
+    const refused = await stack.checkout(customer);
+    expect(refused.errors![0]!.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'cart' });
+    expect(refused.errors![0]!.message).toContain(
+      `Product ${gone.id} in your cart is no longer sold`,
+    );
+    expect(await counts()).toEqual(before);
+    expect(stack.stripe.paymentIntentCreates()).toBe(intents);
+    expect(await stack.stockOf(mug.id)).toBe(5);
+    // Looking at the cart drops the line (cart's rule for vanished products); then it works.
+    expect(await stack.cartItems(customer)).toEqual([{ product: { id: mug.id }, quantity: 1 }]);
+    const again = await stack.checkout(customer);
+    expect(again.errors).toBeUndefined();
+    expect(await stack.stockOf(mug.id)).toBe(4);
   });
 });

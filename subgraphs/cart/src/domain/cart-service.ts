@@ -63,6 +63,12 @@ export class CartService {
     return this.price(ctx, cart, await this.read(cart));
   }
 
+  /** The lines as stored, unpriced (checkout prices the order from the catalog itself). */
+  async storedLines(ctx: Context): Promise<CartEntry[]> {
+    const cart = await this.cartOf(ctx);
+    return [...(await this.read(cart)).entries];
+  }
+
   async add(ctx: Context, rawProductId: string, quantity: number): Promise<CartView> {
     const productId = validateProductId(rawProductId);
     validateQuantity(quantity);

@@ -7,6 +7,7 @@ export function cartResolvers(carts: CartService): Resolvers {
   return {
     Query: {
       cart: (_parent, _args, ctx) => carts.view(ctx),
+      checkoutLines: (_parent, _args, ctx) => carts.storedLines(ctx),
     },
     Mutation: {
       addToCart: (_parent, { productId, quantity }, ctx) => carts.add(ctx, productId, quantity),

@@ -9,7 +9,9 @@ import type { CartLine, CatalogProduct, LineSnapshot, ShippingAddress } from '..
  */
 export { UpstreamUnavailableError as SubgraphUnavailableError } from '@shop/subgraph-client';
 
-const CART_QUERY = `query CheckoutCart { cart { items { product { id } quantity unitPrice { amount currency } } } }`;
+// The stored lines only: cart would otherwise price the cart through products, and checkout
+// prices the order from products itself (one call to products per checkout saved).
+const CART_QUERY = `query CheckoutCart { checkoutLines { productId quantity } }`;
 const CLEAR_CART = `mutation ClearCartAfterCheckout { clearCart { id } }`;
 
 /** The customer's cart, read and cleared with the customer's own token. */
@@ -17,10 +19,12 @@ export class CartClient {
   constructor(private readonly client: SubgraphClient) {}
 
   async read(token: string, requestId?: string): Promise<CartLine[]> {
-    const data = await this.client.data<{
-      cart: { items: { product: { id: string }; quantity: number }[] };
-    }>(CART_QUERY, {}, { auth: { bearer: token }, requestId });
-    return data.cart.items.map((i) => ({ productId: i.product.id, quantity: i.quantity }));
+    const data = await this.client.data<{ checkoutLines: CartLine[] }>(
+      CART_QUERY,
+      {},
+      { auth: { bearer: token }, requestId },
+    );
+    return data.checkoutLines.map((l) => ({ productId: l.productId, quantity: l.quantity }));
   }
 
   async clear(token: string, requestId?: string): Promise<void> {
