@@ -12,6 +12,7 @@ import { Shop, type Shopper } from '../src/shop';
 
 const DELIVERY_UPDATED = `subscription Track($orderId: ID!) {
   deliveryUpdated(orderId: $orderId) {
+    snapshot
     event { status location at }
     shipment {
       trackingNumber
@@ -52,7 +53,10 @@ async function shippedOrder(shopper: Shopper) {
   };
 }
 
-/** Subscribes and waits until the delivery service has the subscription, so no event is missed. */
+/**
+ * Subscribes; `ready` waits for the snapshot that opens the subscription: delivery sends it
+ * once it listens for the order's events, so no later step is missed.
+ */
 async function track(
   url: string,
   token: string | undefined,
@@ -65,10 +69,16 @@ async function track(
   return {
     client,
     feed,
-    ready: () =>
-      waitFor(() => instance.subscriptions().subscribers > before, {
+    ready: async () => {
+      await waitFor(() => instance.subscriptions().subscribers > before, {
         what: 'subscription registered in delivery',
-      }),
+      });
+      const opening = await feed.next();
+      expect(opening?.data?.deliveryUpdated).toMatchObject({
+        snapshot: true,
+        event: { status: 'LABEL_CREATED' },
+      });
+    },
   };
 }
 

@@ -37,6 +37,8 @@ async function follow(
   await waitFor(() => stack.service.subscriptions().subscribers > before, {
     what: 'subscription live',
   });
+  // Every order here has a shipment: its snapshot comes first.
+  expect((await sub.next())?.data?.deliveryUpdated.snapshot).toBe(true);
   return sub;
 }
 

@@ -28,15 +28,20 @@ function client(token?: string, service: DeliveryService = stack.service): Clien
   return c;
 }
 
-/** Subscribes and waits until the service holds the subscription (Redis is listening). */
+/**
+ * Subscribes and waits until the service holds the subscription (Redis is listening), then
+ * reads the opening snapshot, which an order with a shipment always sends first.
+ */
 async function follow(
   orderId: string,
   token: string,
   service: DeliveryService = stack.service,
+  { snapshot = true } = {},
 ): Promise<Subscription> {
   const before = service.subscriptions().subscribers;
   const sub = subscribe(client(token, service), orderId);
   await waitFor(() => service.subscriptions().subscribers > before, { what: 'subscription live' });
+  if (snapshot) expect((await sub.next())?.data?.deliveryUpdated.snapshot).toBe(true);
   return sub;
 }
 
@@ -79,6 +84,7 @@ describe('Subscription.deliveryUpdated over graphql-ws', () => {
           note: null,
           at: expect.any(String),
         },
+        snapshot: false,
       },
       expect.objectContaining({
         shipment: expect.objectContaining({ status: 'IN_TRANSIT' }),
@@ -94,7 +100,10 @@ describe('Subscription.deliveryUpdated over graphql-ws', () => {
 
   it('follows an order paid a moment ago: orders says who owns it, and the label event arrives', async () => {
     const order = stack.paidOrder();
-    const sub = await follow(order.orderId, order.customer.token);
+    // No shipment yet, so no snapshot: the label event is the first message.
+    const sub = await follow(order.orderId, order.customer.token, stack.service, {
+      snapshot: false,
+    });
     expect(stack.orders.lookups).toContainEqual({ operation: 'OrderOwner', id: order.orderId });
 
     const finished = await stack.waitForJob(await stack.addPaidJob(order));

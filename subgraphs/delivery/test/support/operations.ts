@@ -22,5 +22,6 @@ export const DELIVERY_UPDATED = `subscription DeliveryUpdated($orderId: ID!) {
   deliveryUpdated(orderId: $orderId) {
     shipment { __typename id trackingNumber status order { __typename id } }
     event { status location note at }
+    snapshot
   }
 }`;
