@@ -1,6 +1,7 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
 //     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--subscribers N]
+//     tracking: [--rate R] [--pool N]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchLogging } from './logging';
@@ -9,6 +10,7 @@ import { benchOverhead } from './overhead';
 import { benchProducts } from './products';
 import { benchReservations } from './reservations';
 import { benchSubscriptions } from './subscriptions';
+import { benchTracking } from './tracking';
 
 const benchmarks = {
   checkout: benchCheckout,
@@ -18,6 +20,7 @@ const benchmarks = {
   products: benchProducts,
   reservations: benchReservations,
   subscriptions: benchSubscriptions,
+  tracking: benchTracking,
 } as const;
 
 async function main(): Promise<void> {
@@ -32,12 +35,14 @@ async function main(): Promise<void> {
       products: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
       holds: { type: 'string', default: '10000' },
+      rate: { type: 'string', default: '1000' },
+      pool: { type: 'string', default: '10' },
     },
   });
   const name = positionals[0] as keyof typeof benchmarks | undefined;
   if (!name || !(name in benchmarks)) {
     console.error(
-      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace] [--subscribers N] [--products P] [--profile] [--holds N]`,
+      `usage: npm run bench -- <${Object.keys(benchmarks).join('|')}> [--connections N] [--duration S] [--warmup S] [--trace] [--subscribers N] [--products P] [--profile] [--holds N] [--rate R] [--pool N]`,
     );
     process.exit(2);
   }
@@ -50,6 +55,8 @@ async function main(): Promise<void> {
     products: Number(values.products),
     profile: values.profile,
     holds: Number(values.holds),
+    rate: Number(values.rate),
+    pool: Number(values.pool),
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   console.log(await benchmarks[name](options, command));

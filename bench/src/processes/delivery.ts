@@ -30,5 +30,9 @@ void (async () => {
   announce({
     url: delivery.service.url,
     statsUrl: `http://127.0.0.1:${(stats.address() as AddressInfo).port}/`,
+    // For benchmarks that seed shipments and count what was stored and published.
+    databaseUrl: delivery.db.url,
+    channelPrefix: delivery.config.PUBSUB_CHANNEL_PREFIX,
+    webhookSecret: delivery.config.CARRIER_WEBHOOK_SECRET,
   });
 })();
