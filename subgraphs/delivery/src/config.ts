@@ -7,6 +7,12 @@ import {
   z,
 } from '@shop/config';
 
+/**
+ * What a refused tracking event is told to wait before it is sent again (Retry-After):
+ * a queue that is full drains within about a second at the rates it is sized for.
+ */
+export const TRACKING_RETRY_AFTER_SECONDS = 1;
+
 /** Only for development: a fixed secret the local users service can be configured with. */
 export const DEV_OAUTH_CLIENT_SECRET = 'delivery-dev-secret-change-me';
 
@@ -32,6 +38,23 @@ export const deliveryConfigSchema = z
       .default('postgres://postgres@127.0.0.1:5432/delivery'),
     /** PostgreSQL connections per process (requests, the label worker and the outbox relay). */
     DELIVERY_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
+    /**
+     * Tracking events (courier mutations, carrier webhooks) written at once, each holding a
+     * connection for its one statement; unset, the pool size less 2, kept for reads, the
+     * label worker and the outbox relay. At most the pool size less 1.
+     */
+    DELIVERY_TRACKING_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(199).optional(),
+    /**
+     * Tracking events that may wait for a write slot beyond those being written; more at
+     * once are refused (SERVICE_UNAVAILABLE, retryable; the webhook answers 503).
+     */
+    DELIVERY_TRACKING_QUEUE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(2000),
+    /**
+     * Longest a tracking event waits for its turn before it is refused unwritten: well
+     * below the router's subgraph timeout, so that a courier is told to retry rather than
+     * left not knowing whether the event was recorded.
+     */
+    DELIVERY_TRACKING_QUEUE_WAIT_MS: z.coerce.number().int().min(10).max(60_000).default(5000),
     ...settings.tokenTrust(),
     /** The orders subgraph itself (internal network): who owns an order, where it goes. */
     ORDERS_URL: env.url(['http', 'https']).default('http://127.0.0.1:4004/graphql'),
@@ -67,6 +90,14 @@ export const deliveryConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     requireClientSecret(cfg, ctx, DEV_OAUTH_CLIENT_SECRET, 'orders:read');
+    const writes = cfg.DELIVERY_TRACKING_WRITE_CONCURRENCY;
+    if (writes !== undefined && writes >= cfg.DELIVERY_DATABASE_POOL_SIZE) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DELIVERY_TRACKING_WRITE_CONCURRENCY'],
+        message: `must be below DELIVERY_DATABASE_POOL_SIZE (${cfg.DELIVERY_DATABASE_POOL_SIZE}), leaving a connection for reads and the workers`,
+      });
+    }
     if (cfg.NODE_ENV !== 'development') {
       for (const [name, what] of Object.entries(CARRIER_SETTINGS)) {
         if (cfg[name as keyof typeof CARRIER_SETTINGS] === '') {
@@ -90,6 +121,14 @@ export function missingCarrierSettings(config: DeliveryConfig): string[] {
   return Object.entries(CARRIER_SETTINGS)
     .filter(([name]) => config[name as keyof typeof CARRIER_SETTINGS] === '')
     .map(([name, what]) => `${name} (${what})`);
+}
+
+/** Tracking events written at once: DELIVERY_TRACKING_WRITE_CONCURRENCY or its default. */
+export function trackingWriteConcurrency(config: DeliveryConfig): number {
+  return (
+    config.DELIVERY_TRACKING_WRITE_CONCURRENCY ??
+    Math.max(1, config.DELIVERY_DATABASE_POOL_SIZE - 2)
+  );
 }
 
 export function loadDeliveryConfig(

@@ -8,9 +8,15 @@ import { OutboxRelay, Queues } from '@shop/queues';
 import { SubgraphClient } from '@shop/subgraph-client';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import { HttpCarrierClient, UnconfiguredCarrier, type CarrierClient } from './carrier/carrier';
-import { missingCarrierSettings, type DeliveryConfig } from './config';
+import {
+  missingCarrierSettings,
+  TRACKING_RETRY_AFTER_SECONDS,
+  trackingWriteConcurrency,
+  type DeliveryConfig,
+} from './config';
 import { createLoaders, type Context } from './context';
 import { TrackingService } from './domain/tracking-service';
+import { WriteQueue } from './domain/write-queue';
 import { DeliveryEvents } from './events/delivery-events';
 import { startDeliveryWorker } from './jobs/delivery-worker';
 import { deliveryUpdatedResolvers } from './resolvers/delivery-updated';
@@ -75,7 +81,13 @@ export async function startDeliveryService(
     },
     logger,
   );
-  const tracking = new TrackingService(prisma, shipments, events, logger);
+  const writes = new WriteQueue({
+    concurrency: trackingWriteConcurrency(config),
+    queueLimit: config.DELIVERY_TRACKING_QUEUE_LIMIT,
+    maxWaitMs: config.DELIVERY_TRACKING_QUEUE_WAIT_MS,
+    retryAfterSeconds: TRACKING_RETRY_AFTER_SECONDS,
+  });
+  const tracking = new TrackingService(prisma, shipments, events, writes, logger);
   const verifier = new TokenVerifier({
     issuer: config.JWT_ISSUER,
     audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],

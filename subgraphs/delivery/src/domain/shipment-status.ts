@@ -68,6 +68,18 @@ export function nextStatuses(from: DeliveryStatus): readonly DeliveryStatus[] {
   return NEXT[from];
 }
 
+const PREVIOUS = new Map<DeliveryStatus, readonly DeliveryStatus[]>(
+  DELIVERY_STATUSES.map((to) => [to, DELIVERY_STATUSES.filter((from) => NEXT[from].includes(to))]),
+);
+
+/**
+ * The statuses from which `to` is a legal step: the same rules as canTransition, in the
+ * form a single UPDATE checks them (`WHERE status = ANY(…)`) under the row's lock.
+ */
+export function previousStatuses(to: DeliveryStatus): readonly DeliveryStatus[] {
+  return PREVIOUS.get(to)!;
+}
+
 export function isFinal(status: DeliveryStatus): boolean {
   return NEXT[status].length === 0;
 }

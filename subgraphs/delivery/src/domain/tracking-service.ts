@@ -5,9 +5,19 @@ import type { Label } from '../carrier/carrier';
 import type { CarrierEvent } from '../carrier/webhook';
 import type { DeliveryEvents } from '../events/delivery-events';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
-import type { DeliveryUpdateRecord, ShipmentRecord, ShipmentStore } from '../store/shipment';
-import { canTransition, transition, type DeliveryStatus } from './shipment-status';
+import type {
+  DeliveryUpdateRecord,
+  ReportedStep,
+  ShipmentRecord,
+  ShipmentStore,
+} from '../store/shipment';
+import {
+  canTransition,
+  IllegalDeliveryTransitionError,
+  type DeliveryStatus,
+} from './shipment-status';
 import { cleanCarrierText, reportedEvent } from './tracking-event';
+import type { WriteQueue } from './write-queue';
 
 /** What a carrier webhook event did. */
 export type CarrierEventOutcome =
@@ -23,21 +33,32 @@ export type ShipmentCancellation =
   | { kind: 'cancelled'; shipment: ShipmentRecord }
   | { kind: 'too-late'; shipment: ShipmentRecord };
 
+/** A step found illegal may have become legal meanwhile (a concurrent step): try again. */
+const MAX_STEP_ATTEMPTS = 3;
+
 /**
  * Every change of a shipment's status: the label, courier events, carrier events. Each runs
  * in one transaction that locks the shipment row, checks the step against the status it
  * finds, stores the event, moves the shipment and writes the shipment.updated outbox row;
- * only after the commit is the event published to subscribers.
+ * only after the commit is the event published to subscribers. Courier and carrier events,
+ * which come in bursts, are one statement each (ShipmentStore.step) admitted through a
+ * bounded WriteQueue; the label and cancellation, one per shipment, are interactive
+ * transactions.
  */
+
 export class TrackingService {
   constructor(
     private readonly prisma: PrismaClient,
     private readonly shipments: ShipmentStore,
     private readonly events: DeliveryEvents,
+    private readonly writes: WriteQueue,
     private readonly log: Logger,
   ) {}
 
-  /** recordTrackingEvent: a COURIER's or ADMIN's step (the caller checked the role). */
+  /**
+   * recordTrackingEvent: a COURIER's or ADMIN's step (the caller checked the role). Throws
+   * WritesOverloadedError (SERVICE_UNAVAILABLE, retryable) when too many are waiting.
+   */
   async record(
     shipmentId: string,
     input: { status: DeliveryStatus; location?: string | null; note?: string | null },
@@ -45,23 +66,35 @@ export class TrackingService {
   ): Promise<ShipmentRecord> {
     if (!isUuid(shipmentId)) throw new NotFoundError('Shipment', shipmentId);
     const event = reportedEvent({ ...input, at: new Date() }, { fields: 'input.' });
-    const update = await this.prisma.$transaction(async (tx) => {
-      const shipment = await this.shipments.lock(tx, shipmentId);
-      if (!shipment) throw new NotFoundError('Shipment', shipmentId);
-      transition(shipment.id, shipment.status as DeliveryStatus, event.status);
-      return this.shipments.applyEvent(tx, shipment, event, {
-        source: 'COURIER',
-        courier: recordedBy,
-      });
-    });
-    await this.announce(update);
+    const step: ReportedStep = {
+      shipment: { id: shipmentId },
+      event,
+      origin: { source: 'COURIER', courier: recordedBy },
+    };
+    const update = await this.writes.run(
+      shipmentId,
+      async () => {
+        for (let attempt = 1; ; attempt++) {
+          const applied = await this.shipments.step(step);
+          if (applied) return applied;
+          const { shipment } = await this.shipments.refusal(step);
+          if (!shipment) throw new NotFoundError('Shipment', shipmentId);
+          // Legal now: another step moved the shipment between the two statements.
+          if (attempt === MAX_STEP_ATTEMPTS || !canTransition(shipment.status, event.status)) {
+            throw new IllegalDeliveryTransitionError(shipment.id, shipment.status, event.status);
+          }
+        }
+      },
+      (applied) => this.announce(applied),
+    );
     return update.shipment;
   }
 
   /**
-   * A carrier webhook event, applied once per carrier event id: the id is checked under the
-   * shipment's row lock (so concurrent deliveries of one event queue up and all but the first
-   * find it stored), and its unique index catches anything that slips past.
+   * A carrier webhook event, applied once per carrier event id: the step's statement skips
+   * an id already stored, and the id's unique index refuses one stored by a concurrent
+   * delivery of the same event (a duplicate either way). Events of one tracking number
+   * queue up in this process. Throws WritesOverloadedError when too many are waiting.
    */
   async carrierEvent(input: CarrierEvent): Promise<CarrierEventOutcome> {
     if (input.status === 'LABEL_CREATED') {
@@ -79,31 +112,36 @@ export class TrackingService {
       note: cleanCarrierText(input.note, { multiline: true }),
       at: new Date(input.occurredAt),
     });
-    let result: CarrierEventOutcome | { kind: 'applied'; update: DeliveryUpdateRecord };
-    try {
-      result = await this.prisma.$transaction(async (tx) => {
-        const shipment = await this.shipments.lockByTrackingNumber(tx, input.trackingNumber);
-        if (!shipment) return { kind: 'unknown-tracking-number' as const };
-        if (await this.shipments.hasExternalEvent(tx, input.id)) {
-          return { kind: 'duplicate' as const };
+    const step: ReportedStep = {
+      shipment: { trackingNumber: input.trackingNumber },
+      event,
+      origin: { source: 'CARRIER', externalEventId: input.id },
+    };
+    const result = await this.writes.run(
+      `tracking-number:${input.trackingNumber}`,
+      async (): Promise<CarrierEventOutcome | DeliveryUpdateRecord> => {
+        for (let attempt = 1; ; attempt++) {
+          try {
+            const applied = await this.shipments.step(step);
+            if (applied) return applied;
+          } catch (error) {
+            if (isUniqueViolation(error)) return { kind: 'duplicate' };
+            throw error;
+          }
+          const { shipment, duplicate } = await this.shipments.refusal(step);
+          if (!shipment) return { kind: 'unknown-tracking-number' };
+          if (duplicate) return { kind: 'duplicate' };
+          const from = shipment.status;
+          if (attempt === MAX_STEP_ATTEMPTS || !canTransition(from, event.status)) {
+            return { kind: 'illegal', shipmentId: shipment.id, from, to: event.status };
+          }
         }
-        const from = shipment.status as DeliveryStatus;
-        if (!canTransition(from, event.status)) {
-          return { kind: 'illegal' as const, shipmentId: shipment.id, from, to: event.status };
-        }
-        const update = await this.shipments.applyEvent(tx, shipment, event, {
-          source: 'CARRIER',
-          externalEventId: input.id,
-        });
-        return { kind: 'applied' as const, update };
-      });
-    } catch (error) {
-      if (!isUniqueViolation(error)) throw error;
-      return { kind: 'duplicate' };
-    }
-    if (result.kind !== 'applied' || !('update' in result)) return result;
-    await this.announce(result.update);
-    return { kind: 'applied', shipmentId: result.update.shipment.id };
+      },
+      async (outcome) => {
+        if ('shipment' in outcome) await this.announce(outcome);
+      },
+    );
+    return 'shipment' in result ? { kind: 'applied', shipmentId: result.shipment.id } : result;
   }
 
   /**

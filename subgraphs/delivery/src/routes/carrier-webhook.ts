@@ -1,8 +1,9 @@
 import express, { type Express } from 'express';
-import { ShopError } from '@shop/errors';
+import { isOutage, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import { CARRIER_SIGNATURE_HEADER, carrierEventSchema, isValidSignature } from '../carrier/webhook';
 import type { TrackingService } from '../domain/tracking-service';
+import { WritesOverloadedError } from '../domain/write-queue';
 
 export const CARRIER_WEBHOOK_PATH = '/webhooks/carrier';
 
@@ -15,6 +16,8 @@ export const CARRIER_WEBHOOK_PATH = '/webhooks/carrier';
  *   404 unknown tracking number (the carrier retries; a label we bought always exists first)
  *   409 the step is illegal for the shipment's status (nothing changed)
  *   200 applied, or a duplicate of an event already applied, or ignored
+ *   503 too many events waiting, or the database unavailable: nothing changed; sent again
+ *       after Retry-After (seconds)
  *   500 could not be applied now; the carrier delivers it again
  */
 export function carrierWebhookRoute(
@@ -74,6 +77,16 @@ export function carrierWebhookRoute(
             res.json({ received: true, outcome: outcome.kind });
         }
       } catch (err) {
+        if (err instanceof WritesOverloadedError || isOutage(err)) {
+          // Nothing was written: the carrier sends the event again after Retry-After.
+          const seconds = err instanceof WritesOverloadedError ? err.retryAfterSeconds : 1;
+          log.warn({ err, eventId: event.id }, 'carrier event refused for now: busy or outage');
+          res
+            .status(503)
+            .set('Retry-After', String(seconds))
+            .json({ error: 'Busy; nothing was changed. Send the event again later.' });
+          return;
+        }
         if (err instanceof ShopError) {
           res.status(400).json({ error: err.message, ...err.extensions });
           return;

@@ -8,7 +8,17 @@ export function createPrisma(databaseUrl: string, poolSize: number): PrismaClien
   return new PrismaClient({ adapter: runtimeAdapter(databaseUrl, { max: poolSize }) });
 }
 
-/** Prisma's error for a violated unique constraint. */
+/**
+ * Prisma's error for a violated unique constraint: P2002 from a model query, P2010 with the
+ * driver adapter's UniqueConstraintViolation from a raw one ($queryRaw).
+ */
 export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: string } | null)?.code === 'P2002';
+  const e = error as {
+    code?: string;
+    meta?: { driverAdapterError?: { cause?: { kind?: string } } };
+  } | null;
+  return (
+    e?.code === 'P2002' ||
+    (e?.code === 'P2010' && e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation')
+  );
 }
