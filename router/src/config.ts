@@ -23,6 +23,9 @@ function isOrigin(value: string): boolean {
   }
 }
 
+/** SUBSCRIPTION_FAILOVER_MS: a few seconds, long enough for a Service to route to another replica. */
+export const DEFAULT_SUBSCRIPTION_FAILOVER_MS = 5_000;
+
 /** Where the storefront and back-office dev servers run; allowed only in development. */
 const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173'];
 
@@ -119,6 +122,17 @@ export const routerConfigSchema = z.object({
    * subscription carries its own client's token). More spreads them over more replicas.
    */
   SUBSCRIPTION_UPSTREAM_SOCKETS: z.coerce.number().int().min(1).max(64).default(2),
+  /**
+   * How long the subscriptions of a lost upstream socket (a replica killed or redeployed)
+   * may wait for a socket to another replica behind the same address before their clients
+   * are told the loss (an error result, then complete). 0: told at once, no failover.
+   */
+  SUBSCRIPTION_FAILOVER_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(DEFAULT_SUBSCRIPTION_FAILOVER_MS),
   /**
    * Events completed at once (each is one query per other subgraph it needs, with its
    * subscriber's token), so a fan-out to thousands does not storm those subgraphs.

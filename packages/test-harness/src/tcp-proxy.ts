@@ -6,6 +6,11 @@ export interface TcpProxy {
   close: () => Promise<void>;
   /** The store "comes back" on the same port. */
   reopen: () => Promise<void>;
+  /**
+   * New connections go to `target` from now on; open ones stay where they are. Like a
+   * Service whose old replica is gone: the same address now leads to another.
+   */
+  retarget: (target: { host: string; port: number }) => void;
 }
 
 /**
@@ -19,8 +24,9 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
   };
+  let current = target;
   const server = net.createServer((client) => {
-    const upstream = net.connect(target.port, target.host);
+    const upstream = net.connect(current.port, current.host);
     track(client);
     track(upstream);
     client.pipe(upstream).pipe(client);
@@ -53,5 +59,8 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       await closed;
     },
     reopen: () => listen(port),
+    retarget: (next) => {
+      current = next;
+    },
   };
 }

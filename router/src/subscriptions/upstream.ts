@@ -7,12 +7,10 @@ import {
 } from 'graphql-ws';
 import WebSocket from 'ws';
 import { REQUEST_ID_HEADER, type Logger } from '@shop/logging';
+import { DEFAULT_SUBSCRIPTION_FAILOVER_MS } from '../config';
 
 /** One event of an upstream subscription, as the subgraph sent it. */
 export type UpstreamEvent = FormattedExecutionResult<Record<string, unknown>, unknown>;
-
-/** Upstream sockets per subgraph when the configuration does not say. */
-export const DEFAULT_UPSTREAM_SOCKETS = 2;
 
 /**
  * The upstream connection_init payload. It names no one: a shared socket carries the
@@ -45,8 +43,21 @@ export interface UpstreamPoolOptions {
   /** Most graphql-ws sockets to one subgraph. */
   socketsPerSubgraph: number;
   keepAliveMs: number;
+  /**
+   * How long a lost socket's subscriptions may wait for a fresh socket before the loss is
+   * reported to them (SUBSCRIPTION_FAILOVER_MS); 0 reports it at once.
+   */
+  failoverMs?: number;
   log: Logger;
 }
+
+/** The first retry after a lost socket waits up to this (jittered), then twice as long each time. */
+export const FAILOVER_FIRST_RETRY_MS = 100;
+/** The longest wait between two tries to reach a subgraph again. */
+const FAILOVER_MAX_RETRY_MS = 1_000;
+/** Subscriptions moved to a fresh socket at once; then the pool lets the subgraph breathe. */
+const RESUBSCRIBE_BATCH = 100;
+const RESUBSCRIBE_PAUSE_MS = 10;
 
 /** `http://delivery:4005/graphql` → `ws://delivery:4005/graphql`. */
 export function webSocketUrl(httpUrl: string): string {
@@ -59,6 +70,35 @@ export function webSocketUrl(httpUrl: string): string {
 interface Slot {
   client: Client;
   active: number;
+  /** The subgraph acknowledged the socket (connection_ack) and it has not closed since. */
+  connected: boolean;
+  /** True once acknowledged; false if the socket closed before that. */
+  ready: Promise<boolean>;
+}
+
+/** One subscription placed through the pool, over whichever sockets it has been on. */
+interface Placed {
+  subgraph: string;
+  payload: SubscribePayload;
+  caller: UpstreamCaller;
+  sink: Sink<UpstreamEvent>;
+  /** The socket it is on now (none while it waits for one). */
+  slot?: Slot;
+  /** Ends it on that socket. */
+  leave?: () => void;
+  /** The caller ended it, or its end was reported: nothing more reaches the sink. */
+  ended: boolean;
+  /** While it waits for a socket: when its loss is reported, and what that loss was. */
+  deadline?: number;
+  lost?: unknown;
+}
+
+/** A subgraph's subscriptions waiting for a fresh socket, and the one loop that moves them. */
+interface Failover {
+  waiting: Set<Placed>;
+  running: boolean;
+  /** Failed tries to reach the subgraph since it was last reached. */
+  attempt: number;
 }
 
 /**
@@ -73,17 +113,35 @@ interface Slot {
  * its client's own token in `payload.extensions.authorization`, and the subgraph verifies
  * it for that subscription alone. Why more than one socket: a subgraph with several
  * replicas behind one address gets its subscriptions spread over as many of them as the
- * router has sockets; and a socket lost ends only its share of the subscriptions.
+ * router has sockets.
+ *
+ * Failover: a replica that goes away (deploy, crash, missed keep-alive) takes its sockets
+ * with it, but the address behind them (a Service) leads to the other replicas. So the
+ * subscriptions of a lost socket are not ended: each is subscribed again, with its caller's
+ * token as it is then, on a socket that is up, or on a fresh one to the same address. The
+ * sink hears nothing of it but the events that follow, first of them the subgraph's
+ * snapshot of the present state (delivery sends one on every subscribe), which covers what
+ * happened in between. Without a storm: per subgraph one loop moves them, one socket at a
+ * time (a fresh socket is tried with one subscription; the rest follow once the subgraph
+ * acknowledged it), in batches, after a jittered, growing wait between tries, so that
+ * routers and subscriptions do not all knock at once. Only a subscription that found no
+ * socket within `failoverMs` of its loss hears the loss, as before: the close event as
+ * its error.
  */
 export class UpstreamPool {
   private readonly slots = new Map<string, (Slot | undefined)[]>();
+  private readonly failovers = new Map<string, Failover>();
+  private readonly failoverMs: number;
   private closed = false;
 
-  constructor(private readonly options: UpstreamPoolOptions) {}
+  constructor(private readonly options: UpstreamPoolOptions) {
+    this.failoverMs = options.failoverMs ?? DEFAULT_SUBSCRIPTION_FAILOVER_MS;
+  }
 
   /**
    * Starts `payload` on `subgraph` for `caller`; the sink hears its events, an upstream
-   * error (the subgraph's GraphQL errors, or the close event of a lost socket) or its end.
+   * error (the subgraph's GraphQL errors, or the close event of a socket lost for good) or
+   * its end. `caller` is read again whenever the subscription moves to another socket.
    * Returns the function that ends it on the subgraph, leaving the socket to the others.
    */
   subscribe(
@@ -97,44 +155,21 @@ export class UpstreamPool {
       sink.error(new Error(`No upstream for subgraph "${subgraph}"`));
       return () => undefined;
     }
-    const index = leastLoaded(slots);
-    const slot = slots[index] ?? this.open(subgraph, slots, index);
-    slot.active++;
-    let released = false;
-    const release = () => {
-      if (released) return;
-      released = true;
-      slot.active--;
-    };
-    const extensions: SubscriptionExtensions = {
-      ...payload.extensions,
-      authorization: caller.authorization,
-      [REQUEST_ID_HEADER]: caller.requestId,
-      'x-forwarded-for': caller.clientIp,
-    };
-    const unsubscribe = slot.client.subscribe(
-      { ...payload, extensions },
-      {
-        next: (event) => sink.next(event),
-        complete: () => {
-          release();
-          sink.complete();
-        },
-        error: (error) => {
-          release();
-          // A lost socket ends every subscription on it; the next ones go to a fresh
-          // socket, not to a client that has given up. (An array is the subgraph refusing
-          // this one subscription: the socket is fine.) The lost client is not disposed:
-          // graphql-ws would then complete, not error, the subscriptions it has yet to tell.
-          if (!Array.isArray(error) && slots[index] === slot) slots[index] = undefined;
-          sink.error(error);
-        },
-      },
-    );
+    const placed: Placed = { subgraph, payload, caller, sink, ended: false };
+    this.place(placed, slots, leastLoaded(slots));
     return () => {
-      release();
-      unsubscribe();
+      if (placed.ended) return;
+      placed.ended = true;
+      this.failovers.get(subgraph)?.waiting.delete(placed);
+      placed.leave?.();
     };
+  }
+
+  /** Per subgraph, the subscriptions waiting for a fresh socket (tests, diagnostics). */
+  waitingForFailover(): Record<string, number> {
+    const waiting: Record<string, number> = {};
+    for (const [subgraph, failover] of this.failovers) waiting[subgraph] = failover.waiting.size;
+    return waiting;
   }
 
   /** Per subgraph, the subscriptions each open slot carries (tests, diagnostics). */
@@ -149,9 +184,172 @@ export class UpstreamPool {
   /** Closes every upstream socket; their subscriptions end on the subgraphs. */
   async close(): Promise<void> {
     this.closed = true;
+    // Those waiting for a socket end as the others do when their client is disposed.
+    for (const failover of this.failovers.values()) {
+      for (const placed of failover.waiting) {
+        placed.ended = true;
+        placed.sink.complete();
+      }
+      failover.waiting.clear();
+    }
     const clients = [...this.slots.values()].flat().flatMap((slot) => slot?.client ?? []);
     this.slots.clear();
     await Promise.all(clients.map((client) => client.dispose()));
+  }
+
+  /** Subscribes `placed` on the socket in `slots[index]`, opening it if there is none. */
+  private place(placed: Placed, slots: (Slot | undefined)[], index: number): Slot {
+    const slot = slots[index] ?? this.open(placed.subgraph, slots, index);
+    slot.active++;
+    placed.slot = slot;
+    let here = true;
+    // False once this socket is done with the subscription (ended, or lost).
+    const leaveSlot = () => {
+      if (!here) return false;
+      here = false;
+      slot.active--;
+      return true;
+    };
+    const { caller, payload, sink } = placed;
+    const extensions: SubscriptionExtensions = {
+      ...payload.extensions,
+      authorization: caller.authorization,
+      [REQUEST_ID_HEADER]: caller.requestId,
+      'x-forwarded-for': caller.clientIp,
+    };
+    const unsubscribe = slot.client.subscribe(
+      { ...payload, extensions },
+      {
+        next: (event) => {
+          if (here && !placed.ended) sink.next(event);
+        },
+        complete: () => {
+          if (!leaveSlot() || placed.ended) return;
+          placed.ended = true;
+          sink.complete();
+        },
+        error: (error) => {
+          if (!leaveSlot() || placed.ended) return;
+          // An array is the subgraph refusing this one subscription: the socket is fine,
+          // and the refusal is the answer.
+          if (Array.isArray(error)) {
+            placed.ended = true;
+            sink.error(error);
+            return;
+          }
+          // The socket is lost: the next subscriptions go to a fresh one. The lost client is
+          // not disposed: graphql-ws would then complete, not error, the subscriptions it has
+          // yet to tell, and those must move too.
+          slot.connected = false;
+          if (slots[index] === slot) slots[index] = undefined;
+          this.failOver(placed, error);
+        },
+      },
+    );
+    placed.leave = () => {
+      if (leaveSlot()) unsubscribe();
+    };
+    return slot;
+  }
+
+  /** `placed` lost its socket: it waits for another, or hears the loss when it may not. */
+  private failOver(placed: Placed, error: unknown): void {
+    placed.slot = undefined;
+    placed.leave = undefined;
+    if (this.closed || this.failoverMs <= 0) {
+      placed.ended = true;
+      placed.sink.error(error);
+      return;
+    }
+    // The first loss is the one told: later tries fail only for want of a replica.
+    if (placed.deadline === undefined) {
+      placed.lost = error;
+      placed.deadline = Date.now() + this.failoverMs;
+    }
+    let failover = this.failovers.get(placed.subgraph);
+    if (!failover) {
+      failover = { waiting: new Set(), running: false, attempt: 0 };
+      this.failovers.set(placed.subgraph, failover);
+    }
+    failover.waiting.add(placed);
+    if (!failover.running) void this.runFailover(placed.subgraph, failover);
+  }
+
+  /**
+   * Moves a subgraph's waiting subscriptions to a socket that is up, one socket at a time,
+   * until none waits: each round waits (jittered, longer after each failed try), reports
+   * those whose time is up, and then either uses an acknowledged socket or tries a fresh one
+   * with a single subscription first.
+   */
+  private async runFailover(subgraph: string, failover: Failover): Promise<void> {
+    failover.running = true;
+    const { log } = this.options;
+    try {
+      while (failover.waiting.size > 0 && !this.closed) {
+        const earliest = Math.min(...[...failover.waiting].map((p) => p.deadline ?? Infinity));
+        await sleep(Math.min(retryDelay(failover.attempt), Math.max(0, earliest - Date.now())));
+        this.expire(subgraph, failover);
+        const slots = this.slotsOf(subgraph);
+        if (this.closed || !slots || failover.waiting.size === 0) break;
+
+        let index = connectedSlot(slots);
+        if (index === undefined) {
+          // No socket is up: one fresh socket, tried with one subscription.
+          const probe = failover.waiting.values().next().value as Placed;
+          failover.waiting.delete(probe);
+          index = leastLoaded(slots);
+          const slot = this.place(probe, slots, index);
+          if (!(await slot.ready)) {
+            failover.attempt++;
+            continue; // the probe is waiting again, by its own error
+          }
+          if (probe.slot === slot) probe.deadline = undefined;
+        }
+        const moved = await this.moveWaiting(failover, slots, index);
+        failover.attempt = 0;
+        log.info({ subgraph, moved }, 'upstream subscriptions moved to a fresh socket');
+      }
+    } finally {
+      failover.running = false;
+    }
+  }
+
+  /** Moves the waiting subscriptions onto `slots[index]` in batches, while it stays up. */
+  private async moveWaiting(
+    failover: Failover,
+    slots: (Slot | undefined)[],
+    index: number,
+  ): Promise<number> {
+    let moved = 0;
+    for (;;) {
+      const slot = slots[index];
+      if (!slot?.connected || this.closed) return moved;
+      const batch = [...failover.waiting].slice(0, RESUBSCRIBE_BATCH);
+      if (batch.length === 0) return moved;
+      for (const placed of batch) {
+        failover.waiting.delete(placed);
+        placed.deadline = undefined;
+        this.place(placed, slots, index);
+      }
+      moved += batch.length;
+      await sleep(RESUBSCRIBE_PAUSE_MS);
+    }
+  }
+
+  /** Reports the loss to the waiting subscriptions whose time is up. */
+  private expire(subgraph: string, failover: Failover): void {
+    const now = Date.now();
+    const expired = [...failover.waiting].filter((p) => (p.deadline ?? Infinity) <= now);
+    if (expired.length === 0) return;
+    this.options.log.warn(
+      { subgraph, subscriptions: expired.length, failoverMs: this.failoverMs },
+      'no replica of the subgraph answered in time; ending its lost subscriptions',
+    );
+    for (const placed of expired) {
+      failover.waiting.delete(placed);
+      placed.ended = true;
+      placed.sink.error(placed.lost);
+    }
   }
 
   /** Undefined for a subgraph the supergraph has no URL for (the gateway refuses to start then). */
@@ -168,6 +366,13 @@ export class UpstreamPool {
     const { routingUrls, keepAliveMs, log } = this.options;
     const httpUrl = routingUrls.get(subgraph) as string;
     let pongWait: NodeJS.Timeout | undefined;
+    // Each connection of the socket (graphql-ws `lazy` reconnects it for a subscription
+    // after an idle close) gets its own `ready`.
+    let settle: ((acknowledged: boolean) => void) | undefined;
+    const readiness = () =>
+      new Promise<boolean>((resolve) => {
+        settle = resolve;
+      });
     const client: Client = createClient({
       url: webSocketUrl(httpUrl),
       webSocketImpl: WebSocket,
@@ -176,8 +381,8 @@ export class UpstreamPool {
       // lazyCloseTimeout, whose timer outlives dispose() and holds a stopping router open.)
       lazy: true,
       lazyCloseTimeout: 0,
-      // No silent reconnects: events sent while the router was away would be lost without
-      // anyone knowing. Each client hears the loss and subscribes again itself.
+      // No reconnects by graphql-ws: it would resubscribe everything at once, unpaced. The
+      // pool moves a lost socket's subscriptions itself (failOver).
       retryAttempts: 0,
       keepAlive: keepAliveMs,
       on: {
@@ -198,10 +403,23 @@ export class UpstreamPool {
         pong: (received) => {
           if (received) clearTimeout(pongWait);
         },
-        closed: () => clearTimeout(pongWait),
+        connecting: () => {
+          if (!settle) slot.ready = readiness();
+        },
+        connected: () => {
+          slot.connected = true;
+          settle?.(true);
+          settle = undefined;
+        },
+        closed: () => {
+          clearTimeout(pongWait);
+          slot.connected = false;
+          settle?.(false);
+          settle = undefined;
+        },
       },
     });
-    const slot: Slot = { client, active: 0 };
+    const slot: Slot = { client, active: 0, connected: false, ready: readiness() };
     slots[index] = slot;
     return slot;
   }
@@ -220,6 +438,32 @@ function leastLoaded(slots: readonly (Slot | undefined)[]): number {
     }
   }
   return best;
+}
+
+/** The least loaded socket that the subgraph has acknowledged, if any is. */
+function connectedSlot(slots: readonly (Slot | undefined)[]): number | undefined {
+  let best: number | undefined;
+  for (let i = 0; i < slots.length; i++) {
+    const slot = slots[i];
+    if (slot?.connected && (best === undefined || slot.active < slots[best]!.active)) best = i;
+  }
+  return best;
+}
+
+/**
+ * The wait before try `attempt` (0 first) to reach a subgraph again: up to
+ * FAILOVER_FIRST_RETRY_MS at first, so that many routers losing one replica at once do not
+ * come back at once, then doubling up to FAILOVER_MAX_RETRY_MS, each at least half of it.
+ */
+function retryDelay(attempt: number): number {
+  if (attempt === 0) return Math.random() * FAILOVER_FIRST_RETRY_MS;
+  const ceiling = Math.min(FAILOVER_MAX_RETRY_MS, FAILOVER_FIRST_RETRY_MS * 2 ** attempt);
+  return ceiling / 2 + (Math.random() * ceiling) / 2;
+}
+
+/** An unref'd wait: a pool that is closed does not hold the process open. */
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 /** graphql-ws hands a lost socket's close event to the sink; a ws CloseEvent has a code. */
