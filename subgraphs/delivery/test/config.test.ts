@@ -1,5 +1,10 @@
 import { ConfigError } from '@shop/config';
-import { DEV_OAUTH_CLIENT_SECRET, loadDeliveryConfig, missingCarrierSettings } from '../src/config';
+import {
+  DEV_OAUTH_CLIENT_SECRET,
+  loadDeliveryConfig,
+  missingCarrierSettings,
+  trackingWriteConcurrency,
+} from '../src/config';
 
 const carrier = {
   CARRIER_API_URL: 'https://api.carrier.example',
@@ -77,6 +82,19 @@ describe('delivery config', () => {
     expect(() => loadDeliveryConfig({ DELIVERY_PORT: '70000' })).toThrow(/DELIVERY_PORT/);
     expect(() => loadDeliveryConfig({ OUTBOX_RELAY_ENABLED: 'maybe' })).toThrow(
       /OUTBOX_RELAY_ENABLED/,
+    );
+  });
+
+  it('leaves tracking writes two connections short of the pool, and refuses all of it', () => {
+    expect(trackingWriteConcurrency(loadDeliveryConfig({}))).toBe(8);
+    expect(trackingWriteConcurrency(loadDeliveryConfig({ DELIVERY_DATABASE_POOL_SIZE: '2' }))).toBe(
+      1,
+    );
+    expect(
+      trackingWriteConcurrency(loadDeliveryConfig({ DELIVERY_TRACKING_WRITE_CONCURRENCY: '9' })),
+    ).toBe(9);
+    expect(() => loadDeliveryConfig({ DELIVERY_TRACKING_WRITE_CONCURRENCY: '10' })).toThrow(
+      /DELIVERY_TRACKING_WRITE_CONCURRENCY.*below DELIVERY_DATABASE_POOL_SIZE \(10\)/,
     );
   });
 });
