@@ -82,6 +82,20 @@ export const routerConfigSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /**
+   * Redis for Automatic Persisted Queries, one cache for every router replica (see
+   * src/persisted-operations.ts). Unset: each replica keeps its own APQ cache in memory.
+   */
+  APQ_REDIS_URL: env.url(['redis', 'rediss']).optional(),
+  APQ_KEY_PREFIX: env.keyPrefix('shop:apq:'),
+  /** How long a registered APQ document is kept, in seconds. */
+  APQ_TTL_SECONDS: z.coerce.number().int().min(60).default(86_400),
+  /**
+   * A manifest of trusted documents (GraphQL Code Generator's persisted-documents.json, or
+   * Apollo's persisted query manifest). Set: only those operations run; any other is
+   * refused with PERSISTED_QUERY_NOT_IN_LIST.
+   */
+  TRUSTED_DOCUMENTS_PATH: z.string().min(1).optional(),
   /** Longest a single subgraph call may take before the router gives up on it. */
   SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(1).default(30_000),
   /**
@@ -138,6 +152,20 @@ export const routerConfigSchema = z.object({
    * subscriber's token), so a fan-out to thousands does not storm those subgraphs.
    */
   SUBSCRIPTION_COMPLETION_CONCURRENCY: z.coerce.number().int().min(1).max(1024).default(32),
+  /**
+   * Comma-separated subscription fields whose every subscription opens with a snapshot of
+   * the current state (delivery's deliveryUpdated). Subscriptions of one identity share one
+   * upstream subscription, so a client joining later gets a snapshot of its own.
+   */
+  SUBSCRIPTION_SNAPSHOT_FIELDS: z
+    .string()
+    .default('deliveryUpdated')
+    .transform((value) =>
+      value
+        .split(',')
+        .map((entry) => entry.trim())
+        .filter(Boolean),
+    ),
   /**
    * `<NAME>_SUBGRAPH_URL`, e.g. USERS_SUBGRAPH_URL, replaces the routing URL that the
    * supergraph gives that subgraph (docker compose and Kubernetes, where hosts differ).

@@ -25,6 +25,11 @@ import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
 import { operationResolutionPlugin } from './protocol';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
+import {
+  loadTrustedDocuments,
+  RedisOperationCache,
+  trustedDocumentsOnly,
+} from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
 import { webhookRelay } from './webhooks';
@@ -102,8 +107,21 @@ export async function startRouter(
   httpServer.on('clientError', jsonClientError);
 
   const validationRules = operationLimits(config);
+  // The manifest first: a file that cannot be read stops the start before anything opens.
+  const trusted = config.TRUSTED_DOCUMENTS_PATH
+    ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS_PATH)
+    : null;
+  const apq = config.APQ_REDIS_URL
+    ? RedisOperationCache.connect(
+        config.APQ_REDIS_URL,
+        config.APQ_KEY_PREFIX,
+        logger.child({ component: 'apq' }),
+      )
+    : null;
+  if (trusted) logger.info({ documents: trusted.size }, 'trusted documents only');
   const apollo = new ApolloServer<RouterContext>({
     gateway,
+    persistedQueries: apq ? { cache: apq, ttl: config.APQ_TTL_SECONDS } : undefined,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.SANDBOX_ENABLED
@@ -173,6 +191,7 @@ export async function startRouter(
     // Tokens travel in the Authorization header, not cookies: no credentials mode needed.
     cors({ origin: config.CORS_ORIGINS, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 }),
     express.json({ limit: config.MAX_BODY_BYTES }),
+    ...(trusted ? [trustedDocumentsOnly(trusted)] : []),
     expressMiddleware(apollo, { context: routerContext(verifier, logger) }),
   );
   // Whatever Express refuses before Apollo Server sees it (a body too large, not JSON, in
@@ -206,6 +225,7 @@ export async function startRouter(
     await subscriptions?.close();
     await apollo.stop();
     await pool.close();
+    await apq?.close();
     throw error;
   }
   const { port } = httpServer.address() as AddressInfo;
@@ -221,6 +241,7 @@ export async function startRouter(
       await subscriptions?.close();
       await apollo.stop();
       await pool.close();
+      await apq?.close();
     },
   };
 }
