@@ -1,5 +1,5 @@
 // docker-compose.yml, checked without Docker: every Node service's environment against its
-// own config schema, health checks, dependencies, ports (API.md) and the workspaces built.
+// own config schema, health checks, dependencies, ports (docs/api.md) and the workspaces built.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
@@ -189,12 +189,12 @@ describe.each(longRunning)('%s (a long-running Node service)', (name) => {
   const workspace = workspaceOf(name);
   const port = apiPorts[workspace];
 
-  it('is named after its workspace folder and has an API.md port', () => {
+  it('is named after its workspace folder and has a docs/api.md port', () => {
     expect(workspaceOfName(name)).toBe(workspace);
     expect(port).toBeDefined();
   });
 
-  it('listens on its API.md port and publishes it', () => {
+  it('listens on its docs/api.md port and publishes it', () => {
     expect(environmentOf(service(name))[portVariable(workspace)]).toBe(String(port));
     expect(buildArgsOf(service(name)).PORT).toBe(String(port));
     expect(portsOf(service(name))).toContainEqual(

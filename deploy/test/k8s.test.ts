@@ -328,7 +328,7 @@ describe.each(deploymentNames)('Deployment %s', (name) => {
   const deployment = byName(base, 'Deployment', name);
   const container = podSpecOf(deployment).containers[0]!;
 
-  it('runs an existing workspace that has an API.md port', () => {
+  it('runs an existing workspace that has a docs/api.md port', () => {
     expect(whyNotAWorkspace(workspace)).toBeUndefined();
     expect(port).toBeDefined();
   });
@@ -343,7 +343,7 @@ describe.each(deploymentNames)('Deployment %s', (name) => {
     },
   );
 
-  it('listens on its API.md port, and its Service forwards that port', () => {
+  it('listens on its docs/api.md port, and its Service forwards that port', () => {
     expect(containerEnvironment(container, base)[portVariable(workspace)]).toBe(String(port));
     expect(container.ports?.map((p) => p.containerPort)).toEqual([port]);
     const service = byName(base, 'Service', name);

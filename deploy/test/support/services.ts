@@ -28,7 +28,7 @@ export const configSchemas: Record<string, z.ZodType> = {
   'subgraphs/notifications': notificationsConfigSchema,
 };
 
-/** "Ports in local runs" of API.md, by workspace folder. */
+/** "Where things listen" in docs/api.md, by workspace folder. */
 export const apiPorts: Record<string, number> = {
   router: 4000,
   'subgraphs/users': 4001,

@@ -1,4 +1,4 @@
-/** Roles a user account can hold (API.md: enum Role). */
+/** Roles a user account can hold (docs/api.md: enum Role). */
 export const Role = { CUSTOMER: 'CUSTOMER', ADMIN: 'ADMIN', COURIER: 'COURIER' } as const;
 export type Role = (typeof Role)[keyof typeof Role];
 export const ROLES: readonly Role[] = Object.values(Role);

@@ -36,7 +36,7 @@ export type JobName = (typeof JobName)[keyof typeof JobName];
 const id = z.uuid();
 const amount = z.number().int().min(0);
 
-/** The shipment states of the delivery subgraph (API.md, DeliveryStatus). */
+/** The shipment states of the delivery subgraph (docs/api.md, DeliveryStatus). */
 export const DELIVERY_STATUSES = [
   'PENDING',
   'LABEL_CREATED',

@@ -20,7 +20,7 @@ describe('delivery SDL', () => {
     expect(result.errors).toBeUndefined();
   });
 
-  it('puts the API.md names in the supergraph', () => {
+  it('puts the docs/api.md names in the supergraph', () => {
     const api = printSchema(result.schema!.toAPISchema().toGraphQLJSSchema());
     for (const expected of [
       'shipment: Shipment',

@@ -30,7 +30,7 @@ export interface CheckoutResult {
 }
 
 /**
- * checkout, step by step (DESIGN.md, main flow 4). The order is written in one transaction
+ * checkout, step by step (docs/architecture.md, "The order's journey", step 3). The order is written in one transaction
  * that stays open while stock is reserved and the payment opened:
  *
  * 1. read cart (customer's token), addresses (service token) and prices (products) — reads only;

@@ -1,6 +1,6 @@
 import { ConflictError } from '@shop/errors';
 
-/** The states of an order (API.md: enum OrderStatus). */
+/** The states of an order (docs/api.md: enum OrderStatus). */
 export const OrderStatus = {
   PENDING_PAYMENT: 'PENDING_PAYMENT',
   PAID: 'PAID',
