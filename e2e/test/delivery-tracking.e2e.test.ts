@@ -2,9 +2,16 @@
 // carrier label, the customer subscribes through the router over graphql-ws, a courier
 // records the parcel's steps, and each step arrives live with fields from four subgraphs.
 import { createLogger } from '@shop/logging';
-import { subscribe, waitFor, wsClient, type SubscriptionMessage } from '@shop/test-harness';
+import {
+  startTcpProxy,
+  subscribe,
+  waitFor,
+  wsClient,
+  type SubscriptionMessage,
+} from '@shop/test-harness';
+import { UPSTREAM_LOST_MESSAGE } from '../../router/src/subscriptions';
 import { loadDeliveryConfig } from '../../subgraphs/delivery/src/config';
-import { startDeliveryService } from '../../subgraphs/delivery/src/server';
+import { startDeliveryService, type DeliveryService } from '../../subgraphs/delivery/src/server';
 import { RECORD } from '../../subgraphs/delivery/test/support/operations';
 import { sign } from '../../subgraphs/delivery/test/support/stack';
 import { startPlatform, type Platform } from '../src/platform';
@@ -210,6 +217,103 @@ describe('carrier webhooks through the router', () => {
     await client.dispose();
   }, 60_000);
 });
+
+describe('deliveryUpdated when a delivery replica goes away', () => {
+  it('moves every subscription to the other replica: no error, no end, the gap closed by a snapshot; only with no replica left do clients get the error and complete', async () => {
+    // Two delivery replicas behind one address, as a Kubernetes Service puts them, and a
+    // router that knows delivery only by that address.
+    const replicas = await Promise.all(
+      ['delivery-a', 'delivery-b'].map((name) =>
+        startDeliveryService(
+          loadDeliveryConfig({ ...stringEnv(platform.delivery.config), DELIVERY_PORT: '0' }),
+          createLogger(name, 'silent'),
+        ),
+      ),
+    );
+    const [first, second] = replicas as [DeliveryService, DeliveryService];
+    const stopped = new Set<DeliveryService>();
+    const stop = async (replica: DeliveryService) => {
+      if (stopped.has(replica)) return;
+      stopped.add(replica);
+      await replica.stop();
+    };
+    const service = await startTcpProxy(addressOf(first.url));
+    const router = await platform.startRouter({
+      DELIVERY_SUBGRAPH_URL: `http://127.0.0.1:${service.port}/graphql`,
+    });
+    const clients: ReturnType<typeof wsClient>[] = [];
+    try {
+      const customer = await shop.shopper();
+      const order = await shippedOrder(customer);
+      // Two clients of the customer (one group in the router), an admin and a courier.
+      const tokens = [customer.token, customer.token, await shop.adminToken(), courier];
+      const feeds = tokens.map((token) => {
+        const client = wsClient(router.url, token);
+        clients.push(client);
+        return subscribe(client, FAILOVER_TRACKED, { orderId: order.orderId });
+      });
+      const nextOfEach = () => Promise.all(feeds.map((feed) => feed.next()));
+      const updates = (messages: (SubscriptionMessage | null)[]) =>
+        messages.map((m) => (m?.errors ? m.errors : m?.data?.deliveryUpdated));
+
+      expect(updates(await nextOfEach())).toEqual(
+        feeds.map(() => ({ snapshot: true, event: { status: 'LABEL_CREATED', location: null } })),
+      );
+      await record(order.shipmentId, 'PICKED_UP', 'Berlin depot');
+      expect(updates(await nextOfEach())).toEqual(
+        feeds.map(() => ({
+          snapshot: false,
+          event: { status: 'PICKED_UP', location: 'Berlin depot' },
+        })),
+      );
+
+      // A deploy: the first replica stops; a step is recorded while no replica has the
+      // subscriptions; then the Service leads to the second one.
+      await stop(first);
+      await record(order.shipmentId, 'IN_TRANSIT', 'Leipzig hub');
+      service.retarget(addressOf(second.url));
+      expect(updates(await nextOfEach())).toEqual(
+        feeds.map(() => ({
+          snapshot: true,
+          event: { status: 'IN_TRANSIT', location: 'Leipzig hub' },
+        })),
+      );
+      await record(order.shipmentId, 'OUT_FOR_DELIVERY', 'Leipzig');
+      expect(updates(await nextOfEach())).toEqual(
+        feeds.map(() => ({
+          snapshot: false,
+          event: { status: 'OUT_FOR_DELIVERY', location: 'Leipzig' },
+        })),
+      );
+
+      // The last replica goes too, and nothing answers at the address any more.
+      await stop(second);
+      await service.close();
+      expect(updates(await nextOfEach())).toEqual(
+        feeds.map(() => [
+          { message: UPSTREAM_LOST_MESSAGE, extensions: { code: 'INTERNAL_SERVER_ERROR' } },
+        ]),
+      );
+      expect(await nextOfEach()).toEqual(feeds.map(() => null));
+    } finally {
+      await Promise.all(clients.map((client) => client.dispose()));
+      await service.close();
+      for (const replica of replicas) await stop(replica);
+    }
+  }, 90_000);
+});
+
+const FAILOVER_TRACKED = `subscription Track($orderId: ID!) {
+  deliveryUpdated(orderId: $orderId) {
+    snapshot
+    event { status location }
+  }
+}`;
+
+function addressOf(url: string): { host: string; port: number } {
+  const { hostname, port } = new URL(url);
+  return { host: hostname, port: Number(port) };
+}
 
 /** A parsed config back as the environment strings it was loaded from. */
 function stringEnv(config: object): Record<string, string> {
