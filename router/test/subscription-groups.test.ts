@@ -299,3 +299,32 @@ describe('joining and leaving a group', () => {
     }
   });
 });
+
+describe('a member joining a group whose subscriptions open with a snapshot', () => {
+  it('gets the first message of an upstream subscription of its own, then the group’s events, each once', async () => {
+    // The tracking subgraph sends no snapshot: the catch-up's first message is the next event.
+    const router = await stack.startRouter({ SUBSCRIPTION_SNAPSHOT_FIELDS: 'tracked' });
+    const userId = `user-${randomUUID()}`;
+    const orderId = `order-${randomUUID()}`;
+    const [firstToken, laterToken] = tokensOf(userId, 2);
+    const subscribe = (token: string) => {
+      const connection = connect(router, { authorization: `Bearer ${token}` });
+      clients.push(connection);
+      return record(connection.client, { query: TRACKED, variables: { orderId } });
+    };
+    const first = subscribe(firstToken!);
+    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the group upstream' });
+    const later = subscribe(laterToken!);
+    await waitFor(() => stack.tracking.active(orderId) === 2, { what: 'the catch-up upstream' });
+
+    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
+    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the catch-up to end' });
+    stack.tracking.publish(orderId, { seq: 2, status: 'IN_TRANSIT' });
+
+    const seqs = (results: { data?: Record<string, unknown> | null }[]) =>
+      results.map((r) => (r.data?.tracked as { seq: number }).seq);
+    expect(seqs(await first.waitForResults(2))).toEqual([1, 2]);
+    expect(seqs(await later.waitForResults(2))).toEqual([1, 2]);
+    expect(router.subscriptions!.groups()).toEqual({ groups: 1, members: 2 });
+  });
+});

@@ -39,6 +39,23 @@ export interface GroupDependencies extends ResolverDependencies {
   upstream: UpstreamPool;
   /** Shared by every group: events being resolved with other subgraphs' fields. */
   resolving: ConcurrencyLimit;
+  /**
+   * Subscription fields whose every subscription opens with a snapshot of the current state
+   * (SUBSCRIPTION_SNAPSHOT_FIELDS): a client joining an existing group gets one of its own.
+   */
+  snapshotFields: ReadonlySet<string>;
+}
+
+/**
+ * Members that joined a running group and wait for their snapshot: one short-lived upstream
+ * subscription fetches it for all of them, and the group's events in the meantime wait.
+ */
+interface CatchUp {
+  members: GroupMember[];
+  /** The group's results (serialised) since this catch-up began, delivered after the snapshot. */
+  held: string[];
+  unsubscribe: () => void;
+  done: boolean;
 }
 
 /**
@@ -106,6 +123,13 @@ class SubscriptionGroup {
   private draining = false;
   /** The context of the last holder, for logs after every member has left. */
   private lastContext: RouterContext;
+  /** Whether joiners need a snapshot of their own (the root field sends one first). */
+  private readonly opensWithSnapshot: boolean;
+  /** The catch-up under way, and the joiners waiting for the next one. */
+  private catchingUp?: CatchUp;
+  private waitingToCatchUp: GroupMember[] = [];
+  /** The upstream subscription's first result went out (its snapshot, if it sends one). */
+  private firstSent = false;
 
   constructor(
     { plan, variables }: { plan: SubscriptionPlan; variables: Record<string, unknown> },
@@ -118,6 +142,8 @@ class SubscriptionGroup {
     this.variables = variables;
     this.resolver = new EventResolver(plan, variables, deps);
     this.lastContext = firstContext;
+    const root = plan.operation.selectionSet.selections[0];
+    this.opensWithSnapshot = root?.kind === 'Field' && deps.snapshotFields.has(root.name.value);
   }
 
   get size(): number {
@@ -133,11 +159,27 @@ class SubscriptionGroup {
 
   join(id: string, connection: MemberConnection, context: RouterContext): GroupMember {
     const member = new GroupMember(id, connection, context, this);
+    const running = this.members.size > 0;
     this.members.add(member);
+    // The group's upstream subscription sent its snapshot to those there at the start; a
+    // later member gets one of its own before the group's events (see catchUp).
+    if (running && this.opensWithSnapshot) {
+      member.waiting = true;
+      this.waitingToCatchUp.push(member);
+      if (!this.catchingUp) this.catchUp();
+    }
     return member;
   }
 
   start(): void {
+    this.unsubscribe = this.subscribeUpstream({
+      next: (event) => this.received(event),
+      error: (error) => this.upstreamEnded(this.upstreamFailure(error)),
+      complete: () => this.upstreamEnded(undefined),
+    });
+  }
+
+  private subscribeUpstream(sink: Parameters<UpstreamPool['subscribe']>[3]): () => void {
     const { primary } = this.plan;
     const context = () => this.context;
     const caller: UpstreamCaller = {
@@ -151,7 +193,7 @@ class SubscriptionGroup {
         return context().clientIp;
       },
     };
-    this.unsubscribe = this.deps.upstream.subscribe(
+    return this.deps.upstream.subscribe(
       primary.serviceName,
       {
         query: primary.operation,
@@ -159,12 +201,57 @@ class SubscriptionGroup {
         variables: pick(this.variables, primary.variableUsages),
       },
       caller,
-      {
-        next: (event) => this.received(event),
-        error: (error) => this.upstreamEnded(this.upstreamFailure(error)),
-        complete: () => this.upstreamEnded(undefined),
-      },
+      sink,
     );
+  }
+
+  /**
+   * Fetches a snapshot for the members waiting for one: a short-lived upstream subscription
+   * of the same identity, whose first message (the snapshot) is resolved and written to
+   * them alone, followed by the group's results held for them meanwhile; then they are
+   * members like the others. One at a time per group, for every member that joined while
+   * the previous one was under way, so a burst of joiners costs a few, not one each.
+   *
+   * Nothing is lost: the group listened before each joiner arrived, so a step is in the
+   * held results or in the snapshot (read after the catch-up subscribed), maybe both — as a
+   * client subscribing directly may see it twice.
+   */
+  private catchUp(): void {
+    const members = this.waitingToCatchUp;
+    this.waitingToCatchUp = [];
+    const catchUp: CatchUp = { members, held: [], unsubscribe: () => undefined, done: false };
+    this.catchingUp = catchUp;
+    const finish = (snapshot: FormattedExecutionResult | undefined) => {
+      if (catchUp.done) return;
+      catchUp.done = true;
+      catchUp.unsubscribe();
+      const payload = snapshot && JSON.stringify(snapshot);
+      for (const member of members) {
+        if (!this.members.has(member)) continue;
+        member.waiting = false;
+        if (payload) member.deliver(payload);
+        for (const held of catchUp.held) {
+          // The step the snapshot already shows, as the group resolved it too.
+          if (held !== payload) member.deliver(held);
+        }
+      }
+      this.catchingUp = undefined;
+      if (this.waitingToCatchUp.length > 0 && !this.ending) this.catchUp();
+    };
+    catchUp.unsubscribe = this.subscribeUpstream({
+      next: (event) => {
+        if (catchUp.done) return;
+        // Further events of this subscription are the group's too: only the first counts.
+        catchUp.unsubscribe();
+        void this.resolve(event).then(finish);
+      },
+      // Without a snapshot the members still get the group's events, from their join on.
+      error: (error) => {
+        this.context.log.warn({ err: error }, 'could not fetch a snapshot for new subscribers');
+        finish(undefined);
+      },
+      complete: () => finish(undefined),
+    });
   }
 
   /** A member completed or disconnected; the last one out ends the upstream subscription. */
@@ -175,6 +262,7 @@ class SubscriptionGroup {
     this.pending.length = 0;
     this.onEnd();
     this.unsubscribe();
+    this.catchingUp?.unsubscribe();
   }
 
   private received(event: UpstreamEvent): void {
@@ -207,12 +295,16 @@ class SubscriptionGroup {
       while (this.pending.length > 0 && this.members.size > 0) {
         const event = this.pending.shift() as UpstreamEvent;
         const result = await this.resolve(event);
-        if (result) this.broadcast(JSON.stringify(result));
+        // The group's own snapshot is older than those catching up will get: not held for them.
+        const snapshot = this.opensWithSnapshot && !this.firstSent;
+        this.firstSent = true;
+        if (result) this.broadcast(JSON.stringify(result), snapshot);
       }
     } finally {
       this.draining = false;
     }
     if (this.ending && this.members.size > 0) {
+      this.catchingUp?.unsubscribe();
       const { result } = this.ending;
       const payload = result && JSON.stringify(result);
       for (const member of [...this.members]) member.end(payload);
@@ -231,9 +323,12 @@ class SubscriptionGroup {
     );
   }
 
-  /** One serialised result, the same text to every member. */
-  private broadcast(payload: string): void {
-    for (const member of this.members) member.deliver(payload);
+  /** One serialised result, the same text to every member (held for those catching up). */
+  private broadcast(payload: string, snapshot: boolean): void {
+    if (!snapshot) this.catchingUp?.held.push(payload);
+    for (const member of this.members) {
+      if (!member.waiting) member.deliver(payload);
+    }
   }
 
   private upstreamFailure(error: unknown): FormattedExecutionResult {
@@ -273,6 +368,8 @@ export class GroupMember implements AsyncIterableIterator<FormattedExecutionResu
   private readonly prefix: string;
   private finished = false;
   private wake?: () => void;
+  /** Joined a running group and waits for its snapshot; the group's results are held. */
+  waiting = false;
 
   constructor(
     id: string,

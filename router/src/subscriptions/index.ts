@@ -21,7 +21,9 @@ export type SubscriptionConfig = Pick<
   | 'SUBSCRIPTION_MAX_BUFFERED_BYTES'
   | 'SUBSCRIPTIONS_PER_CONNECTION'
   | 'SUBSCRIPTION_UPSTREAM_SOCKETS'
+  | 'SUBSCRIPTION_FAILOVER_MS'
   | 'SUBSCRIPTION_COMPLETION_CONCURRENCY'
+  | 'SUBSCRIPTION_SNAPSHOT_FIELDS'
   | 'MAX_QUERY_TOKENS'
   | 'MAX_QUERY_COST'
   | 'QUERY_COST_LIST_SIZE'
@@ -79,6 +81,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     routingUrls: options.routingUrls,
     socketsPerSubgraph: config.SUBSCRIPTION_UPSTREAM_SOCKETS,
     keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
+    failoverMs: config.SUBSCRIPTION_FAILOVER_MS,
     log: logger,
   });
   const groups = new SubscriptionGroups({
@@ -86,6 +89,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
     serviceMap: options.serviceMap,
     upstream,
     resolving: new ConcurrencyLimit(config.SUBSCRIPTION_COMPLETION_CONCURRENCY),
+    snapshotFields: new Set(config.SUBSCRIPTION_SNAPSHOT_FIELDS),
   });
   const server = makeProtocolServer({ config, verifier: options.verifier, planner, groups });
   const transport = serveWebSocket({
