@@ -9,6 +9,7 @@ import { benchMe } from './me';
 import { benchOverhead } from './overhead';
 import { benchProducts } from './products';
 import { benchReservations } from './reservations';
+import { benchRouter } from './gateways';
 import { benchSubscriptions } from './subscriptions';
 import { benchTracking } from './tracking';
 
@@ -19,6 +20,7 @@ const benchmarks = {
   overhead: benchOverhead,
   products: benchProducts,
   reservations: benchReservations,
+  router: benchRouter,
   subscriptions: benchSubscriptions,
   tracking: benchTracking,
 } as const;

@@ -1,0 +1,60 @@
+// A gateway in a process of its own, as production runs it, for the side-by-side router
+// benchmark (gateways.ts): `router` is the shop's router (NODE_ENV=production,
+// LOG_LEVEL=warn); `stock` is @apollo/gateway as its documentation starts it, under
+// @apollo/server standalone, with the same supergraph and nothing of the shop's.
+import { readFileSync } from 'node:fs';
+import { ApolloGateway } from '@apollo/gateway';
+import { ApolloServer } from '@apollo/server';
+import { startStandaloneServer } from '@apollo/server/standalone';
+import { createLogger } from '@shop/logging';
+import { loadRouterConfig, subgraphUrlVariable } from '../../../router/src/config';
+import { startRouter } from '../../../router/src/server';
+import { announce, childInput, stopOnSigterm } from './child';
+
+interface Input {
+  kind: 'router' | 'stock';
+  supergraphPath: string;
+  /** Subgraph name → URL that replaces the supergraph's. */
+  subgraphUrls: Record<string, string>;
+  /** Further router environment (JWKS_URL and the like). */
+  env?: Record<string, string>;
+}
+
+/** The supergraph with each named subgraph's routing URL replaced: all the stock gateway takes. */
+function withUrls(supergraphSdl: string, urls: Record<string, string>): string {
+  return supergraphSdl.replace(
+    /(@join__graph\(name: "([^"]+)", url: ")[^"]*(")/g,
+    (whole, start: string, name: string, end: string) =>
+      urls[name] ? `${start}${urls[name]}${end}` : whole,
+  );
+}
+
+async function startStock(supergraphSdl: string) {
+  // Apollo Server reads NODE_ENV when it is built: production's defaults, as the router's.
+  process.env.NODE_ENV = 'production';
+  const server = new ApolloServer({ gateway: new ApolloGateway({ supergraphSdl }) });
+  const { url } = await startStandaloneServer(server, { listen: { port: 0, host: '127.0.0.1' } });
+  return { url, stop: () => server.stop() };
+}
+
+void (async () => {
+  const { kind, supergraphPath, subgraphUrls, env = {} } = childInput<Input>();
+  const running =
+    kind === 'stock'
+      ? await startStock(withUrls(readFileSync(supergraphPath, 'utf8'), subgraphUrls))
+      : await startRouter(
+          loadRouterConfig({
+            NODE_ENV: 'production',
+            LOG_LEVEL: 'warn',
+            ROUTER_PORT: '0',
+            SUPERGRAPH_PATH: supergraphPath,
+            ...Object.fromEntries(
+              Object.entries(subgraphUrls).map(([name, url]) => [subgraphUrlVariable(name), url]),
+            ),
+            ...env,
+          }),
+          createLogger('router', 'warn'),
+        );
+  stopOnSigterm(running.stop);
+  announce({ url: running.url });
+})();
