@@ -286,7 +286,9 @@ export class UpstreamPool {
     const { log } = this.options;
     try {
       while (failover.waiting.size > 0 && !this.closed) {
-        const earliest = Math.min(...[...failover.waiting].map((p) => p.deadline ?? Infinity));
+        let earliest = Infinity;
+        for (const placed of failover.waiting)
+          earliest = Math.min(earliest, placed.deadline ?? Infinity);
         await sleep(Math.min(retryDelay(failover.attempt), Math.max(0, earliest - Date.now())));
         this.expire(subgraph, failover);
         const slots = this.slotsOf(subgraph);
