@@ -1,6 +1,6 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
-//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--subscribers N]
+//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast] [--subscribers N]
 //     tracking: [--rate R] [--pool N]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
@@ -33,6 +33,7 @@ async function main(): Promise<void> {
       duration: { type: 'string', default: '15' },
       warmup: { type: 'string', default: '3' },
       subscribers: { type: 'string', default: '10000' },
+      scenario: { type: 'string' },
       trace: { type: 'boolean', default: false },
       products: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
@@ -53,6 +54,7 @@ async function main(): Promise<void> {
     durationSeconds: Number(values.duration),
     warmupSeconds: Number(values.warmup),
     subscribers: Number(values.subscribers),
+    scenario: values.scenario,
     trace: values.trace,
     products: Number(values.products),
     profile: values.profile,

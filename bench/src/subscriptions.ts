@@ -3,7 +3,10 @@
 // K tracking steps; every subscriber must receive every step. Measures how long connecting
 // all took, event-to-client latency over all subscribers, and memory per connection in the
 // router and in delivery. A run in which any subscriber missed an event is not recorded.
-//   npm run bench -- subscriptions [--subscribers N]
+//   npm run bench -- subscriptions [--scenario broadcast] [--subscribers N]
+//
+// Scenarios (--scenario):
+//   broadcast (default): N clients of one customer, one token, on one order.
 //
 // users, products, cart, orders, delivery and the router each run in a process of their
 // own (products and cart because the order is placed and paid through the real checkout);
@@ -22,13 +25,20 @@ import { appendSection } from './harness';
 import { Latencies, type LatencySummary } from './latency';
 import { startChild, type Child } from './processes/child';
 
+/** The scenarios `--scenario` selects; the first is the default. */
+export const SUBSCRIPTION_SCENARIOS = ['broadcast'] as const;
+export type SubscriptionScenario = (typeof SUBSCRIPTION_SCENARIOS)[number];
+
 export interface SubscriptionOptions {
   subscribers: number;
+  /** One of SUBSCRIPTION_SCENARIOS; broadcast when absent. */
+  scenario?: string;
 }
 
 /** What a mobile app shows: the step, and the parcel's order (from orders). */
 const DELIVERY_UPDATED = `subscription Track($orderId: ID!) {
   deliveryUpdated(orderId: $orderId) {
+    snapshot
     event { status at }
     shipment { trackingNumber order { status total { amount } } }
   }
@@ -47,6 +57,7 @@ const SUBSCRIBE_TIMEOUT_MS = 300_000;
 
 /** An event as DELIVERY_UPDATED selects it. */
 interface DeliveryUpdate {
+  snapshot?: boolean;
   event?: { status?: string; at?: string };
   shipment?: { trackingNumber?: string; order?: { status?: string; total?: { amount?: number } } };
 }
@@ -59,8 +70,10 @@ interface Services {
 
 interface Subscriber {
   client: Client;
-  /** Receive time (performance.now()) of each message, in order. */
+  /** Receive time (performance.now()) of each live step, in order (snapshots not counted). */
   received: number[];
+  /** Snapshots received (the first message of a subscription, where delivery sends one). */
+  snapshots: number;
   /** Anything wrong with what arrived: errors, a wrong step, an early end. */
   problems: string[];
 }
@@ -75,6 +88,8 @@ interface Step {
 interface ProcessUse {
   rssKiB: number;
   fds: number;
+  /** User + system CPU time so far, in milliseconds. */
+  cpuMs: number;
 }
 
 export async function benchSubscriptions(
@@ -84,6 +99,12 @@ export async function benchSubscriptions(
   const n = options.subscribers;
   if (!Number.isInteger(n) || n < 1) {
     throw new Error(`--subscribers must be a whole number of at least 1, not ${n}`);
+  }
+  const scenario = options.scenario ?? SUBSCRIPTION_SCENARIOS[0];
+  if (!(SUBSCRIPTION_SCENARIOS as readonly string[]).includes(scenario)) {
+    throw new Error(
+      `--scenario must be one of ${SUBSCRIPTION_SCENARIOS.join(', ')}, not ${scenario}`,
+    );
   }
   const children: Child<unknown>[] = [];
   const queuePrefix = testKeyPrefix('bench-subscriptions').replace(/:$/, '');
@@ -206,16 +227,17 @@ async function run(
     await Promise.all(batch);
   }
   const connectSeconds = (performance.now() - connectStarted) / 1000;
-  const subscribedCount = await waitFor(
-    async () => {
-      const { subscribers: count } = (await (await fetch(services.deliveryStatsUrl)).json()) as {
-        subscribers: number;
-      };
-      return count >= n && count;
-    },
-    { timeoutMs: SUBSCRIBE_TIMEOUT_MS, intervalMs: 200, what: `${n} subscriptions in delivery` },
-  );
+  // Subscribed: each subscription opens with a snapshot of the shipment. (Delivery's own
+  // count says little now: the router shares one upstream subscription among a group.)
+  await waitFor(() => subscribers.every((s) => s.snapshots > 0), {
+    timeoutMs: SUBSCRIBE_TIMEOUT_MS,
+    intervalMs: 200,
+    what: `${n} snapshots`,
+  });
   const subscribedSeconds = (performance.now() - connectStarted) / 1000;
+  const { subscribers: subscribedCount } = (await (
+    await fetch(services.deliveryStatsUrl)
+  ).json()) as { subscribers: number };
   const after = usage(services.pids);
 
   const steps: Step[] = [];
@@ -254,6 +276,7 @@ async function run(
     });
   }
   const loadAfter = os.loadavg()[0]!;
+  const done = usage(services.pids);
 
   const problems = subscribers.flatMap((s) => s.problems);
   const missed = steps.filter((s) => s.received !== n);
@@ -270,6 +293,8 @@ async function run(
     );
   }
 
+  const cpuPerMessage = (name: 'router' | 'delivery') =>
+    (((done[name].cpuMs - after[name].cpuMs) * 1000) / (n * plan.length)).toFixed(1);
   const perConnection = (name: 'router' | 'delivery') =>
     ((after[name].rssKiB - before[name].rssKiB) / n).toFixed(1);
   const row = (s: Step) => [
@@ -286,9 +311,10 @@ async function run(
     max: Math.max(...measured.map((s) => s.latency.max)),
   };
   const notes = [
-    `Subscribers: ${n} graphql-ws clients (one socket each, the order's customer's token in connection_init), opened in batches of ${BATCH}: all connected (connection_ack) after ${connectSeconds.toFixed(1)} s; all ${subscribedCount} subscriptions held by delivery after ${subscribedSeconds.toFixed(1)} s.`,
+    `Subscribers: ${n} graphql-ws clients (one socket each, the order's customer's token in connection_init), opened in batches of ${BATCH}: all connected (connection_ack) after ${connectSeconds.toFixed(1)} s; every one had its opening snapshot after ${subscribedSeconds.toFixed(1)} s, when delivery held ${subscribedCount} subscriptions.`,
     `Latency = time the client received the step − time the courier's recordTrackingEvent was sent to the router (one clock: the clients and the courier run in this process). Over the ${EVENTS} measured steps: worst p50 ${ms(all.p50)} ms, worst p99 ${ms(all.p99)} ms, max ${ms(all.max)} ms.`,
-    `Memory per connection (VmRSS after all subscribed − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB).`,
+    `Memory per idle connection (VmRSS after all subscribed, before the first step − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB).`,
+    `CPU per delivered event (user + system, from the first step to the last, / ${n * plan.length} messages): router ${cpuPerMessage('router')} µs, delivery ${cpuPerMessage('delivery')} µs.`,
     `Open file descriptors: router ${before.router.fds} → ${after.router.fds}, delivery ${before.delivery.fds} → ${after.delivery.fds} (the router relays every subscription over its few shared upstream sockets).`,
     `Every message checked: no errors, the step's status, the tracking number and the order's total (${expected.amount}) from orders. Load average (1 min) ${loadBefore.toFixed(2)} before the clients, ${loadAfter.toFixed(2)} after the last step: the machine is shared, so figures vary from run to run.`,
   ].join('\n');
@@ -337,15 +363,19 @@ function open(
       onNonLazyError: () => undefined,
     }),
     received: [],
+    snapshots: 0,
     problems: [],
   };
   subscriber.client.subscribe(
     { query: DELIVERY_UPDATED, variables: { orderId } },
     {
       next: (message) => {
-        subscriber.received.push(performance.now());
+        const at = performance.now();
         const update = (message.data as { deliveryUpdated?: DeliveryUpdate } | null)
           ?.deliveryUpdated;
+        // Where the order stands when the subscription starts: not a step of this run.
+        if (update?.snapshot) subscriber.snapshots++;
+        else subscriber.received.push(at);
         if (message.errors?.length) {
           subscriber.problems.push(`errors: ${JSON.stringify(message.errors).slice(0, 300)}`);
         } else if (
@@ -376,7 +406,17 @@ function usage(pids: Services['pids']): Record<keyof Services['pids'], ProcessUs
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
     if (!rss) throw new Error(`no VmRSS for process ${pid}`);
-    return { rssKiB: Number(rss), fds: readdirSync(`/proc/${pid}/fd`).length };
+    // utime and stime, the 14th and 15th fields, in clock ticks (100 per second on Linux).
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [utime, stime] = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .slice(11, 13);
+    return {
+      rssKiB: Number(rss),
+      fds: readdirSync(`/proc/${pid}/fd`).length,
+      cpuMs: (Number(utime) + Number(stime)) * 10,
+    };
   };
   return { router: of(pids.router), delivery: of(pids.delivery) };
 }
