@@ -39,11 +39,11 @@ export const deliveryConfigSchema = z
     /** PostgreSQL connections per process (requests, the label worker and the outbox relay). */
     DELIVERY_DATABASE_POOL_SIZE: z.coerce.number().int().min(2).max(200).default(10),
     /**
-     * Tracking events (courier mutations, carrier webhooks) written at once, each holding a
-     * connection for its one statement; unset, the pool size less 2, kept for reads, the
-     * label worker and the outbox relay. At most the pool size less 1.
+     * Tracking events (courier mutations, carrier webhooks) written at once, each on a
+     * PostgreSQL connection of their own (besides DELIVERY_DATABASE_POOL_SIZE) for its one
+     * statement of about a millisecond.
      */
-    DELIVERY_TRACKING_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(199).optional(),
+    DELIVERY_TRACKING_WRITE_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
     /**
      * Tracking events that may wait for a write slot beyond those being written; more at
      * once are refused (SERVICE_UNAVAILABLE, retryable; the webhook answers 503).
@@ -90,14 +90,6 @@ export const deliveryConfigSchema = z
   })
   .superRefine((cfg, ctx) => {
     requireClientSecret(cfg, ctx, DEV_OAUTH_CLIENT_SECRET, 'orders:read');
-    const writes = cfg.DELIVERY_TRACKING_WRITE_CONCURRENCY;
-    if (writes !== undefined && writes >= cfg.DELIVERY_DATABASE_POOL_SIZE) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['DELIVERY_TRACKING_WRITE_CONCURRENCY'],
-        message: `must be below DELIVERY_DATABASE_POOL_SIZE (${cfg.DELIVERY_DATABASE_POOL_SIZE}), leaving a connection for reads and the workers`,
-      });
-    }
     if (cfg.NODE_ENV !== 'development') {
       for (const [name, what] of Object.entries(CARRIER_SETTINGS)) {
         if (cfg[name as keyof typeof CARRIER_SETTINGS] === '') {
@@ -121,14 +113,6 @@ export function missingCarrierSettings(config: DeliveryConfig): string[] {
   return Object.entries(CARRIER_SETTINGS)
     .filter(([name]) => config[name as keyof typeof CARRIER_SETTINGS] === '')
     .map(([name, what]) => `${name} (${what})`);
-}
-
-/** Tracking events written at once: DELIVERY_TRACKING_WRITE_CONCURRENCY or its default. */
-export function trackingWriteConcurrency(config: DeliveryConfig): number {
-  return (
-    config.DELIVERY_TRACKING_WRITE_CONCURRENCY ??
-    Math.max(1, config.DELIVERY_DATABASE_POOL_SIZE - 2)
-  );
 }
 
 export function loadDeliveryConfig(

@@ -11,7 +11,6 @@ import { HttpCarrierClient, UnconfiguredCarrier, type CarrierClient } from './ca
 import {
   missingCarrierSettings,
   TRACKING_RETRY_AFTER_SECONDS,
-  trackingWriteConcurrency,
   type DeliveryConfig,
 } from './config';
 import { createLoaders, type Context } from './context';
@@ -26,6 +25,7 @@ import { serveSubscriptions } from './routes/subscriptions';
 import { OrdersClient } from './store/orders';
 import { createPrisma } from './store/prisma';
 import { ShipmentStore } from './store/shipment';
+import { TrackingWrites } from './store/tracking-writes';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
@@ -81,13 +81,17 @@ export async function startDeliveryService(
     },
     logger,
   );
+  const steps = new TrackingWrites(
+    config.DELIVERY_DATABASE_URL,
+    config.DELIVERY_TRACKING_WRITE_CONCURRENCY,
+  );
   const writes = new WriteQueue({
-    concurrency: trackingWriteConcurrency(config),
+    concurrency: config.DELIVERY_TRACKING_WRITE_CONCURRENCY,
     queueLimit: config.DELIVERY_TRACKING_QUEUE_LIMIT,
     maxWaitMs: config.DELIVERY_TRACKING_QUEUE_WAIT_MS,
     retryAfterSeconds: TRACKING_RETRY_AFTER_SECONDS,
   });
-  const tracking = new TrackingService(prisma, shipments, events, writes, logger);
+  const tracking = new TrackingService(prisma, shipments, events, steps, writes, logger);
   const verifier = new TokenVerifier({
     issuer: config.JWT_ISSUER,
     audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
@@ -115,7 +119,7 @@ export async function startDeliveryService(
     );
   } catch (error) {
     await events.close();
-    await Promise.all([prisma.$disconnect(), orders.close()]);
+    await Promise.all([prisma.$disconnect(), steps.close(), orders.close()]);
     throw error;
   }
 
@@ -157,7 +161,7 @@ export async function startDeliveryService(
       await running.stop();
       await relay.stop();
       await queues.close();
-      await Promise.all([prisma.$disconnect(), orders.close()]);
+      await Promise.all([prisma.$disconnect(), steps.close(), orders.close()]);
     },
   };
 }

@@ -1,10 +1,5 @@
 import { ConfigError } from '@shop/config';
-import {
-  DEV_OAUTH_CLIENT_SECRET,
-  loadDeliveryConfig,
-  missingCarrierSettings,
-  trackingWriteConcurrency,
-} from '../src/config';
+import { DEV_OAUTH_CLIENT_SECRET, loadDeliveryConfig, missingCarrierSettings } from '../src/config';
 
 const carrier = {
   CARRIER_API_URL: 'https://api.carrier.example',
@@ -85,16 +80,10 @@ describe('delivery config', () => {
     );
   });
 
-  it('leaves tracking writes two connections short of the pool, and refuses all of it', () => {
-    expect(trackingWriteConcurrency(loadDeliveryConfig({}))).toBe(8);
-    expect(trackingWriteConcurrency(loadDeliveryConfig({ DELIVERY_DATABASE_POOL_SIZE: '2' }))).toBe(
-      1,
-    );
-    expect(
-      trackingWriteConcurrency(loadDeliveryConfig({ DELIVERY_TRACKING_WRITE_CONCURRENCY: '9' })),
-    ).toBe(9);
-    expect(() => loadDeliveryConfig({ DELIVERY_TRACKING_WRITE_CONCURRENCY: '10' })).toThrow(
-      /DELIVERY_TRACKING_WRITE_CONCURRENCY.*below DELIVERY_DATABASE_POOL_SIZE \(10\)/,
+  it('writes tracking events on four connections of their own unless told otherwise', () => {
+    expect(loadDeliveryConfig({}).DELIVERY_TRACKING_WRITE_CONCURRENCY).toBe(4);
+    expect(() => loadDeliveryConfig({ DELIVERY_TRACKING_WRITE_CONCURRENCY: '0' })).toThrow(
+      /DELIVERY_TRACKING_WRITE_CONCURRENCY/,
     );
   });
 });

@@ -88,10 +88,11 @@ const outboxCount = async (stack: DeliveryStack, shipmentIds: string[]) =>
 describe('a burst of tracking events on a small pool', () => {
   let stack: DeliveryStack;
   beforeAll(async () => {
-    // Three connections: one tracking write at a time, the rest for reads and the workers.
+    // Small pools: two connections for tracking writes, two for reads and the workers.
     // No waiting time limit, so that a slow machine refuses nothing either.
     stack = await startDeliveryStack({
-      DELIVERY_DATABASE_POOL_SIZE: '3',
+      DELIVERY_DATABASE_POOL_SIZE: '2',
+      DELIVERY_TRACKING_WRITE_CONCURRENCY: '2',
       DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
       OUTBOX_RELAY_ENABLED: 'false',
     });
@@ -192,6 +193,7 @@ describe('overload', () => {
     // One write at a time, three more may wait: the fifth at once is refused.
     stack = await startDeliveryStack({
       DELIVERY_DATABASE_POOL_SIZE: '2',
+      DELIVERY_TRACKING_WRITE_CONCURRENCY: '1',
       DELIVERY_TRACKING_QUEUE_LIMIT: '3',
       DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
       OUTBOX_RELAY_ENABLED: 'false',

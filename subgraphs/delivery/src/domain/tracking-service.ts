@@ -5,12 +5,8 @@ import type { Label } from '../carrier/carrier';
 import type { CarrierEvent } from '../carrier/webhook';
 import type { DeliveryEvents } from '../events/delivery-events';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
-import type {
-  DeliveryUpdateRecord,
-  ReportedStep,
-  ShipmentRecord,
-  ShipmentStore,
-} from '../store/shipment';
+import type { DeliveryUpdateRecord, ShipmentRecord, ShipmentStore } from '../store/shipment';
+import type { ReportedStep, TrackingWrites } from '../store/tracking-writes';
 import {
   canTransition,
   IllegalDeliveryTransitionError,
@@ -41,7 +37,7 @@ const MAX_STEP_ATTEMPTS = 3;
  * in one transaction that locks the shipment row, checks the step against the status it
  * finds, stores the event, moves the shipment and writes the shipment.updated outbox row;
  * only after the commit is the event published to subscribers. Courier and carrier events,
- * which come in bursts, are one statement each (ShipmentStore.step) admitted through a
+ * which come in bursts, are one statement each (TrackingWrites.step) admitted through a
  * bounded WriteQueue; the label and cancellation, one per shipment, are interactive
  * transactions.
  */
@@ -51,6 +47,7 @@ export class TrackingService {
     private readonly prisma: PrismaClient,
     private readonly shipments: ShipmentStore,
     private readonly events: DeliveryEvents,
+    private readonly steps: TrackingWrites,
     private readonly writes: WriteQueue,
     private readonly log: Logger,
   ) {}
@@ -75,9 +72,9 @@ export class TrackingService {
       shipmentId,
       async () => {
         for (let attempt = 1; ; attempt++) {
-          const applied = await this.shipments.step(step);
+          const applied = await this.steps.step(step);
           if (applied) return applied;
-          const { shipment } = await this.shipments.refusal(step);
+          const { shipment } = await this.steps.refusal(step);
           if (!shipment) throw new NotFoundError('Shipment', shipmentId);
           // Legal now: another step moved the shipment between the two statements.
           if (attempt === MAX_STEP_ATTEMPTS || !canTransition(shipment.status, event.status)) {
@@ -122,13 +119,13 @@ export class TrackingService {
       async (): Promise<CarrierEventOutcome | DeliveryUpdateRecord> => {
         for (let attempt = 1; ; attempt++) {
           try {
-            const applied = await this.shipments.step(step);
+            const applied = await this.steps.step(step);
             if (applied) return applied;
           } catch (error) {
             if (isUniqueViolation(error)) return { kind: 'duplicate' };
             throw error;
           }
-          const { shipment, duplicate } = await this.shipments.refusal(step);
+          const { shipment, duplicate } = await this.steps.refusal(step);
           if (!shipment) return { kind: 'unknown-tracking-number' };
           if (duplicate) return { kind: 'duplicate' };
           const from = shipment.status;

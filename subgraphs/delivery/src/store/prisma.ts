@@ -9,16 +9,10 @@ export function createPrisma(databaseUrl: string, poolSize: number): PrismaClien
 }
 
 /**
- * Prisma's error for a violated unique constraint: P2002 from a model query, P2010 with the
- * driver adapter's UniqueConstraintViolation from a raw one ($queryRaw).
+ * A violated unique constraint: Prisma's P2002, or PostgreSQL's 23505 from node-pg (the
+ * tracking writes, store/tracking-writes.ts).
  */
 export function isUniqueViolation(error: unknown): boolean {
-  const e = error as {
-    code?: string;
-    meta?: { driverAdapterError?: { cause?: { kind?: string } } };
-  } | null;
-  return (
-    e?.code === 'P2002' ||
-    (e?.code === 'P2010' && e.meta?.driverAdapterError?.cause?.kind === 'UniqueConstraintViolation')
-  );
+  const code = (error as { code?: string } | null)?.code;
+  return code === 'P2002' || code === '23505';
 }

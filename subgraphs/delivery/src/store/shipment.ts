@@ -1,12 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { JobName, type JobData } from '@shop/queues';
-import {
-  Prisma,
-  type PrismaClient,
-  type Shipment,
-  type TrackingEvent,
-} from '../generated/prisma/client';
-import { isAnnounced, previousStatuses, type DeliveryStatus } from '../domain/shipment-status';
+import type { Prisma, PrismaClient, Shipment, TrackingEvent } from '../generated/prisma/client';
+import { isAnnounced } from '../domain/shipment-status';
 import type { ReportedEvent } from '../domain/tracking-event';
 
 export type ShipmentRecord = Shipment;
@@ -31,35 +26,6 @@ export interface EventOrigin {
   courier?: string;
   /** The label that LABEL_CREATED comes with (or CANCELLED, for a label bought meanwhile). */
   label?: { carrier: string; trackingNumber: string; labelUrl: string | null };
-}
-
-/** A reported step: which shipment, the event, and who reported it. */
-export interface ReportedStep {
-  /** The shipment, by id (couriers) or by tracking number (carrier webhooks). */
-  shipment: { id: string } | { trackingNumber: string };
-  event: ReportedEvent;
-  origin: { source: 'COURIER'; courier: string } | { source: 'CARRIER'; externalEventId: string };
-}
-
-/** Why a step was not applied, as the shipment is now (read after the step's statement). */
-export interface StepRefusal {
-  /** Null: no such shipment. */
-  shipment: { id: string; status: DeliveryStatus } | null;
-  /** The carrier event id is stored already. */
-  duplicate: boolean;
-}
-
-const SHIPMENT_COLUMNS = Prisma.sql`id::text AS id, order_id::text AS "orderId",
-  user_id::text AS "userId", status::text AS status, carrier,
-  tracking_number AS "trackingNumber", label_url AS "labelUrl",
-  label_voided_at AS "labelVoidedAt", courier::text AS courier,
-  created_at AS "createdAt", updated_at AS "updatedAt"`;
-
-/** The condition naming a step's shipment (its columns unqualified). */
-function shipmentIs(shipment: ReportedStep['shipment']): Prisma.Sql {
-  return 'id' in shipment
-    ? Prisma.sql`id = ${shipment.id}::uuid`
-    : Prisma.sql`tracking_number = ${shipment.trackingNumber}`;
 }
 
 /** Shipments, their tracking events and the outbox in the delivery database. */
@@ -187,74 +153,6 @@ export class ShipmentStore {
       });
     }
     return { shipment: updated, event: stored };
-  }
-
-  /**
-   * Applies a reported step in one statement, a transaction of its own: the UPDATE takes
-   * the shipment's row lock and moves it only from a status the step is legal from (a
-   * concurrent step is waited for and the condition re-checked against what it left), and
-   * the same statement stores the event and writes the shipment.updated outbox row. A
-   * carrier event id already stored is not applied again (its unique index catches one
-   * committed meanwhile). Null when nothing was applied: see `refusal` for why.
-   *
-   * One round trip instead of an interactive transaction's seven, so a write holds its
-   * connection for about a millisecond and never while the process does other work.
-   */
-  async step({ shipment, event, origin }: ReportedStep): Promise<DeliveryUpdateRecord | null> {
-    const updatedAt = new Date();
-    const courier = origin.source === 'COURIER' ? origin.courier : null;
-    const externalEventId = origin.source === 'CARRIER' ? origin.externalEventId : null;
-    const notStored = externalEventId
-      ? Prisma.sql`AND NOT EXISTS (SELECT 1 FROM tracking_events WHERE external_event_id = ${externalEventId})`
-      : Prisma.empty;
-    // CANCELLED stays in delivery: see isAnnounced.
-    const announce = isAnnounced(event.status);
-    const rows = await this.prisma.$queryRaw<(ShipmentRecord & { eventAt: Date })[]>`
-      WITH moved AS (
-        UPDATE shipments
-        SET status = ${event.status}::"DeliveryStatus",
-            courier = COALESCE(${courier}::uuid, courier),
-            updated_at = ${updatedAt}
-        WHERE ${shipmentIs(shipment)}
-          AND status = ANY(${[...previousStatuses(event.status)]}::"DeliveryStatus"[])
-          ${notStored}
-        RETURNING *
-      ), stored AS (
-        INSERT INTO tracking_events
-          (id, shipment_id, status, location, note, at, source, external_event_id)
-        SELECT gen_random_uuid(), moved.id, moved.status, ${event.location}, ${event.note},
-               ${event.at}, ${origin.source}::"TrackingSource", ${externalEventId}
-        FROM moved
-      ), announced AS (
-        INSERT INTO outbox (id, topic, payload)
-        SELECT gen_random_uuid(), ${JobName.SHIPMENT_UPDATED},
-               jsonb_build_object(
-                 'shipmentId', moved.id, 'orderId', moved.order_id, 'userId', moved.user_id,
-                 'status', moved.status, 'carrier', moved.carrier,
-                 'trackingNumber', moved.tracking_number, 'at', ${event.at.toISOString()}::text)
-        FROM moved WHERE ${announce}
-      )
-      SELECT ${SHIPMENT_COLUMNS} FROM moved`;
-    const updated = rows[0];
-    if (!updated) return null;
-    const { location, note, at, status } = event;
-    return { shipment: updated, event: { status, location, note, at } };
-  }
-
-  /** Why `step` applied nothing: the shipment as it is now, and whether the event is stored. */
-  async refusal({ shipment, origin }: ReportedStep): Promise<StepRefusal> {
-    const externalEventId = origin.source === 'CARRIER' ? origin.externalEventId : null;
-    const [row] = await this.prisma.$queryRaw<
-      { id: string | null; status: DeliveryStatus | null; duplicate: boolean }[]
-    >`
-      SELECT s.id::text AS id, s.status::text AS status,
-             EXISTS (SELECT 1 FROM tracking_events WHERE external_event_id = ${externalEventId})
-               AS duplicate
-      FROM (SELECT 1) AS one LEFT JOIN shipments s ON ${shipmentIs(shipment)}`;
-    return {
-      shipment: row?.id && row.status ? { id: row.id, status: row.status } : null,
-      duplicate: row?.duplicate ?? false,
-    };
   }
 
   /** Writes an event for the outbox relay, in the caller's transaction. */
