@@ -29,6 +29,7 @@ import { cpuList, cpuSnapshot, cpuUse, type CpuUse } from './cpu';
 import { appendSection, type RunOptions } from './harness';
 import { Latencies, latencyRow, type LatencySummary } from './latency';
 import { startChild } from './processes/child';
+import { writeBreakdown } from './tracking-breakdown';
 
 const RECORD = `mutation Record($shipmentId: ID!, $input: TrackingEventInput!) {
   recordTrackingEvent(shipmentId: $shipmentId, input: $input) { id status }
@@ -176,6 +177,10 @@ async function run(
   ];
   const consistent =
     stored!.events === accepted && stored!.outbox === accepted && published === accepted;
+  const pieces = await writeBreakdown(
+    delivery.databaseUrl,
+    shipments.map((s) => s.id),
+  );
 
   const rows = parts.map(({ name, tally, seconds }) => {
     const s: LatencySummary = tally.latencies.summary(seconds);
@@ -204,6 +209,7 @@ async function run(
     ),
     `Counted afterwards (warm-up included, ${accepted} accepted in all): ${checks.join(', ')}${consistent ? ': each equals the accepted.' : ': MISMATCH.'}`,
     ...errorSamples.map((s) => `Error sample: ${s.trim().slice(0, 300)}`),
+    `Where a write's time goes, each piece alone, one call after the other in this process (mean wall ms / this process's CPU ms / PostgreSQL CPU ms per call): ${pieces.map((p) => `${p.name}: ${p.wallMs.toFixed(2)} / ${p.clientCpuMs.toFixed(2)} / ${p.postgresCpuMs.toFixed(2)}`).join('; ')}.`,
     `Refused = SERVICE_UNAVAILABLE with retryable: true (mutation) or HTTP 503 (webhook); errors = anything else. Latency = request sent → answer received, every request of the part (refusals included).`,
     `Load average (1 min) ${loadBefore.toFixed(2)} before the burst, ${loadAfter.toFixed(2)} after the steady run. The machine is shared (others run tests on the same cores), so figures vary from run to run.`,
   ]
@@ -314,7 +320,8 @@ function sender(delivery: Delivery, courier: string) {
       }
     } catch (error) {
       outcome = 'error';
-      detail = String(error);
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      detail = `${String(error)}${cause ? ` (${cause.code ?? cause.message})` : ''}`;
     }
     tally.add(outcome, performance.now() - started, detail);
   };
