@@ -1,7 +1,7 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
 //     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast] [--subscribers N]
-//     tracking: [--rate R] [--pool N]
+//     tracking: [--rate R] [--pool N]; failover: [--subscribers N] [--groups G]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
 import { benchLogging } from './logging';
@@ -10,6 +10,7 @@ import { benchOverhead } from './overhead';
 import { benchProducts } from './products';
 import { benchReservations } from './reservations';
 import { benchRouter } from './gateways';
+import { benchSubscriptionFailover } from './subscription-failover';
 import { benchSubscriptions } from './subscriptions';
 import { benchTracking } from './tracking';
 
@@ -22,6 +23,7 @@ const benchmarks = {
   reservations: benchReservations,
   router: benchRouter,
   subscriptions: benchSubscriptions,
+  failover: benchSubscriptionFailover,
   tracking: benchTracking,
 } as const;
 
@@ -34,6 +36,7 @@ async function main(): Promise<void> {
       warmup: { type: 'string', default: '3' },
       subscribers: { type: 'string', default: '10000' },
       scenario: { type: 'string' },
+      groups: { type: 'string' },
       trace: { type: 'boolean', default: false },
       products: { type: 'string', default: '1' },
       profile: { type: 'boolean', default: false },
@@ -55,6 +58,7 @@ async function main(): Promise<void> {
     warmupSeconds: Number(values.warmup),
     subscribers: Number(values.subscribers),
     scenario: values.scenario,
+    groups: values.groups === undefined ? undefined : Number(values.groups),
     trace: values.trace,
     products: Number(values.products),
     profile: values.profile,

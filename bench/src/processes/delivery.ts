@@ -34,5 +34,11 @@ void (async () => {
     databaseUrl: delivery.db.url,
     channelPrefix: delivery.config.PUBSUB_CHANNEL_PREFIX,
     webhookSecret: delivery.config.CARRIER_WEBHOOK_SECRET,
+    // For another replica of this service (processes/delivery-replica.ts).
+    config: Object.fromEntries(
+      Object.entries(delivery.config)
+        .filter(([, value]) => value !== undefined && typeof value !== 'object')
+        .map(([key, value]) => [key, String(value)]),
+    ),
   });
 })();
