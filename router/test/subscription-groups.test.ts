@@ -273,6 +273,27 @@ describe('joining and leaving a group', () => {
     expect(stack.tracking.ended(orderId)).toBe(0);
   });
 
+  it('when the subgraph completes the subscription, every member completes; the next subscriber starts a new group', async () => {
+    const userId = `user-${randomUUID()}`;
+    const orderId = `order-${randomUUID()}`;
+    const [firstToken, secondToken, laterToken] = tokensOf(userId, 3);
+    const members = [follow(firstToken!, orderId), follow(secondToken!, orderId)];
+    await grouped(orderId, 1, 2);
+    stack.tracking.publish(orderId, { seq: 1, status: 'DELIVERED' });
+
+    stack.tracking.finish(orderId);
+
+    for (const { recording } of members) {
+      expect(await recording.ended).toEqual({ kind: 'complete' });
+      expect(recording.results.map((r) => r.data?.tracked)).toMatchObject([{ seq: 1 }]);
+    }
+    const later = follow(laterToken!, orderId);
+    await grouped(orderId, 1, 1);
+    stack.tracking.publish(orderId, { seq: 2, status: 'RETURNED' });
+    expect((await later.recording.waitForResults(1))[0]?.data?.tracked).toMatchObject({ seq: 2 });
+    expect(stack.tracking.subscriptions.filter((s) => s.orderId === orderId)).toHaveLength(2);
+  });
+
   it('delivers an event whose resolution partly failed to every member, the error next to the data', async () => {
     const userId = `user-${randomUUID()}`;
     const query = `subscription ($orderId: ID!) {
