@@ -1,5 +1,7 @@
 // Our router against the stock gateway, one after the other in one run on this machine:
-//   npm run bench -- router [--connections N] [--duration S] [--warmup S]
+//   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--profile]
+// --profile: our router alone under the small query, with V8's profiler (profile.ts); nothing
+// is recorded, `npm run profile -w bench -- --process router` summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
 // and the subgraph called directly for reference; (b) the graphql-gateways-benchmark's four
 // subgraphs (processes/federation-subgraphs.ts) with its deep query. Per target: req/s,
@@ -12,6 +14,7 @@ import autocannon from 'autocannon';
 import { cpuSnapshot, cpuUse } from './cpu';
 import { appendSection, type RunOptions } from './harness';
 import { startChild, type Child } from './processes/child';
+import { clearProfiles, monotonicMicros, profilerOptions, writeProfileWindow } from './profile';
 
 const SMALL = '{ categories { id name } }';
 const LISTING =
@@ -159,7 +162,54 @@ async function compare(
   return rows;
 }
 
+/** Our router under V8's profiler on the small query; the window is the measured run. */
+async function profileRouter(options: RunOptions, command: string): Promise<string> {
+  clearProfiles();
+  return withChild(startChild<{ url: string; jwksUrl: string }>('products.ts', {}), (products) =>
+    withChild(
+      startChild<{ url: string }>(
+        'gateway.ts',
+        {
+          kind: 'router',
+          supergraphPath: path.resolve(__dirname, '../../schema/supergraph.graphql'),
+          subgraphUrls: { products: products.info.url },
+          env: { JWKS_URL: products.info.jwksUrl },
+        },
+        profilerOptions('router'),
+      ),
+      async (router) => {
+        const body = JSON.stringify({ query: SMALL });
+        await post(router.info.url, body);
+        const common = { url: router.info.url, method: 'POST' as const, body };
+        const headers = { 'content-type': 'application/json' };
+        await autocannon({
+          ...common,
+          headers,
+          connections: options.connections,
+          duration: options.warmupSeconds,
+        });
+        const startMicros = monotonicMicros();
+        const result = await autocannon({
+          ...common,
+          headers,
+          connections: options.connections,
+          duration: options.durationSeconds,
+        });
+        writeProfileWindow({
+          startMicros,
+          endMicros: monotonicMicros(),
+          units: result.requests.total,
+          unit: 'request',
+          command,
+        });
+        return `profiled ${result.requests.total} requests; npm run profile -w bench -- --process router`;
+      },
+    ),
+  );
+}
+
 export async function benchRouter(options: RunOptions, command: string): Promise<string> {
+  if (options.profile) return profileRouter(options, command);
   const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   await withChild(
