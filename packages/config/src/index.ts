@@ -151,6 +151,18 @@ export const settings = {
     /** Whether this process publishes outbox rows to BullMQ (replicas may all do it safely). */
     OUTBOX_RELAY_ENABLED: env.bool(true),
   }),
+  /**
+   * Where this service's background work (queue workers, outbox relay) runs. Inside the API
+   * process by default (one process to start locally); a worker Deployment runs the same
+   * image with `npm run worker` and its API pods with WORKERS_ENABLED=false, so that jobs
+   * and requests scale apart.
+   */
+  workers: (healthPort: number) => ({
+    /** Whether the API process also runs the workers and the outbox relay. */
+    WORKERS_ENABLED: env.bool(true),
+    /** The worker process's /healthz and /readyz (it serves nothing else). */
+    WORKER_PORT: env.port(healthPort),
+  }),
 };
 
 interface ClientSecretConfig {

@@ -193,3 +193,4 @@ export * from './ids';
 export * from './pagination';
 export * from './run';
 export * from './text';
+export * from './worker-health';

@@ -26,8 +26,10 @@ export function startServiceProcess(
   workspace: string,
   env: Record<string, string>,
   timeoutMs = 60_000,
+  /** Another entry point of the workspace, e.g. src/worker.ts (its worker process). */
+  entry = 'src/main.ts',
 ): Promise<ServiceProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: path.join(REPO_ROOT, workspace),
     env: { PATH: process.env.PATH ?? '', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

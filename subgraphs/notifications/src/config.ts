@@ -38,8 +38,8 @@ export const notificationsConfigSchema = z
     ...settings.queues(),
     /** Notification jobs one process works on at once. */
     NOTIFICATIONS_CONCURRENCY: z.coerce.number().int().min(1).max(50).default(5),
-    /** Whether this process consumes the notifications queue (the API works without). */
-    NOTIFICATIONS_WORKER_ENABLED: env.bool(true),
+    /** Whether the API process also consumes the notifications queue (it works without). */
+    ...settings.workers(4106),
     /**
      * How long a claimed message belongs to the job that claimed it. A duplicate event
      * takes over a message that is still unsent only after this, so the owner's retries

@@ -33,7 +33,8 @@ describe('notifications config', () => {
       QUEUE_PREFIX: 'shop',
       SMTP_URL: 'smtp://127.0.0.1:1025',
       SMS_API_URL: 'https://api.twilio.com',
-      NOTIFICATIONS_WORKER_ENABLED: true,
+      WORKERS_ENABLED: true,
+      WORKER_PORT: 4106,
     });
     expect(smsConfigured(config)).toBe(false);
   });

@@ -89,6 +89,7 @@ export const ordersConfigSchema = z
      */
     ORDER_PAYMENT_TIMEOUT_MS: z.coerce.number().int().min(0).optional(),
     ...settings.outbox(),
+    ...settings.workers(4104),
   })
   .superRefine((cfg, ctx) => {
     requireClientSecret(cfg, ctx, DEV_OAUTH_CLIENT_SECRET, 'users:read + products:reserve');

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Scope } from '@shop/auth';
 import { startServiceProcess, waitFor, type ServiceProcess } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
-import { ordersEnvironment } from './support/orders-service';
+import { neighboursOf, ordersEnvironment } from './support/orders-service';
 import { startOrdersStack, type OrdersStack } from './support/stack';
 
 const CLAIM_WINDOW_MS = 2000;
@@ -54,15 +54,7 @@ it('units held for orders that were never written go back on sale', async () => 
   const { config } = stack;
   doomed = await startServiceProcess('subgraphs/orders', {
     ...ordersEnvironment(
-      {
-        jwksUrl: config.JWKS_URL,
-        issuer: config.JWT_ISSUER,
-        audience: config.JWT_AUDIENCE,
-        usersUrl: config.USERS_URL,
-        productsUrl: config.PRODUCTS_URL,
-        cartUrl: config.CART_URL,
-        stripeApiUrl: `http://127.0.0.1:${(stripe.address() as AddressInfo).port}`,
-      },
+      neighboursOf(config, `http://127.0.0.1:${(stripe.address() as AddressInfo).port}`),
       stack.db.url,
     ),
     LOG_LEVEL: 'info',

@@ -68,6 +68,7 @@ export const usersConfigSchema = z
     /** BullMQ key prefix; every producer and worker of one deployment must use the same. */
     QUEUE_PREFIX: env.keyPrefix('shop'),
     ...settings.outbox(),
+    ...settings.workers(4101),
     /** Login attempts allowed per e-mail and per IP within LOGIN_WINDOW_SECONDS. */
     LOGIN_MAX_ATTEMPTS_PER_EMAIL: z.coerce.number().int().min(1).default(5),
     LOGIN_MAX_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(50),

@@ -4,11 +4,11 @@ import Redis from 'ioredis';
 import { parse } from 'graphql';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { OutboxRelay, Queues } from '@shop/queues';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { UsersConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { ensureAdmin } from './domain/admin';
+import { startUsersJobs } from './jobs/start';
 import { AuthService } from './domain/auth-service';
 import { ClientSecretLimiter } from './domain/client-secret-limiter';
 import { LoginLimiter } from './domain/login-limiter';
@@ -95,12 +95,8 @@ export async function startUsersService(
   );
 
   // BullMQ connections open only once the server is up, so a failed start leaks none.
-  const queues = new Queues({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  const relay = new OutboxRelay(prisma, queues, logger, {
-    intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  });
-  if (config.OUTBOX_RELAY_ENABLED) relay.start();
-  else logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
+  const jobs = config.WORKERS_ENABLED ? startUsersJobs(config, prisma, logger) : null;
+  if (!jobs) logger.info('WORKERS_ENABLED=false: the outbox relay runs in its own process');
 
   return {
     ...running,
@@ -108,8 +104,7 @@ export async function startUsersService(
     stop: async () => {
       await running.stop();
       // The relay finishes its batch before the database connection goes.
-      await relay.stop();
-      await queues.close();
+      await jobs?.stop();
       await Promise.all([prisma.$disconnect(), redis.quit()]);
     },
   };

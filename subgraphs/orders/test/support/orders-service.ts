@@ -49,6 +49,19 @@ export interface OrdersNeighbours {
   stripeApiUrl?: string;
 }
 
+/** The neighbours a running orders service was configured with, for a second process. */
+export function neighboursOf(config: OrdersConfig, stripeApiUrl?: string): OrdersNeighbours {
+  return {
+    jwksUrl: config.JWKS_URL,
+    issuer: config.JWT_ISSUER,
+    audience: config.JWT_AUDIENCE,
+    usersUrl: config.USERS_URL,
+    productsUrl: config.PRODUCTS_URL,
+    cartUrl: config.CART_URL,
+    stripeApiUrl: stripeApiUrl ?? config.STRIPE_API_URL,
+  };
+}
+
 /**
  * The orders service on an ephemeral port with a database of its own, signing in to the
  * given users service as ORDERS_CLIENT and paying through stripe-mock (or a proxy of it).

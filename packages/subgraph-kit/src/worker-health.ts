@@ -1,0 +1,110 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Logger } from '@shop/logging';
+
+export interface WorkerHealthOptions {
+  /** Named in the answers and the log, e.g. `orders-worker`. */
+  name: string;
+  logger: Logger;
+  /** Throws when a store the workers need is unreachable; backs GET /readyz. */
+  ready: () => Promise<void>;
+}
+
+export interface WorkerHealth {
+  port: number;
+  stop: () => Promise<void>;
+}
+
+/**
+ * The only HTTP a worker process serves: GET /healthz (alive) and GET /readyz (its stores
+ * answer), the same answers as a subgraph's, for Kubernetes probes. Everything else is 404:
+ * a worker takes its work from the queues, never from a request.
+ */
+export async function startWorkerHealth(
+  options: WorkerHealthOptions,
+  port: number,
+  host = '0.0.0.0',
+): Promise<WorkerHealth> {
+  const answer = (res: http.ServerResponse, status: number, body: object) => {
+    res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
+    res.end(JSON.stringify(body));
+  };
+  const server = http.createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method === 'GET' && path === '/healthz') {
+      answer(res, 200, { status: 'ok', service: options.name });
+    } else if (req.method === 'GET' && path === '/readyz') {
+      options.ready().then(
+        () => answer(res, 200, { status: 'ready', service: options.name }),
+        (err: unknown) => {
+          options.logger.warn({ err }, 'readiness check failed');
+          answer(res, 503, {
+            status: 'unavailable',
+            service: options.name,
+            error: (err as Error).message,
+          });
+        },
+      );
+    } else {
+      const message = `${options.name} serves GET /healthz and GET /readyz only`;
+      answer(res, 404, { errors: [{ message, extensions: { code: 'NOT_FOUND' } }] });
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+  options.logger.info({ port: actualPort }, `${options.name} health endpoints listening`);
+  return {
+    port: actualPort,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** Background work of a service: queue workers, an outbox relay. */
+export interface Background {
+  /** Running jobs and the relay's batch finish first. */
+  stop: () => Promise<void>;
+}
+
+export interface WorkerProcessOptions extends WorkerHealthOptions {
+  /** Starts the workers; called once the health endpoints listen. */
+  start: () => Background;
+  /** Closes the stores and clients the workers used, after they have stopped. */
+  close: () => Promise<void>;
+}
+
+/**
+ * A service's worker process (`npm run worker`): its queue workers and outbox relay, and
+ * the health endpoints for Kubernetes' probes. stop() (SIGTERM, through runService) lets the
+ * running jobs finish, then closes everything.
+ */
+export async function startWorkerProcess(
+  options: WorkerProcessOptions,
+  port: number,
+): Promise<WorkerHealth> {
+  let health: WorkerHealth;
+  try {
+    health = await startWorkerHealth(options, port);
+  } catch (error) {
+    await options.close();
+    throw error;
+  }
+  const background = options.start();
+  return {
+    port: health.port,
+    stop: async () => {
+      await background.stop();
+      await health.stop();
+      await options.close();
+    },
+  };
+}
