@@ -25,8 +25,9 @@ export class RedisOperationCache {
 
   static connect(url: string, prefix: string, log: Logger): RedisOperationCache {
     const redis = new Redis(url, {
-      // Fail fast while Redis is away instead of queueing commands behind a reconnect.
-      enableOfflineQueue: false,
+      // Commands sent while the connection is being (re)made wait for it, but no longer
+      // than commandTimeout: Redis away costs a request half a second, not a hang. (Without
+      // the offline queue, every registration right after start-up was simply lost.)
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
       commandTimeout: 500,

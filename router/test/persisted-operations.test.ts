@@ -4,7 +4,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deleteKeys, TEST_REDIS_URL, testKeyPrefix } from '@shop/test-harness';
+import Redis from 'ioredis';
+import { deleteKeys, TEST_REDIS_URL, testKeyPrefix, waitFor } from '@shop/test-harness';
 import { startStack, type Stack, type TestRouter } from './support/stack';
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
@@ -15,7 +16,9 @@ const persisted = (query: string) => ({
 let stack: Stack;
 let prefix: string;
 let workDir: string;
+let redis: Redis;
 beforeAll(async () => {
+  redis = new Redis(TEST_REDIS_URL);
   stack = await startStack();
   prefix = testKeyPrefix('apq');
   workDir = mkdtempSync(path.join(tmpdir(), 'router-trusted-'));
@@ -23,6 +26,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await stack.stop();
   await deleteKeys(prefix);
+  redis.disconnect();
   rmSync(workDir, { recursive: true, force: true });
 });
 
@@ -46,6 +50,10 @@ describe('Automatic Persisted Queries shared through Redis', () => {
     expect(registered.status).toBe(200);
     expect(registered.body.errors).toBeUndefined();
     expect(registered.body.data.users.totalCount).toEqual(expect.any(Number));
+    // Apollo Server stores the text after answering (it does not wait for the cache).
+    await waitFor(async () => (await redis.exists(`${prefix}apq:${sha256(query)}`)) === 1, {
+      what: 'the registration in Redis',
+    });
 
     // Another replica, which never saw the text, runs it by hash alone.
     const elsewhere = await second.post(persisted(query));
