@@ -36,7 +36,7 @@ export async function writeBreakdown(
 ): Promise<Piece[]> {
   const prisma = createPrisma(databaseUrl, 2);
   const store = new ShipmentStore(prisma);
-  const writes = new TrackingWrites(databaseUrl, 1);
+  const writes = new TrackingWrites(databaseUrl, 1, 60_000);
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   const redis = new IORedis(TEST_REDIS_URL);

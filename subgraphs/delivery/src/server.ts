@@ -84,6 +84,8 @@ export async function startDeliveryService(
   const steps = new TrackingWrites(
     config.DELIVERY_DATABASE_URL,
     config.DELIVERY_TRACKING_WRITE_CONCURRENCY,
+    // A row lock held longer than an event may wait for its turn is refused the same way.
+    config.DELIVERY_TRACKING_QUEUE_WAIT_MS,
   );
   const writes = new WriteQueue({
     concurrency: config.DELIVERY_TRACKING_WRITE_CONCURRENCY,

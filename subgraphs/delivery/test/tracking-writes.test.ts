@@ -85,21 +85,45 @@ const outboxCount = async (stack: DeliveryStack, shipmentIds: string[]) =>
     )
   )[0]!.n;
 
-describe('a burst of tracking events on a small pool', () => {
-  let stack: DeliveryStack;
+/** Starts a delivery stack for the enclosing describe block (small pools, no relay). */
+function useStack(env: Record<string, string>, set: (stack: DeliveryStack) => void) {
+  let stack: DeliveryStack | undefined;
   beforeAll(async () => {
-    // Small pools: two connections for tracking writes, two for reads and the workers.
-    // No waiting time limit, so that a slow machine refuses nothing either.
     stack = await startDeliveryStack({
       DELIVERY_DATABASE_POOL_SIZE: '2',
-      DELIVERY_TRACKING_WRITE_CONCURRENCY: '2',
-      DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
       OUTBOX_RELAY_ENABLED: 'false',
+      ...env,
     });
+    set(stack);
   }, 120_000);
   afterAll(async () => {
     await stack?.stop();
   });
+}
+
+/** Another session takes the shipment's row lock and keeps it until COMMIT or ROLLBACK. */
+async function holdRow(stack: DeliveryStack, shipmentId: string): Promise<pg.Client> {
+  const holder = new pg.Client({ connectionString: stack.fixture.db.url });
+  await holder.connect();
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM shipments WHERE id = $1 FOR UPDATE', [shipmentId]);
+  return holder;
+}
+
+/** A courier's IN_TRANSIT scan of the shipment. */
+function scan(stack: DeliveryStack, shipment: Seeded) {
+  const courier = stack.issuer.userToken({ roles: [Role.COURIER] });
+  return stack.call(RECORD, { shipmentId: shipment.id, input: { status: 'IN_TRANSIT' } }, courier);
+}
+
+describe('a burst of tracking events on a small pool', () => {
+  let stack: DeliveryStack;
+  // Small pools: two connections for tracking writes, two for reads and the workers.
+  // No waiting time limit, so that a slow machine refuses nothing either.
+  useStack(
+    { DELIVERY_TRACKING_WRITE_CONCURRENCY: '2', DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000' },
+    (s) => (stack = s),
+  );
 
   it('stores and publishes every accepted event once, in order, and refuses only with a retryable code', async () => {
     const many = await seed(stack, 300, 'PICKED_UP');
@@ -189,32 +213,23 @@ describe('a burst of tracking events on a small pool', () => {
 
 describe('overload', () => {
   let stack: DeliveryStack;
-  beforeAll(async () => {
-    // One write at a time, three more may wait: the fifth at once is refused.
-    stack = await startDeliveryStack({
-      DELIVERY_DATABASE_POOL_SIZE: '2',
+  // One write at a time, three more may wait: the fifth at once is refused.
+  useStack(
+    {
       DELIVERY_TRACKING_WRITE_CONCURRENCY: '1',
       DELIVERY_TRACKING_QUEUE_LIMIT: '3',
       DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
-      OUTBOX_RELAY_ENABLED: 'false',
-    });
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+    },
+    (s) => (stack = s),
+  );
 
   it('refuses what does not fit with SERVICE_UNAVAILABLE or 503 + Retry-After, writes nothing for it, and takes it when sent again', async () => {
     const [locked, ...others] = await seed(stack, 8, 'IN_TRANSIT');
-    const courier = stack.issuer.userToken({ roles: [Role.COURIER] });
-    const record = (s: Seeded) =>
-      stack.call(RECORD, { shipmentId: s.id, input: { status: 'IN_TRANSIT' } }, courier);
+    const record = (s: Seeded) => scan(stack, s);
 
     // Something else holds the shipment's row: its event takes the only write slot and waits.
-    const holder = new pg.Client({ connectionString: stack.fixture.db.url });
-    await holder.connect();
+    const holder = await holdRow(stack, locked!.id);
     try {
-      await holder.query('BEGIN');
-      await holder.query('SELECT 1 FROM shipments WHERE id = $1 FOR UPDATE', [locked!.id]);
       const first = record(locked!);
       await waitFor(
         async () =>
@@ -269,5 +284,35 @@ describe('overload', () => {
     } finally {
       await holder.end();
     }
+  });
+});
+
+describe('a row lock that is not let go', () => {
+  let stack: DeliveryStack;
+  useStack(
+    { DELIVERY_TRACKING_WRITE_CONCURRENCY: '1', DELIVERY_TRACKING_QUEUE_WAIT_MS: '300' },
+    (s) => (stack = s),
+  );
+
+  it("refuses that shipment's events as retryable without holding up the others", async () => {
+    const [locked, free] = await seed(stack, 2, 'IN_TRANSIT');
+    const record = (s: Seeded) => scan(stack, s);
+    const holder = await holdRow(stack, locked!.id);
+    try {
+      const [mutation, webhook] = await Promise.all([
+        record(locked!),
+        postWebhook(stack, webhookBody(locked!)),
+      ]);
+      expect(isRefusal(mutation)).toBeTruthy();
+      expect(webhook).toMatchObject({ status: 503, retryAfter: '1' });
+      expect(await eventsOf(stack, locked!.id)).toEqual([]);
+      // The write connection was given back: another shipment's event goes through.
+      expect(isAccepted(await record(free!))).toBeTruthy();
+    } finally {
+      await holder.query('ROLLBACK');
+      await holder.end();
+    }
+    expect(isAccepted(await record(locked!))).toBeTruthy();
+    expect(await eventsOf(stack, locked!.id)).toHaveLength(1);
   });
 });

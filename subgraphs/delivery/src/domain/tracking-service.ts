@@ -6,7 +6,7 @@ import type { CarrierEvent } from '../carrier/webhook';
 import type { DeliveryEvents } from '../events/delivery-events';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { DeliveryUpdateRecord, ShipmentRecord, ShipmentStore } from '../store/shipment';
-import type { ReportedStep, TrackingWrites } from '../store/tracking-writes';
+import { isLockTimeout, type ReportedStep, type TrackingWrites } from '../store/tracking-writes';
 import {
   canTransition,
   IllegalDeliveryTransitionError,
@@ -72,7 +72,7 @@ export class TrackingService {
       shipmentId,
       async () => {
         for (let attempt = 1; ; attempt++) {
-          const applied = await this.steps.step(step);
+          const applied = await this.apply(step);
           if (applied) return applied;
           const { shipment } = await this.steps.refusal(step);
           if (!shipment) throw new NotFoundError('Shipment', shipmentId);
@@ -119,7 +119,7 @@ export class TrackingService {
       async (): Promise<CarrierEventOutcome | DeliveryUpdateRecord> => {
         for (let attempt = 1; ; attempt++) {
           try {
-            const applied = await this.steps.step(step);
+            const applied = await this.apply(step);
             if (applied) return applied;
           } catch (error) {
             if (isUniqueViolation(error)) return { kind: 'duplicate' };
@@ -222,6 +222,16 @@ export class TrackingService {
   /** The carrier confirmed the void of a cancelled shipment's label. */
   labelVoided(shipmentId: string): Promise<void> {
     return this.shipments.labelVoided(shipmentId, new Date());
+  }
+
+  /** One step's statement; a row lock held too long by another session is a retryable refusal. */
+  private async apply(step: ReportedStep): Promise<DeliveryUpdateRecord | null> {
+    try {
+      return await this.steps.step(step);
+    } catch (error) {
+      if (isLockTimeout(error)) throw this.writes.refusal();
+      throw error;
+    }
   }
 
   private async announce(update: DeliveryUpdateRecord): Promise<void> {

@@ -52,9 +52,9 @@ export class WriteQueue {
     write: () => Promise<T>,
     after: (result: T) => Promise<void>,
   ): Promise<T> {
-    const { concurrency, queueLimit, maxWaitMs, retryAfterSeconds } = this.options;
+    const { concurrency, queueLimit, maxWaitMs } = this.options;
     if (this.admitted >= concurrency + queueLimit) {
-      throw new WritesOverloadedError(retryAfterSeconds);
+      throw this.refusal();
     }
     this.admitted++;
     const admittedAt = Date.now();
@@ -64,7 +64,7 @@ export class WriteQueue {
       await this.slot();
       let result: T;
       try {
-        if (Date.now() - admittedAt > maxWaitMs) throw new WritesOverloadedError(retryAfterSeconds);
+        if (Date.now() - admittedAt > maxWaitMs) throw this.refusal();
         result = await write();
       } finally {
         this.release();
@@ -79,6 +79,11 @@ export class WriteQueue {
       this.admitted--;
       if (this.lanes.get(key) === turn) this.lanes.delete(key);
     }
+  }
+
+  /** The refusal of this queue, for a write that could not be done now for want of capacity. */
+  refusal(): WritesOverloadedError {
+    return new WritesOverloadedError(this.options.retryAfterSeconds);
   }
 
   /** Writes admitted and not finished (running, waiting, publishing). */

@@ -28,6 +28,11 @@ const SHIPMENT_COLUMNS = `id::text AS id, order_id::text AS "orderId",
   label_voided_at AT TIME ZONE 'UTC' AS "labelVoidedAt", courier::text AS courier,
   created_at AT TIME ZONE 'UTC' AS "createdAt", updated_at AT TIME ZONE 'UTC' AS "updatedAt"`;
 
+/** A step that gave up waiting for its shipment's row lock (lock_not_available). */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === '55P03';
+}
+
 const BY = {
   id: '$1::uuid',
   trackingNumber: '$1',
@@ -91,8 +96,17 @@ const STATEMENTS = {
 export class TrackingWrites {
   private readonly pool: pg.Pool;
 
-  constructor(databaseUrl: string, connections: number) {
-    this.pool = new pg.Pool({ connectionString: databaseUrl, max: connections });
+  /**
+   * `lockWaitMs` bounds how long a step waits for its shipment's row lock (PostgreSQL's
+   * lock_timeout): a session that holds the row and does not let go must not keep a write
+   * connection for ever. Such a step fails with isLockTimeout and changes nothing.
+   */
+  constructor(databaseUrl: string, connections: number, lockWaitMs: number) {
+    this.pool = new pg.Pool({
+      connectionString: databaseUrl,
+      max: connections,
+      lock_timeout: lockWaitMs,
+    });
     // An idle connection that breaks is dropped by the pool; the next write opens another.
     this.pool.on('error', () => undefined);
   }
