@@ -25,11 +25,13 @@ declare module 'express-serve-static-core' {
  */
 export function accessLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const started = performance.now();
     const entry: AccessLogEntry = { requestId: requestIdFrom(req.headers[REQUEST_ID_HEADER]) };
     res.locals.accessLog = entry;
     res.locals.requestId = entry.requestId;
     res.setHeader(REQUEST_ID_HEADER, entry.requestId);
+    // Production logs at warn: no listener, no clock, no line object for a line never written.
+    if (!logger.isLevelEnabled('info')) return next();
+    const started = performance.now();
     res.on('finish', () => {
       logger.info(
         {
