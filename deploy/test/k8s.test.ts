@@ -41,7 +41,14 @@ const overlays: Record<string, Rendered> = {
 
 const ofKind = (rendered: Rendered, kind: string) =>
   rendered.manifests.filter((manifest) => manifest.kind === kind);
-const deploymentNames = ofKind(base, 'Deployment').map((d) => d.metadata.name);
+/** A service's queue workers apart from its API (`<service>-worker`, test/scaling.test.ts). */
+const isWorker = (manifest: Manifest) =>
+  manifest.metadata.labels?.['app.kubernetes.io/component'] === 'worker';
+/** The API Deployments: one per workspace, each behind its Service. */
+const deploymentNames = ofKind(base, 'Deployment')
+  .filter((d) => !isWorker(d))
+  .map((d) => d.metadata.name);
+const allDeploymentNames = ofKind(base, 'Deployment').map((d) => d.metadata.name);
 const byName = (rendered: Rendered, kind: string, name: string): Manifest =>
   ofKind(rendered, kind).find((m) => m.metadata.name === name)!;
 const jobNames = (rendered: Rendered) => ofKind(rendered, 'Job').map((job) => job.metadata.name);
@@ -454,7 +461,7 @@ describe('overlays', () => {
           'app.kubernetes.io/name'
         ],
     );
-    expect(budgets.sort()).toEqual([...deploymentNames].sort());
+    expect(budgets.sort()).toEqual([...allDeploymentNames].sort());
   });
 
   it('prod runs delivery on several pods, so subscribers hear events recorded elsewhere', () => {
@@ -480,7 +487,7 @@ describe('overlays', () => {
         })
         .map((patch) => patch.metadata.name),
     );
-    expect(spread.sort()).toEqual([...deploymentNames].sort());
+    expect(spread.sort()).toEqual([...allDeploymentNames].sort());
   });
 });
 
