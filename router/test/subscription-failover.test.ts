@@ -192,6 +192,29 @@ describe('an upstream replica that goes away', () => {
     expect(upstream.waitingForFailover()).toEqual({ tracking: 0 });
   });
 
+  it('tells the loss in time even when a replica accepts every socket and drops it again', async () => {
+    const upstream = pool({ sockets: 1, failoverMs: 500 });
+    const [first, second] = replicas as [TrackingSubgraph, TrackingSubgraph];
+    const orderId = `order-${randomUUID()}`;
+    const heard = subscribeAs(upstream, 'user-1', orderId);
+    await waitFor(() => first.active(orderId) === 1, { what: 'the subscription' });
+
+    // A replica stuck half way: it acknowledges each socket, then cuts it.
+    const cutter = setInterval(() => {
+      second.connections.forEach((_, index) => second.dropConnection(index));
+    }, 20);
+    try {
+      await first.kill();
+      service.retarget(addressOf(second));
+      await waitFor(() => heard.errors.length === 1, { what: 'the loss told' });
+    } finally {
+      clearInterval(cutter);
+    }
+    expect(second.connections.length).toBeGreaterThan(0);
+    expect(heard.events).toEqual([]);
+    expect(upstream.waitingForFailover()).toEqual({ tracking: 0 });
+  });
+
   it('a subscription its client ends while it waits for a replica is not subscribed again', async () => {
     const upstream = pool({ sockets: 1 });
     const [first, second] = replicas as [TrackingSubgraph, TrackingSubgraph];

@@ -88,7 +88,11 @@ interface Placed {
   leave?: () => void;
   /** The caller ended it, or its end was reported: nothing more reaches the sink. */
   ended: boolean;
-  /** While it waits for a socket: when its loss is reported, and what that loss was. */
+  /**
+   * Since it lost a socket and until an event reaches it again: when that loss is reported,
+   * and what the loss was. Cleared by an event, not by a socket that merely connects: a
+   * replica that accepts and then drops every socket does not keep the loss untold.
+   */
   deadline?: number;
   lost?: unknown;
 }
@@ -124,9 +128,9 @@ interface Failover {
  * happened in between. Without a storm: per subgraph one loop moves them, one socket at a
  * time (a fresh socket is tried with one subscription; the rest follow once the subgraph
  * acknowledged it), in batches, after a jittered, growing wait between tries, so that
- * routers and subscriptions do not all knock at once. Only a subscription that found no
- * socket within `failoverMs` of its loss hears the loss, as before: the close event as
- * its error.
+ * routers and subscriptions do not all knock at once. Only a subscription that no replica
+ * served (with an event) within `failoverMs` of its loss hears the loss, as before: the
+ * close event as its error.
  */
 export class UpstreamPool {
   private readonly slots = new Map<string, (Slot | undefined)[]>();
@@ -221,7 +225,9 @@ export class UpstreamPool {
       { ...payload, extensions },
       {
         next: (event) => {
-          if (here && !placed.ended) sink.next(event);
+          if (!here || placed.ended) return;
+          placed.deadline = undefined;
+          sink.next(event);
         },
         complete: () => {
           if (!leaveSlot() || placed.ended) return;
@@ -305,7 +311,6 @@ export class UpstreamPool {
             failover.attempt++;
             continue; // the probe is waiting again, by its own error
           }
-          if (probe.slot === slot) probe.deadline = undefined;
         }
         const moved = await this.moveWaiting(failover, slots, index);
         failover.attempt = 0;
@@ -330,7 +335,6 @@ export class UpstreamPool {
       if (batch.length === 0) return moved;
       for (const placed of batch) {
         failover.waiting.delete(placed);
-        placed.deadline = undefined;
         this.place(placed, slots, index);
       }
       moved += batch.length;
