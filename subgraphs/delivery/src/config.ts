@@ -80,6 +80,7 @@ export const deliveryConfigSchema = z
     /** Labels bought at once by one process. */
     DELIVERY_WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(5),
     ...settings.outbox(),
+    ...settings.workers(4105),
     /** graphql-ws keep-alive: the server pings every client this often (ms). */
     SUBSCRIPTION_KEEPALIVE_MS: z.coerce.number().int().min(1000).max(300_000).default(12_000),
     /**

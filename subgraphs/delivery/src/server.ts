@@ -2,30 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { remoteJwks, ServiceTokenClient, TokenVerifier } from '@shop/auth';
+import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { OutboxRelay, Queues } from '@shop/queues';
-import { SubgraphClient } from '@shop/subgraph-client';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
-import { HttpCarrierClient, UnconfiguredCarrier, type CarrierClient } from './carrier/carrier';
-import {
-  missingCarrierSettings,
-  TRACKING_RETRY_AFTER_SECONDS,
-  type DeliveryConfig,
-} from './config';
+import type { DeliveryConfig } from './config';
 import { createLoaders, type Context } from './context';
-import { TrackingService } from './domain/tracking-service';
-import { WriteQueue } from './domain/write-queue';
-import { DeliveryEvents } from './events/delivery-events';
-import { startDeliveryWorker } from './jobs/delivery-worker';
+import { startDeliveryJobs } from './jobs/start';
 import { deliveryUpdatedResolvers } from './resolvers/delivery-updated';
 import { shipmentResolvers } from './resolvers/shipment';
 import { carrierWebhookRoute } from './routes/carrier-webhook';
 import { serveSubscriptions } from './routes/subscriptions';
-import { OrdersClient } from './store/orders';
-import { createPrisma } from './store/prisma';
-import { ShipmentStore } from './store/shipment';
-import { TrackingWrites } from './store/tracking-writes';
+import { createDeliveryServices } from './services';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 
@@ -44,56 +31,8 @@ export async function startDeliveryService(
   config: DeliveryConfig,
   logger: Logger = createLogger('delivery', config.LOG_LEVEL),
 ): Promise<DeliveryService> {
-  const prisma = createPrisma(config.DELIVERY_DATABASE_URL, config.DELIVERY_DATABASE_POOL_SIZE);
-  const shipments = new ShipmentStore(prisma);
-  const orders = new OrdersClient(
-    new SubgraphClient({
-      name: 'orders',
-      url: config.ORDERS_URL,
-      timeoutMs: config.ORDERS_TIMEOUT_MS,
-      tokens: new ServiceTokenClient({
-        tokenUrl: config.OAUTH_TOKEN_URL,
-        clientId: config.OAUTH_CLIENT_ID,
-        clientSecret: config.OAUTH_CLIENT_SECRET,
-      }),
-    }),
-  );
-  const missing = missingCarrierSettings(config);
-  if (missing.length) {
-    logger.warn(
-      `carrier not fully configured; set ${missing.join('; ')}. Until then paid orders wait ` +
-        'in PENDING (label jobs are retried) and POST /webhooks/carrier answers 503.',
-    );
-  }
-  const carrier: CarrierClient =
-    config.CARRIER_API_URL && config.CARRIER_API_KEY
-      ? new HttpCarrierClient({
-          apiUrl: config.CARRIER_API_URL,
-          apiKey: config.CARRIER_API_KEY,
-          timeoutMs: config.CARRIER_TIMEOUT_MS,
-        })
-      : new UnconfiguredCarrier(missing);
-  const events = new DeliveryEvents(
-    {
-      redisUrl: config.REDIS_URL,
-      channelPrefix: config.PUBSUB_CHANNEL_PREFIX,
-      bufferSize: config.SUBSCRIPTION_BUFFER_SIZE,
-    },
-    logger,
-  );
-  const steps = new TrackingWrites(
-    config.DELIVERY_DATABASE_URL,
-    config.DELIVERY_TRACKING_WRITE_CONCURRENCY,
-    // A row lock held longer than an event may wait for its turn is refused the same way.
-    config.DELIVERY_TRACKING_QUEUE_WAIT_MS,
-  );
-  const writes = new WriteQueue({
-    concurrency: config.DELIVERY_TRACKING_WRITE_CONCURRENCY,
-    queueLimit: config.DELIVERY_TRACKING_QUEUE_LIMIT,
-    maxWaitMs: config.DELIVERY_TRACKING_QUEUE_WAIT_MS,
-    retryAfterSeconds: TRACKING_RETRY_AFTER_SECONDS,
-  });
-  const tracking = new TrackingService(prisma, shipments, events, steps, writes, logger);
+  const services = createDeliveryServices(config, logger);
+  const { prisma, shipments, orders, events, steps, tracking } = services;
   const verifier = new TokenVerifier({
     issuer: config.JWT_ISSUER,
     audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
@@ -138,18 +77,8 @@ export async function startDeliveryService(
   });
 
   // Redis connections for BullMQ open only once the server is up, so a failed start leaks none.
-  const queues = new Queues({ redisUrl: config.REDIS_URL, prefix: config.QUEUE_PREFIX });
-  const relay = new OutboxRelay(prisma, queues, logger, {
-    intervalMs: config.OUTBOX_POLL_INTERVAL_MS,
-  });
-  startDeliveryWorker(
-    queues,
-    { shipments, tracking, orders, carrier },
-    logger,
-    config.DELIVERY_WORKER_CONCURRENCY,
-  );
-  if (config.OUTBOX_RELAY_ENABLED) relay.start();
-  else logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
+  const jobs = config.WORKERS_ENABLED ? startDeliveryJobs(config, services, logger) : null;
+  if (!jobs) logger.info('WORKERS_ENABLED=false: the label worker runs in its own process');
 
   return {
     ...running,
@@ -161,8 +90,7 @@ export async function startDeliveryService(
       await ws.close();
       await events.close();
       await running.stop();
-      await relay.stop();
-      await queues.close();
+      await jobs?.stop();
       await Promise.all([prisma.$disconnect(), steps.close(), orders.close()]);
     },
   };
