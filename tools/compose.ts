@@ -1,20 +1,28 @@
 // Composes schema/supergraph.graphql from every subgraph's SDL (static composition: the
-// router loads the checked-in file, so what runs is what was reviewed).
+// router loads the checked-in file, so what runs is what was reviewed), and the public API
+// schema schema/api.graphql from it: what clients see and generate their types from, without
+// @inaccessible (service-to-service) fields and types or federation's machinery.
 //
-//   npm run compose          writes schema/supergraph.graphql
-//   npm run compose:check    exits 1 when the checked-in file differs from a fresh composition
+//   npm run compose          writes schema/supergraph.graphql and schema/api.graphql
+//   npm run compose:check    exits 1 when a checked-in file differs from a fresh composition
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { composeServices } from '@apollo/composition';
-import { GraphQLError, parse, Source } from 'graphql';
+import { GraphQLError, parse, printSchema, Source } from 'graphql';
 import subgraphs from '../schema/subgraphs.json';
 
 const root = path.resolve(__dirname, '..');
 const supergraphPath = path.join(root, 'schema', 'supergraph.graphql');
+const apiSchemaPath = path.join(root, 'schema', 'api.graphql');
 const header =
   '# Composed by `npm run compose` from subgraphs/*/src/schema.graphql. Do not edit.\n';
+const apiHeader =
+  "# The public API of the shop's router: schema/supergraph.graphql without its\n" +
+  '# @inaccessible fields and types. Generate client types from this file.\n' +
+  header;
 
-function composeSupergraph(): string | undefined {
+/** The checked-in files a composition writes, by path. */
+function composeSupergraph(): Map<string, string> | undefined {
   const services = [];
   for (const { name, url } of subgraphs) {
     const file = path.join('subgraphs', name, 'src', 'schema.graphql');
@@ -39,31 +47,40 @@ function composeSupergraph(): string | undefined {
     return undefined;
   }
   for (const hint of result.hints) console.warn(`hint [${hint.definition.code}] ${hint.message}`);
-  return header + result.supergraphSdl + '\n';
+  const api = printSchema(result.schema.toAPISchema().toGraphQLJSSchema());
+  return new Map([
+    [supergraphPath, header + result.supergraphSdl + '\n'],
+    [apiSchemaPath, apiHeader + api + '\n'],
+  ]);
 }
 
 function main(): number {
-  const supergraph = composeSupergraph();
-  if (supergraph === undefined) return 1;
-  const relative = path.relative(root, supergraphPath);
+  const files = composeSupergraph();
+  if (files === undefined) return 1;
+  const relative = (file: string) => path.relative(root, file);
 
   if (process.argv.includes('--check')) {
-    let current = '';
-    try {
-      current = readFileSync(supergraphPath, 'utf8');
-    } catch {
-      // A missing file is as stale as an outdated one.
+    let stale = 0;
+    for (const [file, content] of files) {
+      let current = '';
+      try {
+        current = readFileSync(file, 'utf8');
+      } catch {
+        // A missing file is as stale as an outdated one.
+      }
+      if (current !== content) {
+        console.error(`${relative(file)} is stale: run npm run compose`);
+        stale++;
+      } else {
+        console.log(`${relative(file)} is up to date.`);
+      }
     }
-    if (current !== supergraph) {
-      console.error(`${relative} is stale: run npm run compose`);
-      return 1;
-    }
-    console.log(`${relative} is up to date.`);
-    return 0;
+    return stale ? 1 : 0;
   }
 
-  writeFileSync(supergraphPath, supergraph);
-  console.log(`Wrote ${relative} (${subgraphs.map((s) => s.name).join(', ')}).`);
+  for (const [file, content] of files) writeFileSync(file, content);
+  const names = subgraphs.map((s) => s.name).join(', ');
+  console.log(`Wrote ${[...files.keys()].map(relative).join(' and ')} (${names}).`);
   return 0;
 }
 

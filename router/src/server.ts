@@ -32,6 +32,7 @@ import {
 } from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
+import { sandboxLandingPage } from './sandbox';
 import { webhookRelay } from './webhooks';
 
 /** How long GET /readyz waits for each subgraph's own /readyz. */
@@ -125,7 +126,7 @@ export async function startRouter(
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       config.SANDBOX_ENABLED
-        ? ApolloServerPluginLandingPageLocalDefault({ embed: true })
+        ? ApolloServerPluginLandingPageLocalDefault(sandboxLandingPage)
         : ApolloServerPluginLandingPageDisabled(),
       operationNamePlugin,
       operationResolutionPlugin,
