@@ -78,11 +78,13 @@ export async function benchSubscriptionFailover(
   const queuePrefix = testKeyPrefix('bench-failover').replace(/:$/, '');
   const subscribers: Subscriber[] = [];
   let proxy: TcpProxy | undefined;
+  const others: Client[] = [];
   try {
     const services = await startServices(children, queuePrefix);
     proxy = services.proxy;
-    return await run(services, subscribers, n, groups, command);
+    return await run(services, subscribers, others, n, groups, command);
   } finally {
+    await Promise.all(others.map((client) => client.dispose()));
     for (let first = 0; first < subscribers.length; first += BATCH) {
       await Promise.all(subscribers.slice(first, first + BATCH).map((s) => s.client.dispose()));
     }
@@ -166,6 +168,7 @@ async function startServices(children: Child<unknown>[], queuePrefix: string): P
 async function run(
   services: Services,
   subscribers: Subscriber[],
+  others: Client[],
   n: number,
   groups: number,
   command: string,
@@ -200,6 +203,19 @@ async function run(
     timeoutMs: WAIT_MS,
     intervalMs: 100,
     what: `${n} opening snapshots`,
+  });
+  // A live replica serves clients of its own: one follows the order on the second directly,
+  // so its token check, database pool and channel are warm, as they would be.
+  const direct = open(
+    services.replicas[1]!.url.replace(/^http/, 'ws'),
+    customer.token,
+    paid.orderId,
+  );
+  others.push(direct.subscriber.client);
+  await direct.connected;
+  await waitFor(() => direct.subscriber.messages.some((m) => m.snapshot), {
+    timeoutMs: WAIT_MS,
+    what: 'the second replica warm',
   });
   const routerBefore = usage(services.routerPid);
   const loadBefore = os.loadavg()[0]!;
@@ -285,7 +301,7 @@ async function run(
   ].join('\n');
   return appendSection('subscription-failover.md', 'Benchmark: deliveryUpdated failover', {
     command,
-    load: `${n} clients through the router on one order as ${groups} identities (${groups} upstream subscriptions), delivery behind one address with two replicas; ${STEPS_BEFORE} steps, then the replica holding the router's sockets killed (SIGKILL) and the address led to the other, then ${STEPS_AFTER} steps, ${GAP_MS / 1000} s apart; SUBSCRIPTION_FAILOVER_MS at its default.`,
+    load: `${n} clients through the router on one order as ${groups} identities (${groups} upstream subscriptions), delivery behind one address with two replicas; ${STEPS_BEFORE} steps, then the replica holding the router's sockets killed (SIGKILL) and the address led to the other, then ${STEPS_AFTER} steps, ${GAP_MS / 1000} s apart; the second replica warm (one client of its own follows the order on it directly); SUBSCRIPTION_FAILOVER_MS at its default.`,
     columns: ['step', 'received live', 'in snapshot', 'p50', 'p99', 'max'],
     rows,
     notes,
