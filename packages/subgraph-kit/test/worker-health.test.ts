@@ -1,0 +1,92 @@
+import { createLogger } from '@shop/logging';
+import { startWorkerProcess } from '../src';
+
+// A worker process as Kubernetes sees it: probes on its own port, readiness from its stores,
+// and a stop that lets the work finish before the stores close.
+describe('startWorkerProcess', () => {
+  const logger = createLogger('worker-test', 'silent');
+
+  it('answers /readyz with 503 and the cause while a store is down, 200 once it is back', async () => {
+    let storeUp = false;
+    const worker = await startWorkerProcess(
+      {
+        name: 'test-worker',
+        logger,
+        ready: async () => {
+          if (!storeUp) throw new Error('database unreachable');
+        },
+        start: () => ({ stop: async () => undefined }),
+        close: async () => undefined,
+      },
+      0,
+    );
+    try {
+      const down = await fetch(`http://127.0.0.1:${worker.port}/readyz`);
+      expect({ status: down.status, body: await down.json() }).toEqual({
+        status: 503,
+        body: { status: 'unavailable', service: 'test-worker', error: 'database unreachable' },
+      });
+      storeUp = true;
+      const up = await fetch(`http://127.0.0.1:${worker.port}/readyz`);
+      expect(up.status).toBe(200);
+      const alive = await fetch(`http://127.0.0.1:${worker.port}/healthz`);
+      expect(await alive.json()).toEqual({ status: 'ok', service: 'test-worker' });
+    } finally {
+      await worker.stop();
+    }
+  });
+
+  it('stops the work first, then the probes, then closes the stores', async () => {
+    const steps: string[] = [];
+    const worker = await startWorkerProcess(
+      {
+        name: 'test-worker',
+        logger,
+        ready: async () => undefined,
+        start: () => {
+          steps.push('started');
+          return { stop: async () => void steps.push('work stopped') };
+        },
+        close: async () => void steps.push('stores closed'),
+      },
+      0,
+    );
+    await worker.stop();
+    expect(steps).toEqual(['started', 'work stopped', 'stores closed']);
+    await expect(fetch(`http://127.0.0.1:${worker.port}/healthz`)).rejects.toThrow();
+  });
+
+  it('closes the stores and starts no work when its port is taken', async () => {
+    const first = await startWorkerProcess(
+      {
+        name: 'first',
+        logger,
+        ready: async () => undefined,
+        start: () => ({ stop: async () => undefined }),
+        close: async () => undefined,
+      },
+      0,
+    );
+    const steps: string[] = [];
+    try {
+      await expect(
+        startWorkerProcess(
+          {
+            name: 'second',
+            logger,
+            ready: async () => undefined,
+            start: () => {
+              steps.push('started');
+              return { stop: async () => undefined };
+            },
+            close: async () => void steps.push('stores closed'),
+          },
+          first.port,
+        ),
+      ).rejects.toThrow(/EADDRINUSE/);
+      expect(steps).toEqual(['stores closed']);
+    } finally {
+      await first.stop();
+    }
+  });
+});
