@@ -75,7 +75,7 @@ export class SubscriptionGroups {
    */
   join(
     key: string,
-    start: { plan: SubscriptionPlan; variables: Record<string, unknown> },
+    start: { plan: SubscriptionPlan; variables: Record<string, unknown>; identity: string },
     member: { id: string; connection: MemberConnection; context: RouterContext },
   ): GroupMember {
     const existing = this.groups.get(key);
@@ -132,7 +132,11 @@ class SubscriptionGroup {
   private firstSent = false;
 
   constructor(
-    { plan, variables }: { plan: SubscriptionPlan; variables: Record<string, unknown> },
+    {
+      plan,
+      variables,
+      identity,
+    }: { plan: SubscriptionPlan; variables: Record<string, unknown>; identity: string },
     firstContext: RouterContext,
     private readonly deps: GroupDependencies,
     /** Takes the group out of the registry: later subscribers start a group of their own. */
@@ -140,7 +144,7 @@ class SubscriptionGroup {
   ) {
     this.plan = plan;
     this.variables = variables;
-    this.resolver = new EventResolver(plan, variables, deps);
+    this.resolver = new EventResolver(plan, variables, identity, deps);
     this.lastContext = firstContext;
     const root = plan.operation.selectionSet.selections[0];
     this.opensWithSnapshot = root?.kind === 'Field' && deps.snapshotFields.has(root.name.value);

@@ -4,6 +4,7 @@ import type { ValidationRule } from 'graphql';
 import type { TokenVerifier } from '@shop/auth';
 import type { Logger } from '@shop/logging';
 import type { RouterConfig } from '../config';
+import { EntityBatcher } from './entity-batch';
 import { SubscriptionGroups } from './group';
 import { ConcurrencyLimit } from './limit';
 import { SubscriptionPlanner } from './planner';
@@ -87,6 +88,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): Sub
   const groups = new SubscriptionGroups({
     planner,
     serviceMap: options.serviceMap,
+    batcher: new EntityBatcher(),
     upstream,
     resolving: new ConcurrencyLimit(config.SUBSCRIPTION_COMPLETION_CONCURRENCY),
     snapshotFields: new Set(config.SUBSCRIPTION_SNAPSHOT_FIELDS),

@@ -4,6 +4,7 @@ import { GraphQLError, type FormattedExecutionResult, type GraphQLFormattedError
 import { ErrorCode } from '@shop/errors';
 import type { RouterContext } from '../context';
 import { formatRouterError } from '../errors';
+import type { EntityBatcher } from './entity-batch';
 import type { SubscriptionPlan, SubscriptionPlanner } from './planner';
 import type { UpstreamEvent } from './upstream';
 
@@ -14,6 +15,8 @@ export interface ResolverDependencies {
   planner: SubscriptionPlanner;
   /** The gateway's own data sources: fetches go out exactly as HTTP operations' do. */
   serviceMap: ServiceMap;
+  /** Merges the `_entities` fetches of one identity's events that arrive together. */
+  batcher: EntityBatcher;
 }
 
 /**
@@ -30,10 +33,14 @@ export interface ResolverDependencies {
  */
 export class EventResolver {
   private readonly queryPlan: QueryPlan;
+  /** The gateway's data sources, batching this identity's `_entities` fetches. */
+  private readonly sources: ServiceMap;
 
   constructor(
     private readonly plan: SubscriptionPlan,
     private readonly variables: Record<string, unknown>,
+    /** The identity key of the group (group-key.ts): whose fetches may be merged. */
+    identity: string,
     private readonly deps: ResolverDependencies,
   ) {
     const { primary, rest } = plan;
@@ -41,6 +48,7 @@ export class EventResolver {
       kind: 'QueryPlan',
       node: rest ? { kind: 'Sequence', nodes: [primary, rest] } : primary,
     };
+    this.sources = deps.batcher.sources(deps.serviceMap, identity);
   }
 
   /** Whether events need fetches from other subgraphs (else an event is the result as is). */
@@ -55,7 +63,7 @@ export class EventResolver {
   async resolve(event: UpstreamEvent, context: RouterContext): Promise<FormattedExecutionResult> {
     const { plan, deps } = this;
     const { primary } = plan;
-    const owner = deps.serviceMap[primary.serviceName];
+    const owner = this.sources[primary.serviceName];
     // Answers the primary fetch with the event; any later fetch to the same subgraph (an
     // entity field it also owns) goes out as usual.
     const eventSource: GraphQLDataSource = {
@@ -75,7 +83,7 @@ export class EventResolver {
     try {
       const result: Executed = await executeQueryPlan(
         this.queryPlan,
-        { ...deps.serviceMap, [primary.serviceName]: eventSource },
+        { ...this.sources, [primary.serviceName]: eventSource },
         requestContext,
         plan.operationContext,
         deps.planner.supergraphSchema,

@@ -26,6 +26,7 @@ export interface ProtocolOptions {
 /** What onSubscribe hands over to `subscribe`, through graphql-ws's execution arguments. */
 interface GroupStart {
   key: string;
+  identity: string;
   id: string;
   plan: SubscriptionPlan;
   variables: Record<string, unknown>;
@@ -133,14 +134,11 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
         { operationName: plan.operation.name?.value, subgraph: plan.primary.serviceName },
         'subscription started',
       );
+      // onConnect set the identity before any subscription could be accepted.
+      const identity = connection.identity as string;
       const start: GroupStart = {
-        // onConnect set the identity before any subscription could be accepted.
-        key: groupKey(
-          connection.identity as string,
-          payload.query,
-          payload.operationName,
-          variables,
-        ),
+        key: groupKey(identity, payload.query, payload.operationName, variables),
+        identity,
         id,
         plan,
         variables,
@@ -155,10 +153,10 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
       };
     },
     subscribe: ({ contextValue }) => {
-      const { key, id, plan, variables, connection } = contextValue as GroupStart;
+      const { key, identity, id, plan, variables, connection } = contextValue as GroupStart;
       const member = groups.join(
         key,
-        { plan, variables },
+        { plan, variables, identity },
         { id, connection, context: connection.context as RouterContext },
       );
       // The member writes its `next` messages itself and yields none (group.ts).
