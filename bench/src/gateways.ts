@@ -1,5 +1,6 @@
-// Our router against the stock gateway, one after the other in one run on this machine:
-//   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--profile]
+// Our router against the stock gateway, side by side in one run on this machine:
+//   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF] [--profile]
+// --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
 // --profile: our router alone under the small query, with V8's profiler (profile.ts); nothing
 // is recorded, `npm run profile -w bench -- --process router` summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
@@ -8,10 +9,13 @@
 // p50/p99, and the CPU time each process spent per request (from /proc, measured run only).
 // Our router runs as in production (NODE_ENV=production, LOG_LEVEL=warn); the stock gateway
 // is `new ApolloGateway({ supergraphSdl })` under @apollo/server standalone.
+import { execFileSync, execSync } from 'node:child_process';
+import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import autocannon from 'autocannon';
-import { cpuSnapshot, cpuUse } from './cpu';
+import { REPO_ROOT } from '@shop/test-harness';
+import { cpuSnapshot } from './cpu';
 import { appendSection, type RunOptions } from './harness';
 import { startChild, type Child } from './processes/child';
 import { clearProfiles, monotonicMicros, profilerOptions, writeProfileWindow } from './profile';
@@ -41,10 +45,36 @@ query TestQuery {
   }
 }`;
 
-const GATEWAYS = [
-  { kind: 'stock', name: 'stock @apollo/gateway' },
-  { kind: 'router', name: 'our router' },
-] as const;
+interface Gateway {
+  kind: 'stock' | 'router';
+  name: string;
+  /** An earlier commit's router (--baseline): where its source was copied. */
+  routerRoot?: string;
+}
+
+const STOCK: Gateway = { kind: 'stock', name: 'stock @apollo/gateway' };
+const OURS: Gateway = { kind: 'router', name: 'our router' };
+
+export interface RouterBenchOptions extends RunOptions {
+  /** A commit whose router runs as a third gateway, e.g. the one before a cut. */
+  baseline?: string;
+}
+
+/**
+ * The router's source (router/src, and schema/ which it reads) at `commit`, copied under
+ * .cache/ inside the repository, so its imports of the shop's packages resolve as this
+ * checkout's do (the packages themselves are this checkout's).
+ */
+function routerAt(commit: string): Gateway {
+  const short = execFileSync('git', ['rev-parse', '--short', commit], { encoding: 'utf8' }).trim();
+  const root = path.join(REPO_ROOT, '.cache', 'bench', `router-${short}`);
+  rmSync(root, { recursive: true, force: true });
+  mkdirSync(root, { recursive: true });
+  execSync(`git archive ${short} router/src schema | tar -x -C ${JSON.stringify(root)}`, {
+    cwd: REPO_ROOT,
+  });
+  return { kind: 'router', name: `our router at ${short}`, routerRoot: root };
+}
 
 interface Row {
   setup: string;
@@ -73,13 +103,29 @@ async function post(url: string, body: string): Promise<string> {
   return text;
 }
 
+/** One measured run's totals, added up over the rounds of a target. */
+interface Totals {
+  requests: number;
+  seconds: number;
+  /** CPU seconds of the gateway (0 for a subgraph called directly) and of the subgraphs. */
+  gatewayCpu: number;
+  subgraphsCpu: number;
+  p50s: number[];
+  p99s: number[];
+}
+
+function newTotals(): Totals {
+  return { requests: 0, seconds: 0, gatewayCpu: 0, subgraphsCpu: 0, p50s: [], p99s: [] };
+}
+
 /** Warm-up, then the measured run between two CPU snapshots of the gateway and the subgraphs. */
 async function load(
   url: string,
   body: string,
   options: RunOptions,
   pids: { gateway?: number; subgraphs: number },
-) {
+  totals: Totals,
+): Promise<void> {
   const common = {
     url,
     method: 'POST' as const,
@@ -98,16 +144,33 @@ async function load(
       `${url}: ${result.errors} errors, ${result.timeouts} timeouts, ${result.non2xx} non-2xx`,
     );
   }
-  const cpu = before && after ? cpuUse(before, after, result.requests.total) : null;
-  const ms = (name: string) => cpu?.perUnitMs.find((entry) => entry.name === name)?.ms ?? null;
+  const used = (name: string) =>
+    before && after ? (after.processes.get(name) ?? 0) - (before.processes.get(name) ?? 0) : 0;
+  totals.requests += result.requests.total;
+  totals.seconds += options.durationSeconds;
+  totals.gatewayCpu += pids.gateway ? used('gateway') : 0;
+  totals.subgraphsCpu += used('subgraphs');
+  totals.p50s.push(result.latency.p50);
+  totals.p99s.push(result.latency.p99);
+}
+
+function rowOf(setup: string, query: string, target: string, bytes: number, t: Totals): Row {
+  const perRequestMs = (seconds: number) => (seconds * 1000) / Math.max(t.requests, 1);
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / values.length;
   return {
-    requestsPerSecond: Math.round(result.requests.average),
-    p50: result.latency.p50,
-    p99: result.latency.p99,
-    gatewayMs: pids.gateway ? ms('gateway') : null,
-    subgraphsMs: ms('subgraphs'),
+    setup,
+    query,
+    target,
+    bytes,
+    requestsPerSecond: Math.round(t.requests / t.seconds),
+    p50: Number(mean(t.p50s).toFixed(1)),
+    p99: Number(mean(t.p99s).toFixed(1)),
+    gatewayMs: target === DIRECT ? null : perRequestMs(t.gatewayCpu),
+    subgraphsMs: perRequestMs(t.subgraphsCpu),
   };
 }
+
+const DIRECT = 'subgraph directly';
 
 async function withChild<T, R>(child: Promise<Child<T>>, use: (c: Child<T>) => Promise<R>) {
   const started = await child;
@@ -118,7 +181,12 @@ async function withChild<T, R>(child: Promise<Child<T>>, use: (c: Child<T>) => P
   }
 }
 
-/** Each gateway in turn over the same subgraphs; every gateway's answer must be the same. */
+/**
+ * The gateways over the same subgraphs, all started; every gateway's answer must be the
+ * same. On a shared machine whose load drifts, each query is measured in two rounds of
+ * opposite order (stock, ours, ours, stock), so no gateway gets the quieter minutes;
+ * figures add both rounds up.
+ */
 async function compare(
   setup: string,
   queries: { name: string; query: string }[],
@@ -130,33 +198,53 @@ async function compare(
   },
   direct: string | null,
   options: RunOptions,
+  gateways: Gateway[],
 ): Promise<Row[]> {
   const rows: Row[] = [];
-  const answers = new Map<string, string>();
-  for (const { kind, name } of GATEWAYS) {
-    await withChild(startChild<{ url: string }>('gateway.ts', { kind, ...gateway }), async (g) => {
-      for (const { name: query, query: text } of queries) {
-        const body = JSON.stringify({ query: text });
-        const answer = await post(g.info.url, body);
-        const expected = answers.get(query) ?? answer;
-        if (answer !== expected) {
-          throw new Error(`${name} answered ${query} differently: ${answer.slice(0, 300)}`);
-        }
-        answers.set(query, answer);
-        const figures = await load(g.info.url, body, options, {
-          gateway: g.pid,
-          subgraphs: subgraphs.pid,
-        });
-        rows.push({ setup, query, target: name, bytes: answer.length, ...figures });
-      }
+  const started = await Promise.allSettled(
+    gateways.map(({ kind, routerRoot }) =>
+      startChild<{ url: string }>('gateway.ts', { kind, routerRoot, ...gateway }),
+    ),
+  );
+  try {
+    const children = started.map((result) => {
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
     });
+    for (const { name: query, query: text } of queries) {
+      const body = JSON.stringify({ query: text });
+      const answers = await Promise.all(children.map((child) => post(child.info.url, body)));
+      if (answers.some((answer) => answer !== answers[0])) {
+        throw new Error(`the gateways answered ${query} differently: ${answers.join('\n')}`);
+      }
+      const totals = gateways.map(newTotals);
+      const order = gateways.map((_, index) => index);
+      for (const index of [...order, ...[...order].reverse()]) {
+        const child = children[index]!;
+        await load(
+          child.info.url,
+          body,
+          options,
+          { gateway: child.pid, subgraphs: subgraphs.pid },
+          totals[index]!,
+        );
+      }
+      gateways.forEach(({ name }, index) =>
+        rows.push(rowOf(setup, query, name, answers[0]!.length, totals[index]!)),
+      );
+    }
+  } finally {
+    await Promise.all(
+      started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : null)),
+    );
   }
   if (direct) {
     for (const { name: query, query: text } of queries) {
       const body = JSON.stringify({ query: text });
       const answer = await post(direct, body);
-      const figures = await load(direct, body, options, { subgraphs: subgraphs.pid });
-      rows.push({ setup, query, target: 'subgraph directly', bytes: answer.length, ...figures });
+      const totals = newTotals();
+      await load(direct, body, options, { subgraphs: subgraphs.pid }, totals);
+      rows.push(rowOf(setup, query, DIRECT, answer.length, totals));
     }
   }
   return rows;
@@ -208,8 +296,9 @@ async function profileRouter(options: RunOptions, command: string): Promise<stri
   );
 }
 
-export async function benchRouter(options: RunOptions, command: string): Promise<string> {
+export async function benchRouter(options: RouterBenchOptions, command: string): Promise<string> {
   if (options.profile) return profileRouter(options, command);
+  const gateways = [STOCK, ...(options.baseline ? [routerAt(options.baseline)] : []), OURS];
   const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   await withChild(
@@ -230,6 +319,7 @@ export async function benchRouter(options: RunOptions, command: string): Promise
           },
           products.info.url,
           options,
+          gateways,
         )),
       );
     },
@@ -250,6 +340,7 @@ export async function benchRouter(options: RunOptions, command: string): Promise
           },
           null,
           options,
+          gateways,
         )),
       );
     },
@@ -257,15 +348,15 @@ export async function benchRouter(options: RunOptions, command: string): Promise
   const ms = (value: number | null) => (value === null ? '—' : value.toFixed(2));
   const ratio = (row: Row) => {
     const stock = rows.find(
-      (r) => r.setup === row.setup && r.query === row.query && r.target === GATEWAYS[0].name,
+      (r) => r.setup === row.setup && r.query === row.query && r.target === STOCK.name,
     );
-    return row.target === 'our router' && stock?.gatewayMs && row.gatewayMs !== null
+    return row.target !== STOCK.name && stock?.gatewayMs && row.gatewayMs !== null
       ? (row.gatewayMs / stock.gatewayMs).toFixed(2)
       : '';
   };
   return appendSection('router.md', 'Benchmark: our router against the stock gateway', {
     command,
-    load: `${options.connections} connections, ${options.durationSeconds} s per target after ${options.warmupSeconds} s warm-up; autocannon, each gateway and the subgraphs in separate processes on this machine, one gateway at a time.`,
+    load: `${options.connections} connections, ${options.durationSeconds} s per round after ${options.warmupSeconds} s warm-up; autocannon, each gateway and the subgraphs in separate processes on this machine, all gateways running; per query two rounds of each gateway, the second in the reverse order of the first (the subgraph directly: one round). p50/p99: the rounds' mean.`,
     columns: [
       'setup',
       'query',
@@ -292,7 +383,7 @@ export async function benchRouter(options: RunOptions, command: string): Promise
     ]),
     notes: [
       `Queries: small \`${SMALL}\`; listing \`${LISTING}\`; deep: the graphql-gateways-benchmark's TestQuery (users and topProducts, reviews → product → reviews → author → reviews → product).`,
-      'CPU per request: user + system time of the process over the measured run (/proc), divided by the requests answered; "subgraphs" is the products service (shop) or the one process holding the four benchmark subgraphs. Anonymous callers. Hive Gateway: not measured (see the notes below the first run).',
+      'CPU per request: user + system time of the process over the measured run (/proc), divided by the requests answered; "subgraphs" is the products service (shop) or the one process holding the four benchmark subgraphs. Anonymous callers. Hive Gateway: not measured (see the top of this file).',
       `Load average (1 min) before ${loadBefore.toFixed(2)}, after ${os.loadavg()[0]!.toFixed(2)}: the machine (2 cores) is shared with other people's tests, so compare rows of one run, not runs.`,
     ].join('\n'),
   });

@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { ApolloGateway } from '@apollo/gateway';
 import { ApolloServer } from '@apollo/server';
 import { startStandaloneServer } from '@apollo/server/standalone';
+import path from 'node:path';
 import { createLogger } from '@shop/logging';
-import { loadRouterConfig, subgraphUrlVariable } from '../../../router/src/config';
-import { startRouter } from '../../../router/src/server';
+import type * as RouterConfigModule from '../../../router/src/config';
+import type * as RouterServerModule from '../../../router/src/server';
 import { announce, childInput, stopOnSigterm } from './child';
 
 interface Input {
@@ -18,6 +19,11 @@ interface Input {
   subgraphUrls: Record<string, string>;
   /** Further router environment (JWKS_URL and the like). */
   env?: Record<string, string>;
+  /**
+   * Where the router's source is: this checkout's, or an earlier commit's copy (a folder
+   * holding router/src and schema/, inside the repository so its packages resolve).
+   */
+  routerRoot?: string;
 }
 
 /** The supergraph with each named subgraph's routing URL replaced: all the stock gateway takes. */
@@ -38,7 +44,14 @@ async function startStock(supergraphSdl: string) {
 }
 
 void (async () => {
-  const { kind, supergraphPath, subgraphUrls, env = {} } = childInput<Input>();
+  const { kind, supergraphPath, subgraphUrls, env = {}, routerRoot } = childInput<Input>();
+  const root = routerRoot ?? path.resolve(__dirname, '../../..');
+  const { loadRouterConfig, subgraphUrlVariable } = (await import(
+    path.join(root, 'router/src/config.ts')
+  )) as typeof RouterConfigModule;
+  const { startRouter } = (await import(
+    path.join(root, 'router/src/server.ts')
+  )) as typeof RouterServerModule;
   const running =
     kind === 'stock'
       ? await startStock(withUrls(readFileSync(supergraphPath, 'utf8'), subgraphUrls))
