@@ -227,8 +227,9 @@ describe('an upstream replica that goes away', () => {
     await waitFor(() => upstream.waitingForFailover().tracking === 2, { what: 'both waiting' });
     leaving.stop();
     service.retarget(addressOf(second));
-    await waitFor(() => upstream.waitingForFailover().tracking === 0, { what: 'failover done' });
+    await waitFor(() => second.active(orderId) === 1, { what: 'the one staying moved' });
 
+    expect(upstream.waitingForFailover()).toEqual({ tracking: 0 });
     expect(second.subscriptions.map((s) => s.extensions?.['x-request-id'])).toEqual([
       staying.caller.requestId,
     ]);
