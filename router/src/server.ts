@@ -101,6 +101,9 @@ export async function startRouter(
 
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every answer (SHA-1) for an ETag that no client of a GraphQL POST ever
+  // sends back; the storefront's GETs are persisted queries, cached by URL, not revalidated.
+  app.set('etag', false);
   app.set('trust proxy', config.TRUST_PROXY);
   const httpServer = http.createServer(app);
   // Requests Node's HTTP parser refuses (control characters in a header, oversized
