@@ -1,6 +1,8 @@
 // Our router against the stock gateway, side by side in one run on this machine:
-//   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF] [--profile]
+//   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF]
+//     [--persisted] [--profile]
 // --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
+// --persisted: the measured requests carry the operation's APQ hash instead of its text.
 // --profile: our router alone under the small query, with V8's profiler (profile.ts); nothing
 // is recorded, `npm run profile -w bench -- --process router` summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
@@ -10,6 +12,7 @@
 // Our router runs as in production (NODE_ENV=production, LOG_LEVEL=warn); the stock gateway
 // is `new ApolloGateway({ supergraphSdl })` under @apollo/server standalone.
 import { execFileSync, execSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -55,7 +58,18 @@ interface Gateway {
 const STOCK: Gateway = { kind: 'stock', name: 'stock @apollo/gateway' };
 const OURS: Gateway = { kind: 'router', name: 'our router' };
 
+/** An APQ request body: the hash alone, or with the text to register it. */
+function persistedBody(query: string, withText = false): string {
+  const sha256Hash = createHash('sha256').update(query).digest('hex');
+  return JSON.stringify({
+    ...(withText && { query }),
+    extensions: { persistedQuery: { version: 1, sha256Hash } },
+  });
+}
+
 export interface RouterBenchOptions extends RunOptions {
+  /** Measured requests send the operation's APQ hash, not its text. */
+  persisted?: boolean;
   /** A commit whose router runs as a third gateway, e.g. the one before a cut. */
   baseline?: string;
 }
@@ -197,7 +211,7 @@ async function compare(
     env?: Record<string, string>;
   },
   direct: string | null,
-  options: RunOptions,
+  options: RouterBenchOptions,
   gateways: Gateway[],
 ): Promise<Row[]> {
   const rows: Row[] = [];
@@ -212,8 +226,14 @@ async function compare(
       return result.value;
     });
     for (const { name: query, query: text } of queries) {
-      const body = JSON.stringify({ query: text });
-      const answers = await Promise.all(children.map((child) => post(child.info.url, body)));
+      const full = JSON.stringify({ query: text });
+      const answers = await Promise.all(children.map((child) => post(child.info.url, full)));
+      // --persisted: the text went with its hash once (above, registering it); every
+      // measured request then sends the hash alone, as an app with APQ does.
+      const body = options.persisted ? persistedBody(text) : full;
+      if (options.persisted) {
+        await Promise.all(children.map((child) => post(child.info.url, persistedBody(text, true))));
+      }
       if (answers.some((answer) => answer !== answers[0])) {
         throw new Error(`the gateways answered ${query} differently: ${answers.join('\n')}`);
       }
@@ -238,7 +258,8 @@ async function compare(
       started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : null)),
     );
   }
-  if (direct) {
+  // The subgraph directly is the same in both modes: measured without --persisted only.
+  if (direct && !options.persisted) {
     for (const { name: query, query: text } of queries) {
       const body = JSON.stringify({ query: text });
       const answer = await post(direct, body);
@@ -382,6 +403,11 @@ export async function benchRouter(options: RouterBenchOptions, command: string):
       row.bytes,
     ]),
     notes: [
+      ...(options.persisted
+        ? [
+            'Persisted: every measured request sent the APQ hash alone (each gateway had the text registered once, in its own in-memory APQ cache).',
+          ]
+        : []),
       `Queries: small \`${SMALL}\`; listing \`${LISTING}\`; deep: the graphql-gateways-benchmark's TestQuery (users and topProducts, reviews → product → reviews → author → reviews → product).`,
       'CPU per request: user + system time of the process over the measured run (/proc), divided by the requests answered; "subgraphs" is the products service (shop) or the one process holding the four benchmark subgraphs. Anonymous callers. Hive Gateway: not measured (see the top of this file).',
       `Load average (1 min) before ${loadBefore.toFixed(2)}, after ${os.loadavg()[0]!.toFixed(2)}: the machine (2 cores) is shared with other people's tests, so compare rows of one run, not runs.`,
