@@ -26,11 +26,12 @@ export class RedisOperationCache {
   static connect(url: string, prefix: string, log: Logger): RedisOperationCache {
     const redis = new Redis(url, {
       // Commands sent while the connection is being (re)made wait for it, but no longer
-      // than commandTimeout: Redis away costs a request half a second, not a hang. (Without
-      // the offline queue, every registration right after start-up was simply lost.)
+      // than commandTimeout: Redis away costs a request a second at most, not a hang.
+      // (Without the offline queue, every registration right after start-up was lost; with
+      // 500 ms, a busy machine's slow read turned a stored hash into a miss.)
       maxRetriesPerRequest: 1,
       connectTimeout: 2000,
-      commandTimeout: 500,
+      commandTimeout: 1000,
     });
     const cache = new RedisOperationCache(redis, prefix, log);
     redis.on('error', (err: unknown) => cache.warn(err, 'APQ cache (Redis) unavailable'));

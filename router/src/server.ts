@@ -23,6 +23,7 @@ import { routerContext, type RouterContext } from './context';
 import { formatRouterError, logInternalErrors, outageStatusPlugin } from './errors';
 import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
+import { legacyJsonStatusPlugin } from './graphql-over-http';
 import { operationResolutionPlugin } from './protocol';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
 import {
@@ -137,6 +138,7 @@ export async function startRouter(
       unstorableTextPlugin as ApolloServerPlugin<RouterContext>,
       logInternalErrors,
       outageStatusPlugin,
+      legacyJsonStatusPlugin,
     ],
     // Sandbox is useless without introspection, and introspection without Sandbox only
     // helps whoever maps the API for an attack.
