@@ -96,7 +96,14 @@ afterAll(async () => {
 async function ordersAt(port: number): Promise<RunningSubgraph> {
   const url = new URL(fixture.config.ORDERS_DATABASE_URL);
   url.host = `127.0.0.1:${port}`;
-  const config: OrdersConfig = { ...fixture.config, ORDERS_DATABASE_URL: url.toString() };
+  const config: OrdersConfig = {
+    ...fixture.config,
+    ORDERS_DATABASE_URL: url.toString(),
+    // HTTP and the database only: these services have no queue work to test, and closing
+    // a BullMQ worker's blocking Redis connection took most of the 15 s stop bound on a busy
+    // CI machine (three services stopping at once).
+    WORKERS_ENABLED: false,
+  };
   const service = await startOrdersService(config, createLogger('orders', 'silent'));
   extra.push(service);
   return service;
