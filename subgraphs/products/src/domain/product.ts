@@ -198,15 +198,20 @@ export function validateProductPatch(input: ProductInput): ProductPatch {
   return patch;
 }
 
-/** Stock after an administrator's adjustment; never below zero. */
-export function adjustedStock(current: number, delta: number): number {
+/** An administrator's stock adjustment: a whole number other than 0, within MAX_STOCK. */
+export function checkStockDelta(delta: number): number {
   if (!Number.isSafeInteger(delta) || delta === 0 || Math.abs(delta) > MAX_STOCK) {
     throw new BadUserInputError(
       `delta must be a whole number other than 0, at most ${MAX_STOCK} either way.`,
       'delta',
     );
   }
-  const next = current + delta;
+  return delta;
+}
+
+/** Stock after an administrator's adjustment; never below zero. */
+export function adjustedStock(current: number, delta: number): number {
+  const next = current + checkStockDelta(delta);
   if (next < 0) {
     throw new BadUserInputError(
       `Only ${current} in stock: cannot remove ${-delta}. Stock never goes below 0.`,

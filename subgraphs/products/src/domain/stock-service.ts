@@ -2,7 +2,7 @@ import { BadUserInputError, ConflictError, NotFoundError, OutOfStockError } from
 import type { Logger } from '@shop/logging';
 import type { ProductRecord, ProductStore } from '../store/product';
 import { isLedgerBusy, type ReservationRecord, type StockLedger } from '../store/stock-ledger';
-import { adjustedStock, isObjectId, MAX_STOCK } from './product';
+import { adjustedStock, checkStockDelta, isObjectId, MAX_STOCK } from './product';
 import {
   checkOrderId,
   claim,
@@ -47,7 +47,7 @@ export class StockService {
     if (!isObjectId(productId)) throw new NotFoundError('Product', productId);
     const [product] = await this.products.findByIds([productId]);
     if (!product || product.deletedAt) throw new NotFoundError('Product', productId);
-    adjustedStock(0, Math.abs(delta)); // the delta itself: a whole number, not 0, in range
+    checkStockDelta(delta);
     const outcome = await busyAsConflict(() => this.ledger.adjust(productId, delta, MAX_STOCK));
     switch (outcome.kind) {
       case 'adjusted':
