@@ -5,8 +5,8 @@
 // that was written claims its hold through the outbox, and that hold stays.
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Scope } from '@shop/auth';
-import { startServiceProcess, waitFor, type ServiceProcess } from '@shop/test-harness';
+import { ServiceTokenClient } from '@shop/auth';
+import { graphql, startServiceProcess, waitFor, type ServiceProcess } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
 import { neighboursOf, ordersEnvironment } from './support/orders-service';
 import { startOrdersStack, type OrdersStack } from './support/stack';
@@ -109,12 +109,18 @@ it('units held for orders that were never written go back on sale', async () => 
   expect(after.map((r) => r.status)).toEqual(Array(5).fill('EXPIRED'));
 
   // Whatever arrives late for such an order is refused cleanly and changes nothing.
-  const service = await reserveScopeToken();
-  const late = await fetch(stack.products.service.url, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${service}` },
-    body: JSON.stringify({ query: COMMIT, variables: { orderId: held[0]!.orderId } }),
-  }).then((r) => r.json() as Promise<{ errors?: { extensions: Record<string, unknown> }[] }>);
+  // With orders' own client credentials, as its worker would send it.
+  const service = await new ServiceTokenClient({
+    tokenUrl: stack.config.OAUTH_TOKEN_URL,
+    clientId: stack.config.OAUTH_CLIENT_ID,
+    clientSecret: stack.config.OAUTH_CLIENT_SECRET,
+  }).token();
+  const late = await graphql(
+    stack.products.service.url,
+    COMMIT,
+    { orderId: held[0]!.orderId },
+    { token: service },
+  );
   expect(late.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'HOLD_EXPIRED' });
   expect(await stack.stockOf(product.id)).toBe(10);
 
@@ -135,19 +141,3 @@ it('units held for orders that were never written go back on sale', async () => 
   await new Promise((resolve) => setTimeout(resolve, CLAIM_WINDOW_MS + 500));
   expect(await stack.stockOf(product.id)).toBe(6);
 }, 120_000);
-
-/** What orders itself signs in with: a products:reserve token from the stack's users. */
-async function reserveScopeToken(): Promise<string> {
-  const { config } = stack;
-  const res = await fetch(config.OAUTH_TOKEN_URL, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'client_credentials',
-      client_id: config.OAUTH_CLIENT_ID,
-      client_secret: config.OAUTH_CLIENT_SECRET ?? '',
-      scope: Scope.PRODUCTS_RESERVE,
-    }),
-  });
-  return ((await res.json()) as { access_token: string }).access_token;
-}
