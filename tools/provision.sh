@@ -60,7 +60,22 @@ if ! port_open 127.0.0.1 5432; then
 fi
 need psql "install the postgresql-client package"
 psql_q() { psql -h 127.0.0.1 -U postgres -d postgres -tAc "$1"; }
-psql_q 'select 1' >/dev/null || fail "cannot connect to PostgreSQL as postgres on 127.0.0.1:5432 (trust auth expected)"
+# A server that has just booted or restarted after a crash accepts TCP connections but
+# answers "the database system is starting up / in recovery mode" until its WAL replay is
+# done (seen here: CI refused at once on such a machine). Wait for it, up to 3 minutes.
+pg_ready=""
+for _ in $(seq 1 180); do
+  if pg_out="$(psql_q 'select 1' 2>&1)"; then pg_ready=1; break; fi
+  case "$pg_out" in
+    *"starting up"*|*"recovery mode"*|*"shutting down"*|*"not yet accepting"*) sleep 1 ;;
+    *"Connection refused"*)
+      # It went away while we waited (a crash-restart that gave up): start it again.
+      as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | sort -V | tail -n 1)" main start 2>/dev/null || true
+      sleep 1 ;;
+    *) break ;;
+  esac
+done
+[ -n "$pg_ready" ] || { printf '%s\n' "$pg_out" >&2; fail "cannot connect to PostgreSQL as postgres on 127.0.0.1:5432 (trust auth expected)"; }
 
 # --- Redis ------------------------------------------------------------------------------
 step "Redis on 127.0.0.1:6379"
