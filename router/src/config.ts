@@ -33,7 +33,7 @@ const DEVELOPMENT_ORIGINS = ['http://localhost:3000', 'http://localhost:5173'];
  * The router's configuration: every variable, its default and its rule. Nothing else in
  * the router reads process.env.
  */
-export const routerConfigSchema = z.object({
+const routerSettings = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
   /** 0 picks a free port (tests). */
@@ -111,6 +111,8 @@ export const routerConfigSchema = z.object({
     // Express reads a hop count only as a number: the string "1" would be taken for an
     // address and refused. Anything else is a list of addresses, subnets or names.
     .transform((value) => (/^\d+$/.test(value.trim()) ? Number(value.trim()) : value)),
+  /** GET /metrics on an internal port, never ROUTER_PORT (docs/metrics.md). */
+  ...settings.metrics(9400),
   /** GraphQL subscriptions over graphql-ws on /graphql (same URL and port as HTTP). */
   SUBSCRIPTIONS_ENABLED: env.bool(true),
   /**
@@ -167,18 +169,52 @@ export const routerConfigSchema = z.object({
         .filter(Boolean),
     ),
   /**
+   * Bull Board over every BullMQ queue at /admin/queues, for ADMINs only
+   * (docs/queue-board.md). Unset: on outside production.
+   */
+  QUEUE_BOARD_ENABLED: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
+    .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value))),
+  /**
+   * Signs the board's session cookies; the same on every replica. Required in production
+   * when the board is on; unset elsewhere: a random secret per process.
+   */
+  QUEUE_BOARD_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** How long a board session lasts (never past the ADMIN token it was issued for). */
+  QUEUE_BOARD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(900),
+  /** The queues the board shows: the Redis and key prefix every producer and worker uses. */
+  ...settings.queues(),
+  /**
    * `<NAME>_SUBGRAPH_URL`, e.g. USERS_SUBGRAPH_URL, replaces the routing URL that the
    * supergraph gives that subgraph (docker compose and Kubernetes, where hosts differ).
    */
   ...subgraphUrlOverrides,
 });
 
+/** The variables above, and the rules that tie several of them together. */
+export const routerConfigSchema = routerSettings.superRefine((cfg, ctx) => {
+  if (
+    cfg.NODE_ENV === 'production' &&
+    cfg.QUEUE_BOARD_ENABLED === true &&
+    cfg.QUEUE_BOARD_SESSION_SECRET === undefined
+  ) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['QUEUE_BOARD_SESSION_SECRET'],
+      message:
+        'is required when QUEUE_BOARD_ENABLED=true in production (32+ random characters, the same on every router replica)',
+    });
+  }
+});
+
 export type RouterConfig = Omit<
   z.infer<typeof routerConfigSchema>,
-  'CORS_ORIGINS' | 'SANDBOX_ENABLED'
+  'CORS_ORIGINS' | 'SANDBOX_ENABLED' | 'QUEUE_BOARD_ENABLED'
 > & {
   CORS_ORIGINS: string[];
   SANDBOX_ENABLED: boolean;
+  QUEUE_BOARD_ENABLED: boolean;
   /** Subgraph name → routing URL that replaces the supergraph's, from `<NAME>_SUBGRAPH_URL`. */
   subgraphUrls: Record<string, string>;
 };
@@ -200,6 +236,7 @@ export function loadRouterConfig(
     CORS_ORIGINS:
       config.CORS_ORIGINS ?? (config.NODE_ENV === 'development' ? DEVELOPMENT_ORIGINS : []),
     SANDBOX_ENABLED: config.SANDBOX_ENABLED ?? config.NODE_ENV !== 'production',
+    QUEUE_BOARD_ENABLED: config.QUEUE_BOARD_ENABLED ?? config.NODE_ENV !== 'production',
     subgraphUrls,
   };
 }

@@ -24,6 +24,11 @@ import { formatRouterError, logInternalErrors, outageStatusPlugin } from './erro
 import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
 import { legacyJsonStatusPlugin } from './graphql-over-http';
+import {
+  MeasuredSubgraphDataSource,
+  measureSubscriptions,
+  operationMetricsPlugin,
+} from './metrics';
 import { operationResolutionPlugin } from './protocol';
 import { SubgraphDataSource, SubgraphPool } from './subgraphs';
 import {
@@ -33,6 +38,7 @@ import {
 } from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
+import { queueBoard } from './queue-board';
 import { sandboxLandingPage } from './sandbox';
 import { webhookRelay } from './webhooks';
 
@@ -89,7 +95,8 @@ export async function startRouter(
         );
       }
       routingUrls.set(name, routingUrl);
-      const dataSource = new SubgraphDataSource({
+      const DataSource = config.METRICS_ENABLED ? MeasuredSubgraphDataSource : SubgraphDataSource;
+      const dataSource = new DataSource({
         name,
         url: routingUrl,
         fetcher: pool.fetcher,
@@ -139,6 +146,7 @@ export async function startRouter(
       logInternalErrors,
       outageStatusPlugin,
       legacyJsonStatusPlugin,
+      ...(config.METRICS_ENABLED ? [operationMetricsPlugin] : []),
     ],
     // Sandbox is useless without introspection, and introspection without Sandbox only
     // helps whoever maps the API for an attack.
@@ -191,6 +199,10 @@ export async function startRouter(
       onError: (err) => logger.error({ err, jwksUrl: config.JWKS_URL }, 'could not fetch the JWKS'),
     }),
   });
+  // Bull Board at /admin/queues for ADMINs (docs/queue-board.md); before the 404 handler.
+  const board = config.QUEUE_BOARD_ENABLED
+    ? queueBoard(app, { config, verifier, logger: logger.child({ component: 'queue-board' }) })
+    : null;
   app.use(
     '/graphql',
     accessLog(logger),
@@ -221,6 +233,9 @@ export async function startRouter(
         clientIp: (request) => forwardedClientIp(request, app.get('trust proxy fn') as TrustProxy),
       })
     : null;
+  // Read on scrape; GET /metrics itself is served on METRICS_PORT by runService.
+  const unmeasure =
+    subscriptions && config.METRICS_ENABLED ? measureSubscriptions(subscriptions) : null;
 
   try {
     await new Promise<void>((resolve, reject) => {
@@ -232,6 +247,7 @@ export async function startRouter(
     await apollo.stop();
     await pool.close();
     await apq?.close();
+    await board?.close();
     throw error;
   }
   const { port } = httpServer.address() as AddressInfo;
@@ -243,11 +259,13 @@ export async function startRouter(
     httpServer,
     subscriptions,
     stop: async () => {
+      unmeasure?.();
       // First: an open WebSocket would keep the HTTP server from closing.
       await subscriptions?.close();
       await apollo.stop();
       await pool.close();
       await apq?.close();
+      await board?.close();
     },
   };
 }

@@ -220,7 +220,8 @@ export interface SubgraphDataSourceOptions {
  *   like a bug; the cause is logged with the subgraph's name.
  */
 export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
-  private readonly name: string;
+  /** The subgraph's name in the supergraph (metrics.ts labels its calls with it). */
+  protected readonly name: string;
   private readonly logger: Logger;
 
   constructor({ name, url, fetcher, logger }: SubgraphDataSourceOptions) {

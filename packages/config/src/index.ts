@@ -152,6 +152,17 @@ export const settings = {
     OUTBOX_RELAY_ENABLED: env.bool(true),
   }),
   /**
+   * Prometheus metrics (@shop/metrics, docs/metrics.md): GET /metrics on a port of its own,
+   * never the service's public one, so no ingress or router route can publish it. Worker
+   * processes read the same variables (in Kubernetes each runs in its own pod).
+   */
+  metrics: (port: number) => ({
+    /** Whether the process counts and serves its metrics at all. */
+    METRICS_ENABLED: env.bool(true),
+    /** The internal port of GET /metrics (0: a free port, logged at start-up). */
+    METRICS_PORT: env.port(port),
+  }),
+  /**
    * Where this service's background work (queue workers, outbox relay) runs. Inside the API
    * process by default (one process to start locally); a worker Deployment runs the same
    * image with `npm run worker` and its API pods with WORKERS_ENABLED=false, so that jobs

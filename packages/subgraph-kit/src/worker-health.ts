@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@shop/logging';
+import { metricsHandler } from '@shop/metrics';
 
 export interface WorkerHealthOptions {
   /** Named in the answers and the log, e.g. `orders-worker`. */
@@ -29,27 +30,45 @@ export async function startWorkerHealth(
     res.writeHead(status, { 'content-type': 'application/json', 'cache-control': 'no-store' });
     res.end(JSON.stringify(body));
   };
-  const server = http.createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    if (req.method === 'GET' && path === '/healthz') {
-      answer(res, 200, { status: 'ok', service: options.name });
-    } else if (req.method === 'GET' && path === '/readyz') {
-      options.ready().then(
-        () => answer(res, 200, { status: 'ready', service: options.name }),
-        (err: unknown) => {
-          options.logger.warn({ err }, 'readiness check failed');
-          answer(res, 503, {
-            status: 'unavailable',
-            service: options.name,
-            error: (err as Error).message,
-          });
-        },
-      );
-    } else {
-      const message = `${options.name} serves GET /healthz and GET /readyz only`;
-      answer(res, 404, { errors: [{ message, extensions: { code: 'NOT_FOUND' } }] });
-    }
-  });
+  const health = await listenInternal(
+    (req, res) => {
+      const path = (req.url ?? '/').split('?')[0];
+      if (req.method === 'GET' && path === '/healthz') {
+        answer(res, 200, { status: 'ok', service: options.name });
+      } else if (req.method === 'GET' && path === '/readyz') {
+        options.ready().then(
+          () => answer(res, 200, { status: 'ready', service: options.name }),
+          (err: unknown) => {
+            options.logger.warn({ err }, 'readiness check failed');
+            answer(res, 503, {
+              status: 'unavailable',
+              service: options.name,
+              error: (err as Error).message,
+            });
+          },
+        );
+      } else {
+        const message = `${options.name} serves GET /healthz and GET /readyz only`;
+        answer(res, 404, { errors: [{ message, extensions: { code: 'NOT_FOUND' } }] });
+      }
+    },
+    port,
+    host,
+  );
+  options.logger.info({ port: health.port }, `${options.name} health endpoints listening`);
+  return health;
+}
+
+/**
+ * An HTTP listener for what only the cluster may reach (probes, metrics): started once it
+ * listens (a taken port rejects), stopped with its keep-alive connections closed.
+ */
+async function listenInternal(
+  handler: http.RequestListener,
+  port: number,
+  host: string,
+): Promise<WorkerHealth> {
+  const server = http.createServer(handler);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => {
@@ -57,16 +76,30 @@ export async function startWorkerHealth(
       resolve();
     });
   });
-  const actualPort = (server.address() as AddressInfo).port;
-  options.logger.info({ port: actualPort }, `${options.name} health endpoints listening`);
   return {
-    port: actualPort,
+    port: (server.address() as AddressInfo).port,
     stop: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
       }),
   };
+}
+
+/**
+ * GET /metrics (@shop/metrics) on a port of its own, never the service's public one: no
+ * ingress or router route can publish it, and a NetworkPolicy can open it to the monitoring
+ * namespace alone. runService starts it on METRICS_PORT.
+ */
+export async function startMetricsServer(
+  port: number,
+  logger: Logger,
+  host = '0.0.0.0',
+): Promise<WorkerHealth> {
+  const server = await listenInternal(metricsHandler(logger), port, host);
+  // Not `port` and "listening": those name the service's own port in its log.
+  logger.info({ metricsPort: server.port }, 'GET /metrics served');
+  return server;
 }
 
 /** Background work of a service: queue workers, an outbox relay. */

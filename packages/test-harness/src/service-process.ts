@@ -19,8 +19,9 @@ export interface ServiceProcess {
 
 /**
  * Runs `node --import tsx src/main.ts` in a workspace with exactly the given environment
- * (plus PATH), and resolves once the service logs its listening port — so the config must
- * set its port variable to 0. Rejects with the process's log if it exits or stays silent.
+ * (plus PATH, and METRICS_PORT=0 unless given), and resolves once the service logs its
+ * listening port — so the config must set its port variable to 0. Rejects with the
+ * process's log if it exits or stays silent.
  */
 export function startServiceProcess(
   workspace: string,
@@ -31,7 +32,9 @@ export function startServiceProcess(
 ): Promise<ServiceProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', entry], {
     cwd: path.join(REPO_ROOT, workspace),
-    env: { PATH: process.env.PATH ?? '', ...env },
+    // METRICS_PORT 0: processes of parallel tests (and a local `npm run up`) would otherwise
+    // all take the service's default metrics port.
+    env: { PATH: process.env.PATH ?? '', METRICS_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log: string[] = [];

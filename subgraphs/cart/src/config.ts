@@ -8,6 +8,8 @@ import { isCurrency } from '@shop/money';
 export const cartConfigSchema = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
+  /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+  ...settings.metrics(9403),
   CART_PORT: env.port(4003),
   /** Carts live in Redis, one hash per cart. */
   REDIS_URL: env.redisUrl(),

@@ -32,6 +32,8 @@ export const deliveryConfigSchema = z
   .object({
     NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
+    /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+    ...settings.metrics(9405),
     DELIVERY_PORT: env.port(4005),
     DELIVERY_DATABASE_URL: env
       .url(['postgres', 'postgresql'])

@@ -18,6 +18,8 @@ export const notificationsConfigSchema = z
   .object({
     NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
+    /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+    ...settings.metrics(9406),
     NOTIFICATIONS_PORT: env.port(4006),
     MONGODB_URL: env.mongoUrl(),
     NOTIFICATIONS_DB_NAME: env.mongoDbName('notifications'),

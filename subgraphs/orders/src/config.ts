@@ -18,6 +18,8 @@ export const ordersConfigSchema = z
   .object({
     NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
+    /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+    ...settings.metrics(9404),
     ORDERS_PORT: env.port(4004),
     ORDERS_DATABASE_URL: env
       .url(['postgres', 'postgresql'])

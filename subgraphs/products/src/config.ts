@@ -7,6 +7,8 @@ import { env, loadConfig, settings, z } from '@shop/config';
 export const productsConfigSchema = z.object({
   NODE_ENV: env.nodeEnv(),
   LOG_LEVEL: env.logLevel(),
+  /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+  ...settings.metrics(9402),
   PRODUCTS_PORT: env.port(4002),
   MONGODB_URL: env.mongoUrl(),
   PRODUCTS_DB_NAME: env.mongoDbName('catalog'),

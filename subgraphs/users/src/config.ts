@@ -16,6 +16,8 @@ export const usersConfigSchema = z
   .object({
     NODE_ENV: env.nodeEnv(),
     LOG_LEVEL: env.logLevel(),
+    /** GET /metrics on an internal port, never the API's (docs/metrics.md). */
+    ...settings.metrics(9401),
     USERS_PORT: env.port(4001),
     USERS_DATABASE_URL: env
       .url(['postgres', 'postgresql'])
