@@ -1,5 +1,6 @@
 import type { Logger } from '@shop/logging';
 import { Queues } from './connection';
+import { measureOutbox, measureQueues } from './metrics';
 import { OutboxRelay, type OutboxDatabase } from './outbox-relay';
 
 /** settings.queues() and, for a service with an outbox, settings.outbox() (@shop/config). */
@@ -8,6 +9,8 @@ export interface QueueWorkSettings {
   QUEUE_PREFIX: string;
   OUTBOX_POLL_INTERVAL_MS?: number;
   OUTBOX_RELAY_ENABLED?: boolean;
+  /** settings.metrics(): the queues' job counts and the outbox backlog, read on scrape. */
+  METRICS_ENABLED?: boolean;
 }
 
 /**
@@ -29,12 +32,16 @@ export function startQueueWork(
       })
     : null;
   workers(queues);
+  const unmeasure = settings.METRICS_ENABLED
+    ? [measureQueues(queues), ...(outbox ? [measureOutbox(outbox)] : [])]
+    : [];
   if (relay && settings.OUTBOX_RELAY_ENABLED !== false) relay.start();
   else if (relay) {
     logger.warn('OUTBOX_RELAY_ENABLED=false: outbox rows are not published by this process');
   }
   return {
     stop: async () => {
+      unmeasure.forEach((remove) => remove());
       await relay?.stop();
       await queues.close();
     },

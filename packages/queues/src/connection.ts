@@ -69,6 +69,11 @@ export class Queues {
     return worker;
   }
 
+  /** The queues this process consumes: those it started a worker for (metrics.ts). */
+  consumed(): QueueName[] {
+    return [...new Set(this.workers.map((worker) => worker.name as QueueName))];
+  }
+
   /**
    * Graceful shutdown: workers stop taking jobs and wait for the running ones, then the
    * queues and connections close.
