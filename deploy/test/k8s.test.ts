@@ -15,6 +15,7 @@ import {
   type Manifest,
   type Rendered,
 } from './support/kustomize';
+import { BOARD_PATH } from '../../router/src/queue-board/session';
 import { WEBHOOKS } from '../../router/src/webhooks';
 import {
   apiPorts,
@@ -88,6 +89,7 @@ const secretVariables: Record<string, string[]> = {
     'CARRIER_WEBHOOK_SECRET',
   ],
   notifications: ['MONGODB_URL', 'REDIS_URL', 'OAUTH_CLIENT_SECRET', 'SMTP_URL', 'SMS_AUTH_TOKEN'],
+  router: ['REDIS_URL', 'QUEUE_BOARD_SESSION_SECRET'],
 };
 
 /** .gitignore patterns without a slash, which match a file name in any folder. */
@@ -144,6 +146,7 @@ describe('deploy/k8s/base', () => {
         'orders-secret.env',
         'delivery-secret.env',
         'notifications-secret.env',
+        'router-secret.env',
       ]),
     );
     for (const source of sources) {
@@ -516,6 +519,21 @@ describe('prod: the router Ingress', () => {
       expect({ path: p.path, port: p.backend.service.port.number }).toEqual({
         path: p.path,
         port: apiPorts[workspaceOfName(p.backend.service.name)],
+      });
+    }
+  });
+
+  it('does not publish the queue board: ADMINs reach it through a port-forward', () => {
+    expect(
+      settingOf('router', environmentIn(overlays.prod!, 'router'), 'QUEUE_BOARD_ENABLED'),
+    ).toBe(true);
+    for (const p of paths) {
+      const reaches =
+        p.path === BOARD_PATH ||
+        (p.pathType !== 'Exact' && BOARD_PATH.startsWith(p.path.replace(/\/?$/, '/')));
+      expect({ path: p.path, reachesTheBoard: reaches }).toEqual({
+        path: p.path,
+        reachesTheBoard: false,
       });
     }
   });

@@ -173,14 +173,19 @@ const routerSettings = z.object({
    * (docs/queue-board.md). Unset: on outside production.
    */
   QUEUE_BOARD_ENABLED: z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    // Empty is unset, as docker compose passes `${QUEUE_BOARD_ENABLED:-}`.
+    .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
     .optional()
-    .transform((value) => (value === undefined ? undefined : ['true', '1', 'yes'].includes(value))),
+    .transform((value) => (value ? ['true', '1', 'yes'].includes(value) : undefined)),
   /**
    * Signs the board's session cookies; the same on every replica. Required in production
-   * when the board is on; unset elsewhere: a random secret per process.
+   * when the board is on; unset (or empty) elsewhere: a random secret per process.
    */
-  QUEUE_BOARD_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  QUEUE_BOARD_SESSION_SECRET: z
+    .string()
+    .optional()
+    .transform((value) => value || undefined)
+    .refine((value) => value === undefined || value.length >= 32, 'must be at least 32 characters'),
   /** How long a board session lasts (never past the ADMIN token it was issued for). */
   QUEUE_BOARD_SESSION_TTL_SECONDS: z.coerce.number().int().min(60).max(900).default(900),
   /** The queues the board shows: the Redis and key prefix every producer and worker uses. */
