@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadRouterConfig } from './config';
 import { startRouter } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadCartConfig } from './config';
 import { startCartService } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadDeliveryConfig } from './config';
 import { startDeliveryService } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadNotificationsConfig } from './config';
 import { startNotificationsService } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadOrdersConfig } from './config';
 import { startOrdersService } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadOrdersConfig } from './config';
 import { startOrdersWorkerProcess } from './jobs/start';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadProductsConfig } from './config';
 import { startProductsService } from './server';

@@ -1,3 +1,4 @@
+import './tracing';
 import { runService } from '@shop/subgraph-kit';
 import { loadUsersConfig } from './config';
 import { startUsersService } from './server';

@@ -1,0 +1,40 @@
+import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+
+/**
+ * W3C trace context as text: what an outbox row keeps of the request that wrote it, so that
+ * the job published from the row later continues that request's trace.
+ */
+export interface TraceCarrier {
+  traceparent: string;
+  tracestate?: string;
+}
+
+/** The key under which an outbox payload carries its TraceCarrier. */
+export const TRACE_KEY = '_trace';
+
+/**
+ * The active trace context, or undefined when there is none (tracing off, or no span): the
+ * no-op propagator of an unstarted SDK injects nothing, so this costs one empty object.
+ */
+export function traceCarrier(): TraceCarrier | undefined {
+  const carrier: Record<string, string> = {};
+  propagation.inject(context.active(), carrier);
+  if (!carrier.traceparent) return undefined;
+  return carrier.tracestate
+    ? { traceparent: carrier.traceparent, tracestate: carrier.tracestate }
+    : { traceparent: carrier.traceparent };
+}
+
+/** A TraceCarrier read back from stored JSON, or undefined if it is not one. */
+export function asTraceCarrier(value: unknown): TraceCarrier | undefined {
+  if (!value || typeof value !== 'object') return undefined;
+  const { traceparent, tracestate } = value as Record<string, unknown>;
+  if (typeof traceparent !== 'string') return undefined;
+  return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
+/** Runs `fn` as part of the carried trace (or as before, when there is no carrier). */
+export function withTraceCarrier<T>(carrier: TraceCarrier | undefined, fn: () => T): T {
+  if (!carrier) return fn();
+  return context.with(propagation.extract(ROOT_CONTEXT, carrier), fn);
+}
