@@ -1,5 +1,6 @@
 import { Queue, Worker, type DefaultJobOptions, type Job, type WorkerOptions } from 'bullmq';
 import IORedis, { type RedisOptions } from 'ioredis';
+import { queueTelemetry } from '@shop/telemetry';
 import type { QueueName } from './jobs';
 
 /**
@@ -48,6 +49,8 @@ export class Queues {
         connection: this.producer,
         prefix: this.options.prefix,
         defaultJobOptions,
+        // With tracing on, each job stores the trace context it was added in (docs/tracing.md).
+        telemetry: queueTelemetry(),
       });
       this.queues.set(name, queue);
     }
@@ -64,6 +67,8 @@ export class Queues {
       ...options,
       connection: new IORedis(this.options.redisUrl, workerRedisOptions),
       prefix: this.options.prefix,
+      // With tracing on, a job runs in the trace of the request that caused it.
+      telemetry: queueTelemetry(),
     });
     this.workers.push(worker as Worker);
     return worker;

@@ -1,6 +1,16 @@
 import type { Logger } from '@shop/logging';
+import { asTraceCarrier, TRACE_KEY, traceCarrier, withTraceCarrier } from '@shop/telemetry';
 import type { Queues } from './connection';
 import { isJobName, jobId, JobName, parseJobData, routes, type JobData } from './jobs';
+
+/**
+ * An outbox row's payload as written: the job's payload plus, when tracing is on, the trace
+ * context of the request writing it under `_trace` (dropped again by the job's schema).
+ */
+export function outboxPayload<T extends object>(payload: T): T {
+  const carrier = traceCarrier();
+  return carrier ? { ...payload, [TRACE_KEY]: carrier } : payload;
+}
 
 /**
  * The `outbox` table every Postgres-owning service keeps in its own database, next to the
@@ -111,9 +121,14 @@ export class OutboxRelay {
     const name = row.topic;
     const data = parseJobData(name, row.payload);
     const { key, delay } = schedule(name, data, row.id);
-    await Promise.all(
-      routes[name].map((queue) =>
-        this.queues.queue(queue).add(name, data, { jobId: jobId(name, key), delay }),
+    // The jobs join the trace of the request that wrote the row (BullMQ's telemetry stores
+    // it in each job), not the relay's poll, which belongs to no request.
+    const carrier = asTraceCarrier((row.payload as Record<string, unknown> | null)?.[TRACE_KEY]);
+    await withTraceCarrier(carrier, () =>
+      Promise.all(
+        routes[name].map((queue) =>
+          this.queues.queue(queue).add(name, data, { jobId: jobId(name, key), delay }),
+        ),
       ),
     );
   }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { JobName, type JobData } from '@shop/queues';
+import { JobName, outboxPayload, type JobData } from '@shop/queues';
 import type { Prisma, PrismaClient, Shipment, TrackingEvent } from '../generated/prisma/client';
 import { isAnnounced } from '../domain/shipment-status';
 import type { ReportedEvent } from '../domain/tracking-event';
@@ -157,6 +157,8 @@ export class ShipmentStore {
 
   /** Writes an event for the outbox relay, in the caller's transaction. */
   async addOutbox<N extends JobName>(db: Db, topic: N, payload: JobData<N>): Promise<void> {
-    await db.outbox.create({ data: { topic, payload: payload as Prisma.InputJsonObject } });
+    await db.outbox.create({
+      data: { topic, payload: outboxPayload(payload) as Prisma.InputJsonObject },
+    });
   }
 }

@@ -1,4 +1,4 @@
-import { JobName } from '@shop/queues';
+import { JobName, outboxPayload } from '@shop/queues';
 import pg from 'pg';
 import { isAnnounced, previousStatuses, type DeliveryStatus } from '../domain/shipment-status';
 import type { ReportedEvent } from '../domain/tracking-event';
@@ -40,25 +40,32 @@ const BY = {
 const COLUMN = { id: 'id', trackingNumber: 'tracking_number' } as const;
 
 /**
- * The statement of a step ($1 the shipment's id or tracking number): the UPDATE takes the
- * shipment's row lock and moves it only from a status the step is legal from ($3); a
- * concurrent step is waited for and the condition re-checked against what it left. The
- * same statement stores the event and, for an announced status ($11), writes the
- * shipment.updated outbox row. A carrier event id ($10) already stored is not applied
- * again; one committed meanwhile by a concurrent delivery fails the unique index.
+ * The statement of a step ($1 the shipment's id or tracking number): `target` takes the
+ * shipment's row lock (FOR UPDATE) only in a status the step is legal from ($3); a
+ * concurrent step is waited for and the condition re-checked against what it left, whose
+ * status is then the one this step moves from. The same statement stores the event and,
+ * for a change to an announced status ($11), writes the shipment.updated outbox row: a
+ * scan at another hub (IN_TRANSIT → IN_TRANSIT) is an event for the customer's live
+ * tracking, but no news for orders or notifications, whose jobs would change nothing.
+ * A carrier event id ($10) already stored is not applied again; one committed meanwhile
+ * by a concurrent delivery fails the unique index.
  */
 function stepStatement(by: keyof typeof BY): string {
   return `
-    WITH moved AS (
-      UPDATE shipments
-      SET status = $2::"DeliveryStatus",
-          courier = COALESCE($4::uuid, courier),
-          updated_at = $5::timestamptz AT TIME ZONE 'UTC'
+    WITH target AS (
+      SELECT id, status AS previous FROM shipments
       WHERE ${COLUMN[by]} = ${BY[by]}
         AND status = ANY($3::"DeliveryStatus"[])
         AND ($10::text IS NULL
              OR NOT EXISTS (SELECT 1 FROM tracking_events WHERE external_event_id = $10))
-      RETURNING *
+      FOR UPDATE
+    ), moved AS (
+      UPDATE shipments s
+      SET status = $2::"DeliveryStatus",
+          courier = COALESCE($4::uuid, s.courier),
+          updated_at = $5::timestamptz AT TIME ZONE 'UTC'
+      FROM target WHERE s.id = target.id
+      RETURNING s.*, target.previous
     ), stored AS (
       INSERT INTO tracking_events
         (id, shipment_id, status, location, note, at, source, external_event_id)
@@ -71,8 +78,8 @@ function stepStatement(by: keyof typeof BY): string {
              jsonb_build_object(
                'shipmentId', moved.id, 'orderId', moved.order_id, 'userId', moved.user_id,
                'status', moved.status, 'carrier', moved.carrier,
-               'trackingNumber', moved.tracking_number, 'at', $13::text)
-      FROM moved WHERE $11::boolean
+               'trackingNumber', moved.tracking_number, 'at', $13::text) || $14::jsonb
+      FROM moved WHERE $11::boolean AND moved.status <> moved.previous
     )
     SELECT ${SHIPMENT_COLUMNS} FROM moved`;
 }
@@ -132,6 +139,8 @@ export class TrackingWrites {
         JobName.SHIPMENT_UPDATED,
         // The outbox payload's `at`, as ISO text (as the other outbox writers give it).
         event.at.toISOString(),
+        // The request's trace context (`{}` with tracing off), for the job it announces.
+        JSON.stringify(outboxPayload({})),
       ],
     });
     const updated = rows[0];

@@ -1,6 +1,6 @@
 import { isUuid, type Connection } from '@shop/subgraph-kit';
 import { ConflictError } from '@shop/errors';
-import { JobName, type JobData } from '@shop/queues';
+import { JobName, outboxPayload, type JobData } from '@shop/queues';
 import type { Order, OrderLine, Payment, Prisma, PrismaClient } from '../generated/prisma/client';
 import type { LineSnapshot, PaymentMethod, ShippingAddress } from '../domain/checkout';
 import type { OrderStatus } from '../domain/order-status';
@@ -211,7 +211,10 @@ export class OrderStore {
   /** Several outbox rows in one statement (checkout writes two with every order). */
   async addOutboxRows(db: Db, rows: readonly OutboxRow[]): Promise<void> {
     await db.outbox.createMany({
-      data: rows.map((r) => ({ topic: r.topic, payload: r.payload as Prisma.InputJsonObject })),
+      data: rows.map((r) => ({
+        topic: r.topic,
+        payload: outboxPayload(r.payload as object) as Prisma.InputJsonObject,
+      })),
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { Connection } from '@shop/subgraph-kit';
 import type { Role } from '@shop/auth';
-import { JobName, type JobData } from '@shop/queues';
+import { JobName, outboxPayload, type JobData } from '@shop/queues';
 import type { Address, User } from '../generated/prisma/client';
 import type { PrismaClient } from './prisma';
 
@@ -38,7 +38,9 @@ export class UserStore {
         data: { ...user, roles: user.roles ?? ['CUSTOMER'] },
       });
       const payload: JobData<typeof JobName.USER_REGISTERED> = { userId: created.id };
-      await tx.outbox.create({ data: { topic: JobName.USER_REGISTERED, payload } });
+      await tx.outbox.create({
+        data: { topic: JobName.USER_REGISTERED, payload: outboxPayload(payload) },
+      });
       return created;
     });
   }
