@@ -39,6 +39,7 @@ import {
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
 import { queueBoard } from './queue-board';
+import { operationSpanPlugin } from './operation-span';
 import { sandboxLandingPage } from './sandbox';
 import { webhookRelay } from './webhooks';
 
@@ -140,6 +141,7 @@ export async function startRouter(
         ? ApolloServerPluginLandingPageLocalDefault(sandboxLandingPage)
         : ApolloServerPluginLandingPageDisabled(),
       operationNamePlugin,
+      operationSpanPlugin as ApolloServerPlugin<RouterContext>,
       operationResolutionPlugin,
       queryCostPlugin(config),
       unstorableTextPlugin as ApolloServerPlugin<RouterContext>,

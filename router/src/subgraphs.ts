@@ -4,6 +4,7 @@ import { GraphQLError } from 'graphql';
 import { CART_ID_HEADER } from '@shop/auth';
 import { isOutage, isOutageStatus, ServiceUnavailableError } from '@shop/errors';
 import { REQUEST_ID_HEADER, type Logger } from '@shop/logging';
+import { traceCarrier } from '@shop/telemetry';
 import { Agent, fetch, type Dispatcher } from 'undici';
 import type { RouterContext } from './context';
 
@@ -252,6 +253,13 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     headers.set(REQUEST_ID_HEADER, requestId);
     headers.set('x-forwarded-for', clientIp);
     if (cartId) headers.set(CART_ID_HEADER, cartId);
+    // W3C trace context of this fetch (the gateway's `gateway.fetch` span), so the
+    // subgraph's spans join the router's trace; nothing when tracing is off.
+    const carrier = traceCarrier();
+    if (carrier) {
+      headers.set('traceparent', carrier.traceparent);
+      if (carrier.tracestate) headers.set('tracestate', carrier.tracestate);
+    }
   }
 
   override async process(

@@ -7,6 +7,7 @@ import {
 } from 'graphql-ws';
 import WebSocket from 'ws';
 import { REQUEST_ID_HEADER, type Logger } from '@shop/logging';
+import { traceCarrier, type TraceCarrier } from '@shop/telemetry';
 import { DEFAULT_SUBSCRIPTION_FAILOVER_MS } from '../config';
 
 /** One event of an upstream subscription, as the subgraph sent it. */
@@ -35,6 +36,9 @@ export interface SubscriptionExtensions extends Record<string, unknown> {
   authorization?: string;
   [REQUEST_ID_HEADER]: string;
   'x-forwarded-for': string;
+  /** W3C trace context of the client's subscribe, when tracing is on (docs/tracing.md). */
+  traceparent?: string;
+  tracestate?: string;
 }
 
 export interface UpstreamPoolOptions {
@@ -88,6 +92,8 @@ interface Placed {
   leave?: () => void;
   /** The caller ended it, or its end was reported: nothing more reaches the sink. */
   ended: boolean;
+  /** The trace it was started in, sent again on every socket it moves to. */
+  trace?: TraceCarrier;
   /**
    * Since it lost a socket and until an event reaches it again: when that loss is reported,
    * and what the loss was. Cleared by an event, not by a socket that merely connects: a
@@ -159,7 +165,7 @@ export class UpstreamPool {
       sink.error(new Error(`No upstream for subgraph "${subgraph}"`));
       return () => undefined;
     }
-    const placed: Placed = { subgraph, payload, caller, sink, ended: false };
+    const placed: Placed = { subgraph, payload, caller, sink, ended: false, trace: traceCarrier() };
     this.place(placed, slots, leastLoaded(slots));
     return () => {
       if (placed.ended) return;
@@ -220,6 +226,7 @@ export class UpstreamPool {
       authorization: caller.authorization,
       [REQUEST_ID_HEADER]: caller.requestId,
       'x-forwarded-for': caller.clientIp,
+      ...placed.trace,
     };
     const unsubscribe = slot.client.subscribe(
       { ...payload, extensions },
