@@ -117,6 +117,8 @@ cat <<MSG
     E-mails sent (development mailbox):             $MAIL
     JWKS:                                           http://localhost:4001/.well-known/jwks.json
     Health / readiness:                             http://localhost:4000/healthz  /readyz
+    Queue board (Bull Board, ADMINs only):          http://localhost:4000/admin/login
+      sign in there with the admin login below; the board is /admin/queues (docs/queue-board.md)
 
   Admin login:  $ADMIN_EMAIL  /  $ADMIN_PASSWORD
   Logs:         $LOGS   (Ctrl-C stops everything)
