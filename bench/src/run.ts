@@ -1,6 +1,6 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
-//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast] [--subscribers N]
+//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast|many-orders|staff] [--subscribers N] [--rate R]
 //     tracking: [--rate R] [--pool N]; failover: [--subscribers N] [--groups G]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';
@@ -43,7 +43,7 @@ async function main(): Promise<void> {
       baseline: { type: 'string' },
       persisted: { type: 'boolean', default: false },
       holds: { type: 'string', default: '10000' },
-      rate: { type: 'string', default: '1000' },
+      rate: { type: 'string' },
       pool: { type: 'string', default: '10' },
     },
   });
@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     baseline: values.baseline,
     persisted: values.persisted,
     holds: Number(values.holds),
-    rate: Number(values.rate),
+    rate: values.rate === undefined ? undefined : Number(values.rate),
     pool: Number(values.pool),
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;

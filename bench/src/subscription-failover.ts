@@ -10,11 +10,9 @@
 // router shares one upstream subscription per identity, so G subscriptions move.
 // users, products, cart, orders, both delivery replicas and the router each run in a
 // process of their own; the clients, the courier and the proxy in this one.
-import { readdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { createClient, type Client } from 'graphql-ws';
-import WebSocket from 'ws';
+import type { Client } from 'graphql-ws';
 import {
   deleteKeys,
   startTcpProxy,
@@ -23,12 +21,18 @@ import {
   type TcpProxy,
 } from '@shop/test-harness';
 import { Shop } from '../../e2e/src/shop';
-import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
 import { RECORD } from '../../subgraphs/delivery/test/support/operations';
-import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
 import { appendSection } from './harness';
 import { Latencies } from './latency';
-import { startChild, type Child } from './processes/child';
+import { type Child } from './processes/child';
+import {
+  closeAll,
+  connectAll,
+  open,
+  type Subscriber,
+  type SubscriberSpec,
+} from './subscription-clients';
+import { mib, processUse as usage, startTrackingStack } from './subscription-stack';
 
 export interface FailoverOptions {
   subscribers: number;
@@ -39,24 +43,11 @@ export interface FailoverOptions {
 const TRACKED = `subscription Track($orderId: ID!) {
   deliveryUpdated(orderId: $orderId) { snapshot event { status location } }
 }`;
-const BATCH = 250;
 /** Steps before the kill, and after it. */
 const STEPS_BEFORE = 2;
 const STEPS_AFTER = 3;
 const GAP_MS = 1_000;
 const WAIT_MS = 60_000;
-
-interface Message {
-  at: number;
-  snapshot: boolean;
-  location?: string;
-}
-
-interface Subscriber {
-  client: Client;
-  messages: Message[];
-  problems: string[];
-}
 
 interface Services {
   routerUrl: string;
@@ -85,83 +76,40 @@ export async function benchSubscriptionFailover(
     return await run(services, subscribers, others, n, groups, command);
   } finally {
     await Promise.all(others.map((client) => client.dispose()));
-    for (let first = 0; first < subscribers.length; first += BATCH) {
-      await Promise.all(subscribers.slice(first, first + BATCH).map((s) => s.client.dispose()));
-    }
+    await closeAll(subscribers);
     for (const child of children.reverse()) await child.stop();
     await proxy?.close();
     await deleteKeys(`${queuePrefix}:`);
   }
 }
 
+/** The shop with two delivery replicas behind one address (a TCP proxy, as a Service). */
 async function startServices(children: Child<unknown>[], queuePrefix: string): Promise<Services> {
-  const start = async <T>(script: string, input: Record<string, unknown>) => {
-    const child = await startChild<T>(script, input);
-    children.push(child);
-    return child;
-  };
-  const users = await start<{ url: string; jwksUrl: string; issuer: string; audience: string }>(
-    'users.ts',
-    {
-      env: {
-        OAUTH_CLIENTS: [ORDERS_OAUTH_CLIENTS, DELIVERY_OAUTH_CLIENT].join(','),
-        ACCESS_TOKEN_TTL_SECONDS: '3600',
-        // The couriers are signed up and in from this one address, the admin once for each.
-        LOGIN_MAX_ATTEMPTS_PER_EMAIL: '1000',
-        LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
-        REGISTRATIONS_PER_IP_PER_HOUR: '1000',
-      },
+  let proxy: TcpProxy | undefined;
+  let second: Child<{ url: string }> | undefined;
+  const stack = await startTrackingStack(children, queuePrefix, {
+    usersEnv: {
+      // The couriers are signed up and in from this one address, the admin once for each.
+      LOGIN_MAX_ATTEMPTS_PER_EMAIL: '1000',
+      LOGIN_MAX_ATTEMPTS_PER_IP: '1000',
+      REGISTRATIONS_PER_IP_PER_HOUR: '1000',
     },
-  );
-  const { jwksUrl, issuer, audience } = users.info;
-  const trust = { JWKS_URL: jwksUrl, JWT_ISSUER: issuer, JWT_AUDIENCE: audience };
-  const products = await start<{ url: string }>('products.ts', {
-    jwksUrl,
-    issuer,
-    audience,
-    seed: false,
-  });
-  const cart = await start<{ url: string }>('cart.ts', {
-    ...trust,
-    PRODUCTS_URL: products.info.url,
-  });
-  const shared = { QUEUE_PREFIX: queuePrefix, OUTBOX_POLL_INTERVAL_MS: '100' };
-  const orders = await start<{ url: string }>('orders.ts', {
-    neighbours: {
-      jwksUrl,
-      issuer,
-      audience,
-      usersUrl: users.info.url,
-      productsUrl: products.info.url,
-      cartUrl: cart.info.url,
+    deliveryAddress: async (first, start) => {
+      second = await start<{ url: string }>('delivery-replica.ts', { config: first.info.config });
+      proxy = await startTcpProxy(addressOf(first.info.url));
+      return `http://127.0.0.1:${proxy.port}/graphql`;
     },
-    env: { ...shared, OUTBOX_RELAY_ENABLED: 'true' },
   });
-  const first = await start<{ url: string; config: Record<string, string> }>('delivery.ts', {
-    neighbours: {
-      jwksUrl,
-      issuer,
-      audience,
-      ordersUrl: orders.info.url,
-      oauthTokenUrl: users.info.url.replace(/\/graphql$/, '/oauth/token'),
-    },
-    env: shared,
-  });
-  const second = await start<{ url: string }>('delivery-replica.ts', { config: first.info.config });
-  const proxy = await startTcpProxy(addressOf(first.info.url));
-  const router = await start<{ url: string }>('router.ts', {
-    ...trust,
-    USERS_SUBGRAPH_URL: users.info.url,
-    PRODUCTS_SUBGRAPH_URL: products.info.url,
-    CART_SUBGRAPH_URL: cart.info.url,
-    ORDERS_SUBGRAPH_URL: orders.info.url,
-    DELIVERY_SUBGRAPH_URL: `http://127.0.0.1:${proxy.port}/graphql`,
-  });
+  const first = children.find((c) => c.pid === stack.pids.delivery)!;
   return {
-    routerUrl: router.info.url,
-    proxy,
-    replicas: [first, second].map((c) => ({ url: c.info.url, pid: c.pid, stop: c.stop })),
-    routerPid: router.pid,
+    routerUrl: stack.routerUrl,
+    proxy: proxy!,
+    replicas: [first, second!].map((c) => ({
+      url: (c.info as { url: string }).url,
+      pid: c.pid,
+      stop: c.stop,
+    })),
+    routerPid: stack.pids.router,
   };
 }
 
@@ -189,16 +137,17 @@ async function run(
   while (tokens.length < groups) tokens.push(await shop.courier());
   const courier = tokens[1] ?? (await shop.courier());
 
-  const wsUrl = services.routerUrl.replace(/^http/, 'ws');
-  for (let first = 0; first < n; first += BATCH) {
-    const batch: Promise<void>[] = [];
-    for (let i = first; i < Math.min(n, first + BATCH); i++) {
-      const opened = open(wsUrl, tokens[i % tokens.length]!, paid.orderId);
-      subscribers.push(opened.subscriber);
-      batch.push(opened.connected);
-    }
-    await Promise.all(batch);
-  }
+  const follow = (token: string): SubscriberSpec => ({
+    authorization: `Bearer ${token}`,
+    query: TRACKED,
+    variables: { orderId: paid.orderId },
+    check: () => undefined,
+  });
+  await connectAll(
+    services.routerUrl.replace(/^http/, 'ws'),
+    Array.from({ length: n }, (_, i) => follow(tokens[i % tokens.length]!)),
+    subscribers,
+  );
   await waitFor(() => subscribers.every((s) => s.messages.some((m) => m.snapshot)), {
     timeoutMs: WAIT_MS,
     intervalMs: 100,
@@ -206,11 +155,7 @@ async function run(
   });
   // A live replica serves clients of its own: one follows the order on the second directly,
   // so its token check, database pool and channel are warm, as they would be.
-  const direct = open(
-    services.replicas[1]!.url.replace(/^http/, 'ws'),
-    customer.token,
-    paid.orderId,
-  );
+  const direct = open(services.replicas[1]!.url.replace(/^http/, 'ws'), follow(customer.token));
   others.push(direct.subscriber.client);
   await direct.connected;
   await waitFor(() => direct.subscriber.messages.some((m) => m.snapshot), {
@@ -308,74 +253,7 @@ async function run(
   });
 }
 
-function open(
-  url: string,
-  token: string,
-  orderId: string,
-): { subscriber: Subscriber; connected: Promise<void> } {
-  let onConnected: () => void = () => undefined;
-  let onFailed: (error: Error) => void = () => undefined;
-  const connected = new Promise<void>((resolve, reject) => {
-    onConnected = resolve;
-    onFailed = reject;
-  });
-  const subscriber: Subscriber = {
-    client: createClient({
-      url,
-      webSocketImpl: WebSocket,
-      connectionParams: { authorization: `Bearer ${token}` },
-      lazy: false,
-      retryAttempts: 0,
-      on: {
-        connected: () => onConnected(),
-        closed: (event) => {
-          const { code, reason } = event as { code: number; reason: string };
-          onFailed(new Error(`socket closed: ${code} ${String(reason)}`));
-        },
-      },
-      onNonLazyError: () => undefined,
-    }),
-    messages: [],
-    problems: [],
-  };
-  subscriber.client.subscribe(
-    { query: TRACKED, variables: { orderId } },
-    {
-      next: (message) => {
-        const at = performance.now();
-        const update = (
-          message.data as {
-            deliveryUpdated?: { snapshot?: boolean; event?: { location?: string | null } };
-          } | null
-        )?.deliveryUpdated;
-        if (message.errors?.length) {
-          subscriber.problems.push(`errors: ${JSON.stringify(message.errors).slice(0, 200)}`);
-        }
-        subscriber.messages.push({
-          at,
-          snapshot: update?.snapshot === true,
-          location: update?.event?.location ?? undefined,
-        });
-      },
-      error: (error) =>
-        subscriber.problems.push(`subscription error: ${JSON.stringify(error).slice(0, 200)}`),
-      complete: () => subscriber.problems.push('subscription completed'),
-    },
-  );
-  return { subscriber, connected };
-}
-
 function addressOf(url: string): { host: string; port: number } {
   const { hostname, port } = new URL(url);
   return { host: hostname, port: Number(port) };
-}
-
-function usage(pid: number): { rssKiB: number; fds: number } {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-  return { rssKiB: Number(rss ?? 0), fds: readdirSync(`/proc/${pid}/fd`).length };
-}
-
-function mib(kib: number): string {
-  return (kib / 1024).toFixed(0);
 }

@@ -11,5 +11,7 @@ void startUsersFixture(env).then((users) => {
     jwksUrl: users.service.jwksUrl,
     issuer: users.config.JWT_ISSUER,
     audience: users.config.JWT_AUDIENCE,
+    // Benchmarks that need thousands of clients sign their tokens with this key.
+    signingKeyFile: users.config.JWT_DEV_KEY_FILE,
   });
 });

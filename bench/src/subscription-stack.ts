@@ -1,0 +1,155 @@
+// The live-tracking benchmarks' shop: users, products, cart, orders, delivery and the router,
+// each in a process of its own (products and cart because orders are placed and paid through
+// the real checkout), orders and delivery sharing a BullMQ prefix so a paid order gets its
+// shipment and label. Shared by the subscriptions and failover benchmarks.
+import { readdirSync, readFileSync } from 'node:fs';
+import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
+import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
+import { startChild, type Child } from './processes/child';
+
+export interface UsersInfo {
+  url: string;
+  jwksUrl: string;
+  issuer: string;
+  audience: string;
+  /** The PEM file of users' signing key, so a benchmark can sign many clients' tokens. */
+  signingKeyFile: string;
+}
+
+export interface DeliveryInfo {
+  url: string;
+  statsUrl: string;
+  databaseUrl: string;
+  config: Record<string, string>;
+}
+
+export interface TrackingStack {
+  routerUrl: string;
+  users: UsersInfo;
+  orders: { url: string; databaseUrl: string };
+  delivery: DeliveryInfo;
+  pids: { router: number; delivery: number; orders: number };
+}
+
+export interface StackOptions {
+  /** Further environment for users (e.g. login limits for benchmarks that sign many in). */
+  usersEnv?: Record<string, string>;
+  /**
+   * Where the router reaches delivery; delivery's own address when absent. The failover
+   * benchmark puts a second replica and a proxy in front of it here.
+   */
+  deliveryAddress?: (
+    delivery: Child<DeliveryInfo>,
+    start: <T>(script: string, input: Record<string, unknown>) => Promise<Child<T>>,
+  ) => Promise<string>;
+}
+
+/** Starts the shop; every process started is pushed on `children` (stop them in reverse). */
+export async function startTrackingStack(
+  children: Child<unknown>[],
+  queuePrefix: string,
+  options: StackOptions = {},
+): Promise<TrackingStack> {
+  const start = async <T>(script: string, input: Record<string, unknown>): Promise<Child<T>> => {
+    const child = await startChild<T>(script, input);
+    children.push(child as Child<unknown>);
+    return child;
+  };
+  const users = await start<UsersInfo>('users.ts', {
+    env: {
+      // orders reads addresses and reserves stock; delivery asks orders who owns an order.
+      OAUTH_CLIENTS: [ORDERS_OAUTH_CLIENTS, DELIVERY_OAUTH_CLIENT].join(','),
+      // The clients' tokens must outlive the run: the router closes a socket at its expiry.
+      ACCESS_TOKEN_TTL_SECONDS: '3600',
+      ...options.usersEnv,
+    },
+  });
+  const { jwksUrl, issuer, audience } = users.info;
+  const trust = { JWKS_URL: jwksUrl, JWT_ISSUER: issuer, JWT_AUDIENCE: audience };
+  const products = await start<{ url: string }>('products.ts', {
+    jwksUrl,
+    issuer,
+    audience,
+    seed: false,
+  });
+  const cart = await start<{ url: string }>('cart.ts', {
+    ...trust,
+    PRODUCTS_URL: products.info.url,
+  });
+  const shared = { QUEUE_PREFIX: queuePrefix, OUTBOX_POLL_INTERVAL_MS: '100' };
+  const orders = await start<{ url: string; databaseUrl: string }>('orders.ts', {
+    neighbours: {
+      jwksUrl,
+      issuer,
+      audience,
+      usersUrl: users.info.url,
+      productsUrl: products.info.url,
+      cartUrl: cart.info.url,
+    },
+    env: { ...shared, OUTBOX_RELAY_ENABLED: 'true' },
+  });
+  const delivery = await start<DeliveryInfo>('delivery.ts', {
+    neighbours: {
+      jwksUrl,
+      issuer,
+      audience,
+      ordersUrl: orders.info.url,
+      oauthTokenUrl: users.info.url.replace(/\/graphql$/, '/oauth/token'),
+    },
+    env: shared,
+  });
+  const deliveryUrl = options.deliveryAddress
+    ? await options.deliveryAddress(delivery, start)
+    : delivery.info.url;
+  const router = await start<{ url: string }>('router.ts', {
+    ...trust,
+    USERS_SUBGRAPH_URL: users.info.url,
+    PRODUCTS_SUBGRAPH_URL: products.info.url,
+    CART_SUBGRAPH_URL: cart.info.url,
+    ORDERS_SUBGRAPH_URL: orders.info.url,
+    DELIVERY_SUBGRAPH_URL: deliveryUrl,
+  });
+  return {
+    routerUrl: router.info.url,
+    users: users.info,
+    orders: orders.info,
+    delivery: delivery.info,
+    pids: { router: router.pid, delivery: delivery.pid, orders: orders.pid },
+  };
+}
+
+export interface ProcessUse {
+  rssKiB: number;
+  fds: number;
+  /** User + system CPU time so far, in milliseconds. */
+  cpuMs: number;
+}
+
+/** Resident memory, open file descriptors and CPU time of a process, from /proc. */
+export function processUse(pid: number): ProcessUse {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+  if (!rss) throw new Error(`no VmRSS for process ${pid}`);
+  // utime and stime, the 14th and 15th fields, in clock ticks (100 per second on Linux).
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [utime, stime] = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .slice(11, 13);
+  return {
+    rssKiB: Number(rss),
+    fds: readdirSync(`/proc/${pid}/fd`).length,
+    cpuMs: (Number(utime) + Number(stime)) * 10,
+  };
+}
+
+/** processUse of each named process. */
+export function usageOf<K extends string>(pids: Record<K, number>): Record<K, ProcessUse> {
+  const out = {} as Record<K, ProcessUse>;
+  for (const name of Object.keys(pids) as K[]) out[name] = processUse(pids[name]);
+  return out;
+}
+
+export function mib(kib: number): string {
+  return (kib / 1024).toFixed(0);
+}
