@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { isOutage, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
+import { counter } from '@shop/metrics';
 import { JobName } from '@shop/queues';
 import { PaymentFailedError, type PaymentGateway } from '../payments/gateway';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
@@ -48,6 +50,18 @@ export interface CheckoutResult {
  * The price of this design is one PostgreSQL connection held per checkout in flight
  * (ORDERS_DATABASE_POOL_SIZE).
  */
+const outcomes = counter({
+  name: 'shop_orders_checkouts_total',
+  help: 'Checkouts by payment method and outcome: `placed` (an order with its payment, or the earlier one for a repeated idempotency key) or the error code the customer got.',
+  labelNames: ['payment_method', 'outcome'] as const,
+});
+
+/** The stable code of a failed checkout; anything else is a bug or an outage. */
+function outcomeOf(error: unknown): string {
+  if (error instanceof ShopError) return error.code;
+  return isOutage(error) ? 'SERVICE_UNAVAILABLE' : 'INTERNAL_SERVER_ERROR';
+}
+
 export class CheckoutService {
   constructor(
     private readonly prisma: PrismaClient,
@@ -59,7 +73,20 @@ export class CheckoutService {
     private readonly options: { timeoutMs: number; paymentTimeoutMs: number },
   ) {}
 
+  /** Places the order (see the class comment) and counts its outcome. */
   async checkout(req: CheckoutRequest): Promise<CheckoutResult> {
+    const payment_method = req.paymentMethod;
+    try {
+      const result = await this.place(req);
+      outcomes.inc({ payment_method, outcome: 'placed' });
+      return result;
+    } catch (error) {
+      outcomes.inc({ payment_method, outcome: outcomeOf(error) });
+      throw error;
+    }
+  }
+
+  private async place(req: CheckoutRequest): Promise<CheckoutResult> {
     const key = checkIdempotencyKey(req.idempotencyKey);
     // No look-up of an earlier checkout with this key first: that would cost every
     // checkout a query for the sake of the rare repeat. A repeat finds the cart empty (the

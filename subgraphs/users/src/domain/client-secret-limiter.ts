@@ -41,10 +41,10 @@ export class ClientSecretLimiter {
    * blocked client id does not use up its own address's.
    */
   async attempt(clientId: string | undefined, ip: string): Promise<void> {
-    await spend([this.perIp.consume(ip)]);
+    await spend([this.perIp.consume(ip)], 'client_secret');
     if (!clientId) return;
     try {
-      await spend([this.perClient.consume(clientKey(clientId))]);
+      await spend([this.perClient.consume(clientKey(clientId))], 'client_secret');
     } catch (error) {
       await this.perIp.reward(ip, 1);
       throw error;

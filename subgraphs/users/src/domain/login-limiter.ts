@@ -1,6 +1,16 @@
 import type Redis from 'ioredis';
 import { RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { RateLimitedError } from '@shop/errors';
+import { counter } from '@shop/metrics';
+
+/** What a refusal protected: a login, a sign-up, a client secret at /oauth/token. */
+export type LimitedAction = 'login' | 'registration' | 'client_secret';
+
+const refusals = counter({
+  name: 'shop_users_rate_limit_refusals_total',
+  help: 'Requests refused with RATE_LIMITED: logins (password guessing), sign-ups, client secrets at /oauth/token.',
+  labelNames: ['action'] as const,
+});
 
 export interface LoginLimits {
   maxPerEmail: number;
@@ -39,12 +49,12 @@ export class LoginLimiter {
 
   /** Spends one attempt for the e-mail and the IP; RATE_LIMITED when either is used up. */
   attempt(email: string, ip: string): Promise<void> {
-    return spend([this.perEmail.consume(email), this.perIp.consume(ip)]);
+    return spend([this.perEmail.consume(email), this.perIp.consume(ip)], 'login');
   }
 
   /** Spends one sign-up for the IP; RATE_LIMITED when the hour's allowance is used up. */
   registration(ip: string): Promise<void> {
-    return spend([this.registrations.consume(ip)]);
+    return spend([this.registrations.consume(ip)], 'registration');
   }
 
   async succeeded(email: string): Promise<void> {
@@ -64,13 +74,18 @@ export function redisBucket(
 
 /**
  * Spends from every bucket at once. rate-limiter-flexible rejects with a RateLimiterRes
- * when a bucket is empty: that becomes RATE_LIMITED with the seconds until it refills.
+ * when a bucket is empty: that becomes RATE_LIMITED with the seconds until it refills,
+ * counted by `action` in shop_users_rate_limit_refusals_total.
  */
-export async function spend(consumptions: Promise<unknown>[]): Promise<void> {
+export async function spend(
+  consumptions: Promise<unknown>[],
+  action: LimitedAction,
+): Promise<void> {
   try {
     await Promise.all(consumptions);
   } catch (error) {
     if (error instanceof RateLimiterRes) {
+      refusals.inc({ action });
       throw new RateLimitedError(Math.max(1, Math.ceil(error.msBeforeNext / 1000)));
     }
     throw error;
