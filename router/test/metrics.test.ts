@@ -111,7 +111,7 @@ describe('router operation metrics', () => {
         ...(await scrapeText()).matchAll(
           /shop_router_operation_duration_seconds_count\{[^}]*operation="([^"]+)"/g,
         ),
-      ].map((m) => m[1]),
+      ].map((m) => m[1]!),
     );
     const named = [...names].filter((name) => !name.startsWith('__'));
     expect(named.length).toBe(OPERATION_NAME_LIMIT);
