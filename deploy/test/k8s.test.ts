@@ -355,7 +355,10 @@ describe.each(deploymentNames)('Deployment %s', (name) => {
 
   it('listens on its docs/api.md port, and its Service forwards that port', () => {
     expect(containerEnvironment(container, base)[portVariable(workspace)]).toBe(String(port));
-    expect(container.ports?.map((p) => p.containerPort)).toEqual([port]);
+    // Besides the metrics port, which no Service forwards (scaling.test.ts checks it).
+    expect(
+      container.ports?.filter((p) => p.name !== 'metrics').map((p) => p.containerPort),
+    ).toEqual([port]);
     const service = byName(base, 'Service', name);
     const spec = service?.spec as
       { selector: Record<string, string>; ports: { port: number }[] } | undefined;

@@ -264,7 +264,9 @@ describe.each(renders)('%s', (_where, rendered) => {
       (_name, worker) => {
         const container = firstContainer(worker);
         const port = Number(settingOf(workspaceOf(worker), environmentOf(worker), 'WORKER_PORT'));
-        expect(container.ports?.map((p) => p.containerPort)).toEqual([port]);
+        expect(
+          container.ports?.filter((p) => p.name !== 'metrics').map((p) => p.containerPort),
+        ).toEqual([port]);
         expect(container.livenessProbe?.httpGet?.path).toBe('/healthz');
         expect(container.readinessProbe?.httpGet?.path).toBe('/readyz');
         for (const probe of [
@@ -380,6 +382,10 @@ describe.each(renders)('%s', (_where, rendered) => {
           for (const peer of rule.from) {
             if (peer.podSelector && !peer.namespaceSelector) {
               selected(peer.podSelector).forEach((n) => callers.add(n));
+            } else if (peer.namespaceSelector && !peer.podSelector) {
+              // Every pod of another namespace, named by it (`namespace:monitoring`).
+              const names = Object.values(peer.namespaceSelector.matchLabels ?? {});
+              callers.add(`namespace:${names.join(',') || '*'}`);
             }
           }
         }
@@ -424,15 +430,17 @@ describe.each(renders)('%s', (_where, rendered) => {
       }
     });
 
-    it('let into a worker pod nothing (its probes come from the kubelet)', () => {
+    it('let into a worker pod nothing but Prometheus on its metrics port (probes come from the kubelet)', () => {
       for (const worker of deployments.filter(isWorker)) {
-        for (const { containerPort } of firstContainer(worker).ports ?? []) {
+        for (const { name, containerPort } of firstContainer(worker).ports ?? []) {
           expect({
             worker: worker.metadata.name,
+            port: name,
             allowed: allowedInto(worker, containerPort),
           }).toEqual({
             worker: worker.metadata.name,
-            allowed: [],
+            port: name,
+            allowed: name === 'metrics' ? ['namespace:monitoring'] : [],
           });
         }
       }
@@ -462,11 +470,72 @@ describe.each(renders)('%s', (_where, rendered) => {
           }
         }
       }
-      // Every pod with a metrics port is reachable on it by some policy (else scraping fails).
+      // Every pod's metrics port is reachable by the monitoring namespace alone (else
+      // scraping fails, or something else could read it).
       for (const d of deployments) {
         const metricsPort = firstContainer(d).ports?.find((p) => p.name === 'metrics');
         if (!metricsPort) continue;
-        expect(allowedInto(d, metricsPort.containerPort)).not.toEqual([]);
+        expect({
+          pod: d.metadata.name,
+          allowed: allowedInto(d, metricsPort.containerPort),
+        }).toEqual({
+          pod: d.metadata.name,
+          allowed: ['namespace:monitoring'],
+        });
+      }
+    });
+  });
+
+  describe('metrics', () => {
+    it('every pod serves GET /metrics on its METRICS_PORT, a port named metrics that its prometheus.io annotations name', () => {
+      for (const d of deployments) {
+        const container = firstContainer(d);
+        const port = Number(settingOf(workspaceOf(d), environmentOf(d), 'METRICS_PORT'));
+        expect(settingOf(workspaceOf(d), environmentOf(d), 'METRICS_ENABLED')).toBe(true);
+        const named = container.ports?.find((p) => p.name === 'metrics');
+        expect({ pod: d.metadata.name, metricsPort: named?.containerPort }).toEqual({
+          pod: d.metadata.name,
+          metricsPort: port,
+        });
+        const annotations = (
+          d.spec as { template: { metadata: { annotations?: Record<string, string> } } }
+        ).template.metadata.annotations;
+        expect({ pod: d.metadata.name, annotations }).toEqual({
+          pod: d.metadata.name,
+          annotations: expect.objectContaining({
+            'prometheus.io/scrape': 'true',
+            'prometheus.io/port': String(port),
+            'prometheus.io/path': '/metrics',
+          }),
+        });
+        // Its own port is another: the public (or probe) port never serves /metrics.
+        const own = isWorker(d) ? 'WORKER_PORT' : undefined;
+        if (own) expect(Number(settingOf(workspaceOf(d), environmentOf(d), own))).not.toBe(port);
+      }
+    });
+
+    it('no Service and no Ingress forwards a metrics port', () => {
+      const metricsPorts = new Set(
+        deployments.flatMap((d) =>
+          (firstContainer(d).ports ?? [])
+            .filter((p) => p.name === 'metrics')
+            .map((p) => p.containerPort),
+        ),
+      );
+      for (const service of ofKind(rendered, 'Service')) {
+        for (const p of (
+          service.spec as { ports: { port: number; targetPort?: string | number }[] }
+        ).ports) {
+          expect({
+            service: service.metadata.name,
+            port: p.port,
+            target: p.targetPort,
+          }).not.toEqual(expect.objectContaining({ target: 'metrics' }));
+          expect(metricsPorts.has(p.port) || metricsPorts.has(Number(p.targetPort))).toBe(false);
+        }
+      }
+      for (const ingress of ofKind(rendered, 'Ingress')) {
+        expect(JSON.stringify(ingress.spec)).not.toMatch(/"metrics"|9464|\/metrics/);
       }
     });
   });
