@@ -2,6 +2,7 @@
 // own config schema, health checks, dependencies, ports (docs/api.md) and the workspaces built.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { parse } from 'yaml';
 import {
   buildArgsOf,
   buildOf,
@@ -491,5 +492,64 @@ describe('notifications', () => {
       USERS_URL: 'http://users:4001/graphql',
       ORDERS_URL: 'http://orders:4004/graphql',
     });
+  });
+});
+
+describe('prometheus', () => {
+  const prometheus = service('prometheus');
+  const mount = (prometheus as { volumes?: string[] }).volumes?.find((v) =>
+    v.endsWith(':/etc/prometheus/prometheus.yml:ro'),
+  );
+  const config = parse(readFileSync(path.join(repoRoot, mount!.split(':')[0]!), 'utf8')) as {
+    scrape_configs: {
+      metrics_path?: string;
+      static_configs: { targets: string[] }[];
+    }[];
+  };
+  const targets = config.scrape_configs.flatMap((job) =>
+    job.static_configs.flatMap((group) =>
+      group.targets.map((target) => ({ target, path: job.metrics_path ?? '/metrics' })),
+    ),
+  );
+  /** Where each long-running service serves GET /metrics, from its own config. */
+  const metricsOf = (name: string) => {
+    const environment = environmentOf(service(name));
+    const workspace = workspaceOf(name);
+    return {
+      enabled: settingOf(workspace, environment, 'METRICS_ENABLED'),
+      port: Number(settingOf(workspace, environment, 'METRICS_PORT')),
+    };
+  };
+
+  it('mounts its scrape config from deploy/prometheus, read-only', () => {
+    expect(mount).toBe('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('scrapes every long-running Node service on the metrics port its config serves', () => {
+    const expected = longRunning
+      .map((name) => ({ target: `${name}:${metricsOf(name).port}`, path: '/metrics' }))
+      .sort((a, b) => a.target.localeCompare(b.target));
+    expect([...targets].sort((a, b) => a.target.localeCompare(b.target))).toEqual(expected);
+    for (const name of longRunning) {
+      expect({ name, enabled: metricsOf(name).enabled }).toEqual({ name, enabled: true });
+    }
+  });
+
+  it("keeps the services' metrics ports off the host: only Prometheus reads them", () => {
+    for (const name of longRunning) {
+      const { port } = metricsOf(name);
+      expect(portsOf(service(name)).map((p) => p.target)).not.toContain(port);
+      expect(apiPorts[workspaceOf(name)]).not.toBe(port);
+    }
+  });
+
+  it('is depended on by nothing (a Prometheus that is down never holds a service back)', () => {
+    for (const name of names) {
+      expect({ name, needs: Object.keys(dependenciesOf(service(name))) }).not.toEqual({
+        name,
+        needs: expect.arrayContaining(['prometheus']),
+      });
+    }
+    expect(dependenciesOf(prometheus)).toEqual({});
   });
 });
