@@ -37,7 +37,7 @@ import {
   trustedDocumentsOnly,
 } from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
-import { forwardedClientIp, type TrustProxy } from './subscriptions/client-ip';
+import { forwardedClientIp, type TrustProxy } from './client-ip';
 import { queueBoard } from './queue-board';
 import { operationSpanPlugin } from './operation-span';
 import { sandboxLandingPage } from './sandbox';

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Express } from 'express';
-import { forwardedClientIp, type TrustProxy } from '../src/subscriptions/client-ip';
+import { forwardedClientIp, type TrustProxy } from '../src/client-ip';
 import { startStack, type Stack, type TestRouter } from './support/stack';
 
 const CALLER = { query: 'query Caller { caller { userId requestId clientIp } }' };

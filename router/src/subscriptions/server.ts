@@ -9,6 +9,7 @@ import { authorizationFrom, tokenExpiresAt, whenExpired } from './auth';
 import type { SubscriptionGroups } from './group';
 import { groupKey, identityKey } from './group-key';
 import { SubscriptionPlanner, SubscriptionRefusal, type SubscriptionPlan } from './planner';
+import { SharedStrings } from './shared-strings';
 import { RouterCloseReason, type ClientConnection, type ProtocolServer } from './transport';
 
 export type ProtocolConfig = Pick<
@@ -23,11 +24,17 @@ export interface ProtocolOptions {
   groups: SubscriptionGroups;
 }
 
-/** What onSubscribe hands over to `subscribe`, through graphql-ws's execution arguments. */
+/**
+ * What onSubscribe hands over to `subscribe`, through graphql-ws's execution arguments,
+ * which graphql-ws keeps for as long as the subscription lasts: only references to what
+ * is held anyway, so an idle subscription costs no more than it must. (The group key is
+ * made in `subscribe` and kept only by the group.)
+ */
 interface GroupStart {
-  key: string;
   identity: string;
   id: string;
+  query: string;
+  operationName: string | null | undefined;
   plan: SubscriptionPlan;
   variables: Record<string, unknown>;
   connection: ClientConnection;
@@ -50,6 +57,7 @@ interface GroupStart {
  */
 export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
   const { config, verifier, planner, groups } = options;
+  const tokens = new SharedStrings();
 
   const authenticate = async (connection: ClientConnection, payload: unknown) => {
     const { log, socket } = connection;
@@ -77,15 +85,32 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
     connection.userId =
       identity.kind === 'service' ? `service:${identity.clientId}` : identity.userId;
     connection.identity = identityKey(identity);
-    const expiresAt = tokenExpiresAt(authorization);
-    if (expiresAt !== undefined) {
-      connection.cancelExpiry = whenExpired(expiresAt, () => {
-        log.info({ userId: connection.userId }, 'access token expired; closing the connection');
-        socket.close(CloseCode.Forbidden, RouterCloseReason.TOKEN_EXPIRED);
-      });
-    }
+    // The token is kept once per distinct token, not once per connection (shared-strings.ts);
+    // graphql-ws keeps connection_init's payload for the connection's life, so the copy
+    // parsed from this connection's message goes.
+    const token = tokens.hold(authorization);
+    delete (payload as Record<string, unknown>).authorization;
+    delete (payload as Record<string, unknown>).Authorization;
+    const expiresAt = tokenExpiresAt(token);
+    const cancelExpiry =
+      expiresAt === undefined
+        ? undefined
+        : whenExpired(expiresAt, () => {
+            log.info({ userId: connection.userId }, 'access token expired; closing the connection');
+            socket.close(CloseCode.Forbidden, RouterCloseReason.TOKEN_EXPIRED);
+          });
+    connection.release = () => {
+      cancelExpiry?.();
+      tokens.release(token);
+    };
     const { requestId, clientIp } = connection;
-    connection.context = { authorization, requestId, clientIp, log, accessLog: { requestId } };
+    connection.context = {
+      authorization: token,
+      requestId,
+      clientIp,
+      log,
+      accessLog: { requestId },
+    };
     log.info({ userId: connection.userId, clientIp }, 'subscription connection open');
     return true;
   };
@@ -137,9 +162,10 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
       // onConnect set the identity before any subscription could be accepted.
       const identity = connection.identity as string;
       const start: GroupStart = {
-        key: groupKey(identity, payload.query, payload.operationName, variables),
         identity,
         id,
+        query: payload.query,
+        operationName: payload.operationName,
         plan,
         variables,
         connection,
@@ -153,9 +179,10 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
       };
     },
     subscribe: ({ contextValue }) => {
-      const { key, identity, id, plan, variables, connection } = contextValue as GroupStart;
+      const { identity, id, query, operationName, plan, variables, connection } =
+        contextValue as GroupStart;
       const member = groups.join(
-        key,
+        groupKey(identity, query, operationName, variables),
         { plan, variables, identity },
         { id, connection, context: connection.context as RouterContext },
       );

@@ -34,7 +34,8 @@ export interface ClientConnection {
   /** The verified identity, as subscription groups compare it (group-key.ts). */
   identity?: string;
   context?: RouterContext;
-  cancelExpiry?: () => void;
+  /** Frees what the connection holds besides its socket (expiry timer, shared token). */
+  release?: () => void;
 }
 
 /** graphql-ws's protocol server, whose sockets this transport feeds. */
@@ -136,7 +137,7 @@ export function serveWebSocket(options: TransportOptions): Transport {
 
     socket.once('close', (code, reason) => {
       connections.delete(connection);
-      connection.cancelExpiry?.();
+      connection.release?.();
       // Ends this client's subscriptions (each leaves its group); the shared sockets stay.
       const cleanup = closed(code, String(reason))
         .catch((err: unknown) => log.warn({ err }, 'ending subscriptions failed'))
