@@ -1,8 +1,9 @@
 // Our router against the stock gateway, side by side in one run on this machine:
 //   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF]
-//     [--persisted] [--profile]
+//     [--persisted] [--profile] [--metrics-off]
 // --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
 // --persisted: the measured requests carry the operation's APQ hash instead of its text.
+// --metrics-off: our router runs a second time with METRICS_ENABLED=false (what metrics cost).
 // --profile: our router alone under the small query, with V8's profiler (profile.ts); nothing
 // is recorded, `npm run profile -w bench -- --process router` summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
@@ -53,10 +54,17 @@ interface Gateway {
   name: string;
   /** An earlier commit's router (--baseline): where its source was copied. */
   routerRoot?: string;
+  /** More router environment for this gateway alone (--metrics-off). */
+  env?: Record<string, string>;
 }
 
 const STOCK: Gateway = { kind: 'stock', name: 'stock @apollo/gateway' };
 const OURS: Gateway = { kind: 'router', name: 'our router' };
+const OURS_METRICS_OFF: Gateway = {
+  kind: 'router',
+  name: 'our router, METRICS_ENABLED=false',
+  env: { METRICS_ENABLED: 'false' },
+};
 
 /** An APQ request body: the hash alone, or with the text to register it. */
 function persistedBody(query: string, withText = false): string {
@@ -72,6 +80,8 @@ export interface RouterBenchOptions extends RunOptions {
   persisted?: boolean;
   /** A commit whose router runs as a third gateway, e.g. the one before a cut. */
   baseline?: string;
+  /** Our router also runs with METRICS_ENABLED=false, as one more gateway. */
+  metricsOff?: boolean;
 }
 
 /**
@@ -216,8 +226,13 @@ async function compare(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const started = await Promise.allSettled(
-    gateways.map(({ kind, routerRoot }) =>
-      startChild<{ url: string }>('gateway.ts', { kind, routerRoot, ...gateway }),
+    gateways.map(({ kind, routerRoot, env }) =>
+      startChild<{ url: string }>('gateway.ts', {
+        kind,
+        routerRoot,
+        ...gateway,
+        env: { ...gateway.env, ...env },
+      }),
     ),
   );
   try {
@@ -319,7 +334,12 @@ async function profileRouter(options: RunOptions, command: string): Promise<stri
 
 export async function benchRouter(options: RouterBenchOptions, command: string): Promise<string> {
   if (options.profile) return profileRouter(options, command);
-  const gateways = [STOCK, ...(options.baseline ? [routerAt(options.baseline)] : []), OURS];
+  const gateways = [
+    STOCK,
+    ...(options.baseline ? [routerAt(options.baseline)] : []),
+    ...(options.metricsOff ? [OURS_METRICS_OFF] : []),
+    OURS,
+  ];
   const loadBefore = os.loadavg()[0]!;
   const rows: Row[] = [];
   await withChild(
