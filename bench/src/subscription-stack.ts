@@ -25,6 +25,8 @@ export interface DeliveryInfo {
 
 export interface TrackingStack {
   routerUrl: string;
+  /** Answers the router's memory after a full garbage collection (routerMemory). */
+  routerMemoryUrl: string;
   users: UsersInfo;
   orders: { url: string; databaseUrl: string };
   delivery: DeliveryInfo;
@@ -50,8 +52,12 @@ export async function startTrackingStack(
   queuePrefix: string,
   options: StackOptions = {},
 ): Promise<TrackingStack> {
-  const start = async <T>(script: string, input: Record<string, unknown>): Promise<Child<T>> => {
-    const child = await startChild<T>(script, input);
+  const start = async <T>(
+    script: string,
+    input: Record<string, unknown>,
+    nodeOptions: string[] = [],
+  ): Promise<Child<T>> => {
+    const child = await startChild<T>(script, input, nodeOptions);
     children.push(child as Child<unknown>);
     return child;
   };
@@ -101,20 +107,44 @@ export async function startTrackingStack(
   const deliveryUrl = options.deliveryAddress
     ? await options.deliveryAddress(delivery, start)
     : delivery.info.url;
-  const router = await start<{ url: string }>('router.ts', {
-    ...trust,
-    USERS_SUBGRAPH_URL: users.info.url,
-    PRODUCTS_SUBGRAPH_URL: products.info.url,
-    CART_SUBGRAPH_URL: cart.info.url,
-    ORDERS_SUBGRAPH_URL: orders.info.url,
-    DELIVERY_SUBGRAPH_URL: deliveryUrl,
-  });
+  const router = await start<{ url: string; memoryUrl: string }>(
+    'router.ts',
+    {
+      ...trust,
+      USERS_SUBGRAPH_URL: users.info.url,
+      PRODUCTS_SUBGRAPH_URL: products.info.url,
+      CART_SUBGRAPH_URL: cart.info.url,
+      ORDERS_SUBGRAPH_URL: orders.info.url,
+      DELIVERY_SUBGRAPH_URL: deliveryUrl,
+    },
+    // So that memory per connection can be read after a full collection (routerMemory).
+    ['--expose-gc'],
+  );
   return {
     routerUrl: router.info.url,
+    routerMemoryUrl: router.info.memoryUrl,
     users: users.info,
     orders: orders.info,
     delivery: delivery.info,
     pids: { router: router.pid, delivery: delivery.pid, orders: orders.pid },
+  };
+}
+
+/** The router's memory in KiB after a full garbage collection: what it really keeps. */
+export async function routerMemory(
+  stack: TrackingStack,
+): Promise<{ rssKiB: number; heapKiB: number; externalKiB: number }> {
+  const memory = (await (await fetch(stack.routerMemoryUrl)).json()) as {
+    collected: boolean;
+    rss: number;
+    heapUsed: number;
+    external: number;
+  };
+  if (!memory.collected) throw new Error('the router runs without --expose-gc');
+  return {
+    rssKiB: memory.rss / 1024,
+    heapKiB: memory.heapUsed / 1024,
+    externalKiB: memory.external / 1024,
   };
 }
 

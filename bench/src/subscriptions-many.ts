@@ -24,8 +24,9 @@ import {
   type Subscriber,
   type SubscriberSpec,
 } from './subscription-clients';
-import { mib, usageOf, type TrackingStack } from './subscription-stack';
+import { mib, routerMemory, usageOf, type TrackingStack } from './subscription-stack';
 import {
+  collectedPerConnection,
   DELIVERY_UPDATED,
   deliverySubscriptions,
   ms,
@@ -80,6 +81,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   }));
 
   const before = usageOf(stack.pids);
+  const collectedBefore = await routerMemory(stack);
   const loadBefore = os.loadavg()[0]!;
   const started = performance.now();
   const connectSeconds = await connectAll(
@@ -95,6 +97,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   const subscribedSeconds = (performance.now() - started) / 1000;
   const upstream = await deliverySubscriptions(stack);
   const after = usageOf(stack.pids);
+  const collectedAfter = await routerMemory(stack);
 
   const sent: Sent[] = [];
   const send = async (subscriber: number, measured: boolean, k: number): Promise<void> => {
@@ -170,7 +173,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   const notes = [
     `Subscribers: ${n} graphql-ws clients, each its own customer (its own token in connection_init) following its own order: all connected after ${connectSeconds.toFixed(1)} s, every one with its opening snapshot after ${subscribedSeconds.toFixed(1)} s, when delivery held ${upstream} subscriptions (one per group).`,
     `Events: ${measured.length} recordTrackingEvent calls through the router as a courier, ${rate}/s for ${MEASURED_SECONDS} s (sent over ${sendSeconds.toFixed(1)} s), each to a different order: ${count('accepted')} accepted, ${count('refused')} refused, ${count('error')} errors; ${delivered} delivered, 0 missed. Latency = time the client received the event − time its recordTrackingEvent was sent (one clock): p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms, max ${ms(summary.max)} ms.`,
-    `Memory per idle connection (VmRSS after all subscribed − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB). Open file descriptors: router ${before.router.fds} → ${after.router.fds}, delivery ${before.delivery.fds} → ${after.delivery.fds}.`,
+    `Memory per idle connection (VmRSS after all subscribed − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB). ${collectedPerConnection(collectedBefore, collectedAfter, n)} Open file descriptors: router ${before.router.fds} → ${after.router.fds}, delivery ${before.delivery.fds} → ${after.delivery.fds}.`,
     `CPU per delivered event (user + system over the measured minute / ${delivered}; each event is also a mutation through the router): router ${cpuPerEvent('router')} µs, delivery ${cpuPerEvent('delivery')} µs, orders ${cpuPerEvent('orders')} µs.`,
     `Every message checked: no errors, the subscriber's own tracking number, the order's total (${order.amount}) from orders. Load average (1 min) ${loadBefore.toFixed(2)} before the clients, ${loadAfter.toFixed(2)} after the last event: the machine is shared, so figures vary from run to run.`,
   ].join('\n');

@@ -32,7 +32,13 @@ import {
   type Subscriber,
   type SubscriberSpec,
 } from './subscription-clients';
-import { mib, startTrackingStack, usageOf, type TrackingStack } from './subscription-stack';
+import {
+  mib,
+  routerMemory,
+  startTrackingStack,
+  usageOf,
+  type TrackingStack,
+} from './subscription-stack';
 import { runManyOrders } from './subscriptions-many';
 
 /** The scenarios `--scenario` selects; the first is the default. */
@@ -205,6 +211,7 @@ async function runSteps(
   }
 
   const before = usageOf(stack.pids);
+  const collectedBefore = await routerMemory(stack);
   const loadBefore = os.loadavg()[0]!;
   const connectSeconds = await connectAll(
     stack.routerUrl.replace(/^http/, 'ws'),
@@ -221,6 +228,7 @@ async function runSteps(
   const subscribedSeconds = (performance.now() - connectStarted) / 1000;
   const upstream = await deliverySubscriptions(stack);
   const after = usageOf(stack.pids);
+  const collectedAfter = await routerMemory(stack);
 
   const steps: Step[] = [];
   const plan = [
@@ -287,7 +295,7 @@ async function runSteps(
   const notes = [
     `Subscribers: ${who}, opened in batches of 250: all connected (connection_ack) after ${connectSeconds.toFixed(1)} s; every one had its opening snapshot after ${subscribedSeconds.toFixed(1)} s, when delivery held ${upstream} subscriptions.`,
     `Latency = time the client received the step − time the courier's recordTrackingEvent was sent to the router (one clock: the clients and the courier run in this process). Over the ${EVENTS} measured steps: worst p50 ${ms(all.p50)} ms, worst p99 ${ms(all.p99)} ms, max ${ms(all.max)} ms.`,
-    `Memory per idle connection (VmRSS after all subscribed, before the first step − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB).`,
+    `Memory per idle connection (VmRSS after all subscribed, before the first step − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB). ${collectedPerConnection(collectedBefore, collectedAfter, n)}`,
     `CPU per delivered event (user + system, from the first step to the last, / ${n * plan.length} messages): router ${cpuPerMessage('router')} µs, delivery ${cpuPerMessage('delivery')} µs, orders ${cpuPerMessage('orders')} µs.`,
     `Open file descriptors: router ${before.router.fds} → ${after.router.fds}, delivery ${before.delivery.fds} → ${after.delivery.fds} (the router relays every subscription over its few shared upstream sockets).`,
     `Every message checked: no errors, the step's status, the tracking number${scenario === 'staff' ? ' and, for ADMINs,' : ' and'} the order's total (${order.amount}) from orders. Load average (1 min) ${loadBefore.toFixed(2)} before the clients, ${loadAfter.toFixed(2)} after the last step: the machine is shared, so figures vary from run to run.`,
@@ -315,6 +323,16 @@ async function runSteps(
 export async function deliverySubscriptions(stack: TrackingStack): Promise<number> {
   const stats = (await (await fetch(stack.delivery.statsUrl)).json()) as { subscribers: number };
   return stats.subscribers;
+}
+
+/** The router's memory per connection between two readings after a full collection. */
+export function collectedPerConnection(
+  before: Awaited<ReturnType<typeof routerMemory>>,
+  after: Awaited<ReturnType<typeof routerMemory>>,
+  n: number,
+): string {
+  const per = (key: keyof typeof before) => ((after[key] - before[key]) / n).toFixed(1);
+  return `After a full garbage collection in the router (what an idle connection really keeps): ${per('rssKiB')} KiB resident, of which JavaScript heap ${per('heapKiB')} KiB and buffers outside it ${per('externalKiB')} KiB.`;
 }
 
 export function ms(value: number): string {

@@ -24,12 +24,15 @@ export function startChild<T>(
   input: Record<string, unknown>,
   /** Node options for this process, e.g. --cpu-prof (bench/src/profile.ts). */
   nodeOptions: readonly string[] = [],
+  /** More environment for this process (e.g. OTEL_*), on top of this process's own. */
+  env: Record<string, string> = {},
 ): Promise<Child<T>> {
   const child: ChildProcess = spawn(
     process.execPath,
     [...nodeOptions, '--import', 'tsx', path.join(__dirname, script), JSON.stringify(input)],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
+      env: { ...process.env, ...env },
     },
   );
   return new Promise((resolve, reject) => {

@@ -1,4 +1,9 @@
 // The router in a process of its own, configured by the JSON environment it is given.
+// Announces, besides its URL, a small HTTP endpoint that answers the process's memory after
+// a full garbage collection when the process runs with --expose-gc (the live-tracking
+// benchmarks measure what an idle connection keeps, not the garbage not yet collected).
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createLogger } from '@shop/logging';
 import { loadRouterConfig } from '../../../router/src/config';
 import { startRouter } from '../../../router/src/server';
@@ -10,7 +15,20 @@ const level = process.env.TEST_LOG_LEVEL ?? 'silent';
 void startRouter(
   loadRouterConfig({ NODE_ENV: 'test', LOG_LEVEL: level, ROUTER_PORT: '0', ...env }),
   createLogger('router', level),
-).then((router) => {
-  stopOnSigterm(router.stop);
-  announce({ url: router.url });
+).then(async (router) => {
+  const memory = http.createServer((_req, res) => {
+    const gc = (globalThis as { gc?: () => void }).gc;
+    gc?.();
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ collected: gc !== undefined, ...process.memoryUsage() }));
+  });
+  await new Promise<void>((resolve) => memory.listen(0, '127.0.0.1', resolve));
+  stopOnSigterm(async () => {
+    memory.close();
+    await router.stop();
+  });
+  announce({
+    url: router.url,
+    memoryUrl: `http://127.0.0.1:${(memory.address() as AddressInfo).port}/`,
+  });
 });
