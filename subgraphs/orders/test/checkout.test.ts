@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { registry } from '@shop/metrics';
 import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
 import { errorCodes, graphql } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
@@ -333,5 +334,41 @@ describe('checkout of a cart holding a product that left the catalog', () => {
     const again = await stack.checkout(customer);
     expect(again.errors).toBeUndefined();
     expect(await stack.stockOf(mug.id)).toBe(4);
+  });
+});
+
+describe('checkout outcomes (metrics)', () => {
+  /** shop_orders_checkouts_total of Stripe checkouts with this outcome, as /metrics serves it. */
+  async function checkouts(outcome: string): Promise<number> {
+    const text = await registry.metrics();
+    const line = text
+      .split('\n')
+      .find(
+        (l) =>
+          l.startsWith('shop_orders_checkouts_total{') &&
+          l.includes('payment_method="STRIPE"') &&
+          l.includes(`outcome="${outcome}"`),
+      );
+    return line === undefined ? 0 : Number(line.split(' ').pop());
+  }
+
+  it('counts a placed checkout, and a refused one by its error code', async () => {
+    const before = {
+      placed: await checkouts('placed'),
+      refused: await checkouts('BAD_USER_INPUT'),
+    };
+    const customer = await stack.customer();
+    const empty = await stack.checkout(customer);
+    expect(errorCodes(empty)).toEqual(['BAD_USER_INPUT']);
+    const mug = await stack.createProduct({ stock: 5 });
+    await stack.addToCart(customer, mug.id, 1);
+    expect((await stack.checkout(customer)).errors).toBeUndefined();
+    expect({
+      placed: await checkouts('placed'),
+      refused: await checkouts('BAD_USER_INPUT'),
+    }).toEqual({
+      placed: before.placed + 1,
+      refused: before.refused + 1,
+    });
   });
 });

@@ -30,7 +30,7 @@ afterAll(async () => {
 }, 60_000);
 
 describe('the orders worker process', () => {
-  it('answers its probes and nothing else', async () => {
+  it('answers its probes and nothing else on WORKER_PORT', async () => {
     const healthz = await fetch(`${worker!.origin}/healthz`);
     expect({ status: healthz.status, body: await healthz.json() }).toEqual({
       status: 200,
@@ -57,6 +57,24 @@ describe('the orders worker process', () => {
     expect(placedEvent!.published_at).not.toBeNull();
     expect(await stack.stockOf(placed.productId)).toBe(5);
   }, 30_000);
+
+  it('serves its metrics on METRICS_PORT: its queue, its outbox, its process', async () => {
+    const line = worker!.log.find((l) => l.includes('"metricsPort"'));
+    const { metricsPort } = JSON.parse(line!) as { metricsPort: number };
+    const response = await fetch(`http://127.0.0.1:${metricsPort}/metrics`);
+    expect(response.status).toBe(200);
+    const text = await response.text();
+    const series = (name: string, ...labels: string[]) =>
+      text
+        .split('\n')
+        .some((l) => l.startsWith(`${name}{`) && labels.every((label) => l.includes(label)));
+    const ofWorker = 'service="orders-worker"';
+    expect(series('shop_queue_jobs', 'queue="orders"', 'state="failed"', ofWorker)).toBe(true);
+    expect(series('shop_outbox_unpublished_rows', ofWorker)).toBe(true);
+    expect(series('process_cpu_user_seconds_total', ofWorker)).toBe(true);
+    // Not on the probe port.
+    expect((await fetch(`${worker!.origin}/metrics`)).status).toBe(404);
+  });
 
   it('stops on SIGTERM, exit code 0', async () => {
     expect(await worker!.stop()).toBe(0);
