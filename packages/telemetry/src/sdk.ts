@@ -69,6 +69,12 @@ class RequestRootedSampler implements Sampler {
   }
 }
 
+/** undici hands a request's headers over as `name: value\r\n` text or a [name, value, ...] list. */
+function carriesTraceparent(headers: unknown): boolean {
+  if (typeof headers === 'string') return /(^|\r\n)traceparent:/i.test(headers);
+  return Array.isArray(headers) && headers.some((h) => String(h).toLowerCase() === 'traceparent');
+}
+
 export interface StartedSdk {
   /** Exports what is buffered, then stops (bounded by the exporter's own timeout). */
   shutdown: () => Promise<void>;
@@ -106,7 +112,7 @@ export function startSdk(serviceName: string, config: TelemetryConfig): StartedS
         requireParentforSpans: true,
         // Calls that already carry a trace context (the router's subgraph fetches, which set
         // it themselves) would get a second traceparent header.
-        ignoreRequestHook: (request) => /(^|\r\n)traceparent:/i.test(String(request.headers)),
+        ignoreRequestHook: (request) => carriesTraceparent(request.headers),
       }),
       new PgInstrumentation({ requireParentSpan: true }),
       new PrismaInstrumentation(),

@@ -1,0 +1,14 @@
+// The notifications service (subgraph and worker) in a process of its own, for specs that
+// need it apart from the others (tracing: each process is one service in the trace).
+// Input: its neighbours, as startNotificationsFixture takes them.
+import { announce, childInput, stopOnSigterm } from '../../../bench/src/processes/child';
+import {
+  startNotificationsFixture,
+  type NotificationsNeighbours,
+} from '../../../subgraphs/notifications/test/support/notifications-service';
+
+const { neighbours } = childInput<{ neighbours: NotificationsNeighbours }>();
+void startNotificationsFixture(neighbours).then((notifications) => {
+  stopOnSigterm(notifications.stop);
+  announce({ url: notifications.service.url });
+});
