@@ -1,6 +1,6 @@
 // Runs one benchmark by name and appends its figures to bench/results/<name>.md.
 //   npm run bench -- <name> [--connections N] [--duration S] [--warmup S] [--trace]
-//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast|many-orders|staff] [--subscribers N] [--rate R]
+//     checkout: [--products P] [--profile]; reservations: [--holds N]; subscriptions: [--scenario broadcast|many-orders|staff] [--subscribers N] [--rate R] [--profile]
 //     tracking: [--rate R] [--pool N]; failover: [--subscribers N] [--groups G]
 import { parseArgs } from 'node:util';
 import { benchCheckout } from './checkout';

@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
 import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
 import { startChild, type Child } from './processes/child';
+import { clearProfiles, profilerOptions } from './profile';
 
 export interface UsersInfo {
   url: string;
@@ -34,6 +35,8 @@ export interface TrackingStack {
 }
 
 export interface StackOptions {
+  /** Each service under V8's sampling profiler (profile.ts), for `npm run profile`. */
+  profile?: boolean;
   /** Further environment for users (e.g. login limits for benchmarks that sign many in). */
   usersEnv?: Record<string, string>;
   /**
@@ -52,12 +55,14 @@ export async function startTrackingStack(
   queuePrefix: string,
   options: StackOptions = {},
 ): Promise<TrackingStack> {
+  if (options.profile) clearProfiles();
   const start = async <T>(
     script: string,
     input: Record<string, unknown>,
     nodeOptions: string[] = [],
   ): Promise<Child<T>> => {
-    const child = await startChild<T>(script, input, nodeOptions);
+    const profiling = options.profile ? profilerOptions(script.replace(/\.ts$/, '')) : [];
+    const child = await startChild<T>(script, input, [...nodeOptions, ...profiling]);
     children.push(child as Child<unknown>);
     return child;
   };

@@ -13,10 +13,10 @@ import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { queryDatabase, waitFor } from '@shop/test-harness';
 import type { Shop } from '../../e2e/src/shop';
-import { RECORD } from '../../subgraphs/delivery/test/support/operations';
 import { appendSection } from './harness';
 import { Latencies, latencyRow } from './latency';
 import { openLoop } from './open-loop';
+import { monotonicMicros, writeProfileWindow } from './profile';
 import {
   connectAll,
   Role,
@@ -35,6 +35,11 @@ import {
   type TrackedOrder,
 } from './subscriptions';
 
+/** What a courier's scanner sends at each hub, and all it needs back. */
+const SCAN = `mutation Scan($shipmentId: ID!, $input: TrackingEventInput!) {
+  recordTrackingEvent(shipmentId: $shipmentId, input: $input) { id status }
+}`;
+
 const MEASURED_SECONDS = 60;
 const WARMUP_SECONDS = 5;
 /** Longest wait, after the last event was sent, for the stragglers to arrive. */
@@ -48,6 +53,8 @@ export interface ManyOrdersInput {
   n: number;
   rate: number;
   command: string;
+  /** The services run under the profiler: note the measured minute for its summary. */
+  profile?: boolean;
 }
 
 interface Followed {
@@ -105,7 +112,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
     sent.push(record);
     try {
       const res = await shop.call(
-        RECORD,
+        SCAN,
         {
           shipmentId: followed[subscriber]!.shipmentId,
           input: { status: 'IN_TRANSIT', location: `Hub ${k}` },
@@ -131,9 +138,19 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   await settle(subscribers, sent);
   const cpuBefore = usageOf(stack.pids);
   const measureStarted = performance.now();
+  const windowStart = monotonicMicros();
   await openLoop(rate, MEASURED_SECONDS, (k) => send(k % n, true, k));
   const sendSeconds = (performance.now() - measureStarted) / 1000;
   const missing = await settle(subscribers, sent);
+  if (input.profile) {
+    writeProfileWindow({
+      startMicros: windowStart,
+      endMicros: monotonicMicros(),
+      units: sent.filter((e) => e.measured && e.outcome === 'accepted').length,
+      unit: 'tracking event',
+      command,
+    });
+  }
   const cpuAfter = usageOf(stack.pids);
   const loadAfter = os.loadavg()[0]!;
 

@@ -51,6 +51,8 @@ export interface SubscriptionOptions {
   scenario?: string;
   /** many-orders: tracking events per second. */
   rate?: number;
+  /** many-orders: each service under V8's profiler during the measured minute. */
+  profile?: boolean;
 }
 
 /** What a mobile app shows: the step, and the parcel's order (from orders). */
@@ -116,11 +118,20 @@ export async function benchSubscriptions(
   const queuePrefix = testKeyPrefix('bench-subscriptions').replace(/:$/, '');
   const subscribers: Subscriber[] = [];
   try {
-    const stack = await startTrackingStack(children, queuePrefix);
+    const stack = await startTrackingStack(children, queuePrefix, { profile: options.profile });
     const shop = new Shop(stack.routerUrl);
     const order = await trackedOrder(shop);
     if (scenario === 'many-orders') {
-      return await runManyOrders({ stack, shop, order, subscribers, n, rate, command });
+      return await runManyOrders({
+        stack,
+        shop,
+        order,
+        subscribers,
+        n,
+        rate,
+        command,
+        profile: options.profile,
+      });
     }
     return await runSteps(stack, shop, order, subscribers, n, scenario, command);
   } finally {
