@@ -1,4 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
+import type { RequestHandler } from 'express';
 import type { RouterContext } from './context';
 
 /** Codes of a request that never reached execution: the document or its variables. */
@@ -33,4 +34,24 @@ export const legacyJsonStatusPlugin: ApolloServerPlugin<RouterContext> = {
       },
     };
   },
+};
+
+/**
+ * Lets plain GET queries that carry no cookie through Apollo Server's CSRF prevention, as
+ * the GraphQL-over-HTTP spec allows (a link, `curl`, a CDN in front of persisted queries),
+ * without weakening what that prevention is for. It refuses "simple" requests — those a
+ * page on another site can make a browser send without a CORS preflight — because such a
+ * request carries the browser's ambient credentials. The router takes identity only from
+ * the Authorization header, which no browser adds to a request without a preflight, and a
+ * GET cannot run a mutation (Apollo Server answers 405). So a cookieless simple GET runs as
+ * an anonymous caller, exactly what the other page could have sent itself. A GET that does
+ * carry a cookie (one a proxy in front might turn into a session) keeps the full check, as
+ * does every POST.
+ */
+export const cookielessGetsPassCsrfCheck: RequestHandler = (req, _res, next) => {
+  if (req.method === 'GET' && req.headers.cookie === undefined) {
+    // Any non-empty value of this header satisfies the check (Apollo's documented escape).
+    req.headers['apollo-require-preflight'] = 'cookieless-get';
+  }
+  next();
 };

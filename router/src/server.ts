@@ -23,7 +23,7 @@ import { routerContext, type RouterContext } from './context';
 import { formatRouterError, logInternalErrors, outageStatusPlugin } from './errors';
 import { queryCostPlugin } from './cost';
 import { operationLimits } from './limits';
-import { legacyJsonStatusPlugin } from './graphql-over-http';
+import { cookielessGetsPassCsrfCheck, legacyJsonStatusPlugin } from './graphql-over-http';
 import {
   MeasuredSubgraphDataSource,
   measureSubscriptions,
@@ -211,6 +211,7 @@ export async function startRouter(
     // Tokens travel in the Authorization header, not cookies: no credentials mode needed.
     cors({ origin: config.CORS_ORIGINS, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 }),
     express.json({ limit: config.MAX_BODY_BYTES }),
+    cookielessGetsPassCsrfCheck,
     ...(trusted ? [trustedDocumentsOnly(trusted)] : []),
     expressMiddleware(apollo, { context: routerContext(verifier, logger) }),
   );
