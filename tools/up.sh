@@ -5,6 +5,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 source "$ROOT/tools/lib.sh"
+source "$ROOT/tools/jaeger/start.sh"
 cd "$ROOT"
 
 export NODE_ENV="${NODE_ENV:-development}"
@@ -95,6 +96,9 @@ if [ "${DEV_CARRIER:-}" = 1 ]; then
   tool carrier tools/dev-carrier.ts 4015 "$CARRIER_API_KEY"
 fi
 
+# Traces: Jaeger on loopback, every service exporting to it (TRACING=0: none).
+start_jaeger
+
 step "starting subgraphs"
 start users subgraphs/users 4001
 start products subgraphs/products 4002
@@ -124,4 +128,11 @@ cat <<MSG
   Logs:         $LOGS   (Ctrl-C stops everything)
 
 MSG
+if [ -n "${JAEGER_URL:-}" ]; then
+  cat <<MSG
+  Traces (Jaeger, in memory):  npm run traces -- [service] [--operation "mutation Checkout"]
+                               $JAEGER_URL/api/traces?service=router  (query API; docs/tracing.md)
+
+MSG
+fi
 wait
