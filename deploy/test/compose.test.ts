@@ -4,6 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import {
+  loadTelemetryConfig,
+  tracesProtocol,
+  tracingWanted,
+} from '../../packages/telemetry/src/config';
+import {
   buildArgsOf,
   buildOf,
   dependenciesOf,
@@ -551,5 +556,39 @@ describe('prometheus', () => {
       });
     }
     expect(dependenciesOf(prometheus)).toEqual({});
+  });
+});
+
+describe('jaeger', () => {
+  const jaeger = service('jaeger');
+
+  it("receives every long-running Node service's traces over OTLP/HTTP on its port 4318", () => {
+    for (const name of longRunning) {
+      const config = loadTelemetryConfig(environmentOf(service(name)));
+      expect({ name, tracing: tracingWanted(config), protocol: tracesProtocol(config) }).toEqual({
+        name,
+        tracing: true,
+        protocol: 'http/protobuf',
+      });
+      const endpoint = new URL(
+        config.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? config.OTEL_EXPORTER_OTLP_ENDPOINT!,
+      );
+      expect({ name, host: endpoint.host }).toEqual({ name, host: 'jaeger:4318' });
+    }
+  });
+
+  it('publishes only its UI and query API, on the loopback address', () => {
+    expect(portsOf(jaeger).map((p) => `${p.hostIp}:${p.published}:${p.target}`)).toEqual([
+      '127.0.0.1:16686:16686',
+    ]);
+  });
+
+  it('is depended on by nothing (a tracing backend that is down never holds a service back)', () => {
+    for (const name of names) {
+      expect({ name, needs: Object.keys(dependenciesOf(service(name))) }).not.toEqual({
+        name,
+        needs: expect.arrayContaining(['jaeger']),
+      });
+    }
   });
 });

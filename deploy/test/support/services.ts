@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { z } from '@shop/config';
+import { telemetryConfigSchema } from '../../../packages/telemetry/src/config';
 import { routerConfigSchema, subgraphUrlVariable } from '../../../router/src/config';
 import { cartConfigSchema } from '../../../subgraphs/cart/src/config';
 import { deliveryConfigSchema } from '../../../subgraphs/delivery/src/config';
@@ -117,10 +118,19 @@ export function checkEnvironment(
       problems.push(`${issue.path.join('.') || '(environment)'}: ${issue.message}`);
     }
   }
+  // Every process also reads the standard OTEL_* variables, through @shop/telemetry.
+  const tracing = telemetryConfigSchema.safeParse(environment);
+  if (!tracing.success) {
+    for (const issue of tracing.error.issues)
+      problems.push(`${issue.path.join('.')}: ${issue.message}`);
+  }
   const known = declaredVariables(schema);
   if (known) {
+    const telemetry = declaredVariables(telemetryConfigSchema)!;
     for (const name of Object.keys(environment)) {
-      if (!known.has(name)) problems.push(`${name}: not a variable of ${workspace}'s config`);
+      if (!known.has(name) && !telemetry.has(name)) {
+        problems.push(`${name}: not a variable of ${workspace}'s config`);
+      }
     }
   }
   return { ok: problems.length === 0, problems };

@@ -11,7 +11,7 @@ const protocol = z
  * read the rest: OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*, OTEL_TRACES_SAMPLER, ...).
  * docs/tracing.md lists them.
  */
-const schema = z.object({
+export const telemetryConfigSchema = z.object({
   /** Standard kill switch: true leaves the SDK unstarted whatever else is set. */
   OTEL_SDK_DISABLED: z.enum(['true', 'false', '']).optional(),
   /** `none` turns trace export off; `otlp` (the default) is the only exporter built in. */
@@ -26,14 +26,14 @@ const schema = z.object({
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
 });
 
-export type TelemetryConfig = z.infer<typeof schema>;
+export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;
 
 /** Empty strings count as unset, as the OpenTelemetry specification says. */
 export function loadTelemetryConfig(
   env: Record<string, string | undefined> = process.env,
 ): TelemetryConfig {
   const set = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== ''));
-  return loadConfig('telemetry', schema, set);
+  return loadConfig('telemetry', telemetryConfigSchema, set);
 }
 
 /** Whether traces are exported at all: an OTLP endpoint is set and nothing turns it off. */
