@@ -5,6 +5,7 @@ import WebSocket, { WebSocketServer } from 'ws';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
 import type { RouterConfig } from '../config';
 import type { RouterContext } from '../context';
+import { spreadHeartbeat } from './heartbeat';
 
 /** Why the router closes a client socket; graphql-ws's own codes come from its CloseCode. */
 export const RouterCloseReason = {
@@ -71,8 +72,8 @@ export interface Transport {
  * - Back-pressure: messages go into the socket's buffer without waiting for it to drain,
  *   so a client's whole backlog is its `bufferedAmount`; past SUBSCRIPTION_MAX_BUFFERED_BYTES
  *   the client is cut off (its subscriptions end) rather than grow memory.
- * - Keep-alive: a ping every SUBSCRIPTION_KEEPALIVE_MS to every client; one that has not
- *   answered the previous ping is cut off.
+ * - Keep-alive: a ping every SUBSCRIPTION_KEEPALIVE_MS to every client (spread over the
+ *   interval, heartbeat.ts); one that has not answered the previous ping is cut off.
  */
 export function serveWebSocket(options: TransportOptions): Transport {
   const { config, logger, httpServer, server } = options;
@@ -164,26 +165,23 @@ export function serveWebSocket(options: TransportOptions): Transport {
   };
   httpServer.on('upgrade', onUpgrade);
 
-  // One timer for every client, not one per connection: 10,000 connections, one interval.
-  const heartbeat = setInterval(() => {
-    for (const connection of connections) {
-      if (!connection.alive) {
-        connection.log.info({ userId: connection.userId }, 'client missed a keep-alive pong');
-        connection.socket.terminate();
-        continue;
-      }
-      connection.alive = false;
-      connection.socket.ping();
+  // One timer for every client, not one per connection, its work spread over the interval.
+  const heartbeat = spreadHeartbeat(connections, config.SUBSCRIPTION_KEEPALIVE_MS, (connection) => {
+    if (!connection.alive) {
+      connection.log.info({ userId: connection.userId }, 'client missed a keep-alive pong');
+      connection.socket.terminate();
+      return;
     }
-  }, config.SUBSCRIPTION_KEEPALIVE_MS);
-  heartbeat.unref();
+    connection.alive = false;
+    connection.socket.ping();
+  });
 
   return {
     get connections() {
       return connections.size;
     },
     close: async () => {
-      clearInterval(heartbeat);
+      heartbeat.stop();
       httpServer.off('upgrade', onUpgrade);
       await Promise.all(
         [...connections].map(
