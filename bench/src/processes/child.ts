@@ -7,6 +7,20 @@ export function announce(info: Record<string, unknown>): void {
   process.stdout.write(`${JSON.stringify({ ready: info })}\n`);
 }
 
+/**
+ * BENCH_TRACING=1: every service process starts OpenTelemetry first (docs/tracing.md), to
+ * measure what tracing costs; OTEL_EXPORTER_OTLP_ENDPOINT says where the spans go.
+ */
+const tracingOptions =
+  process.env.BENCH_TRACING === '1'
+    ? [
+        '--import',
+        'tsx',
+        '--import',
+        path.resolve(__dirname, '../../../packages/telemetry/src/preload.ts'),
+      ]
+    : [];
+
 export interface Child<T> {
   info: T;
   /** The process id, to read what the process cost (CPU time) while it was loaded. */
@@ -29,7 +43,14 @@ export function startChild<T>(
 ): Promise<Child<T>> {
   const child: ChildProcess = spawn(
     process.execPath,
-    [...nodeOptions, '--import', 'tsx', path.join(__dirname, script), JSON.stringify(input)],
+    [
+      ...nodeOptions,
+      ...tracingOptions,
+      '--import',
+      'tsx',
+      path.join(__dirname, script),
+      JSON.stringify(input),
+    ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
       env: { ...process.env, ...env },
