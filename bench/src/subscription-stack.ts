@@ -153,6 +153,18 @@ export async function routerMemory(
   };
 }
 
+/** The router's event-loop delay since the last reading (or since it started). */
+export async function routerLoopDelay(stack: TrackingStack): Promise<RouterLoop> {
+  return (await (await fetch(new URL('/loop', stack.routerMemoryUrl))).json()) as RouterLoop;
+}
+
+export interface RouterLoop {
+  p99Ms: number;
+  maxMs: number;
+  /** Garbage collection pauses: the longest, their sum and how many. */
+  gc: { maxMs: number; totalMs: number; count: number };
+}
+
 export interface ProcessUse {
   rssKiB: number;
   fds: number;
