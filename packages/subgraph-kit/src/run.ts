@@ -1,6 +1,7 @@
 import { ConfigError } from '@shop/config';
 import { createLogger, type Logger } from '@shop/logging';
 import { startProcessMetrics } from '@shop/metrics';
+import { stopTracing } from '@shop/telemetry';
 import { startMetricsServer, type WorkerHealth } from './worker-health';
 
 /** settings.metrics() (@shop/config); a config without them serves no metrics. */
@@ -63,6 +64,8 @@ export function runService<C extends { LOG_LEVEL: string } & MetricsSettings>(
             service.stop().then(
               async () => {
                 await metrics?.stop();
+                // The last spans of the requests it just drained (docs/tracing.md).
+                await stopTracing();
                 process.exit(0);
               },
               (err: unknown) => {

@@ -38,9 +38,23 @@ export function queueTelemetry(): BullMQOtel | undefined {
   return started?.bullmq;
 }
 
-/** Flushes buffered spans and stops tracing (graceful shutdown, tests). */
+/** How long a stopping process waits for its last spans to be exported. */
+const FLUSH_ON_STOP_MS = 3000;
+
+/**
+ * Exports the spans still buffered and stops tracing (graceful shutdown): at most 3 s, so a
+ * tracing backend that is down never holds a stopping process back.
+ */
 export async function stopTracing(): Promise<void> {
   const current = started;
   started = null;
-  await current?.sdk.shutdown();
+  if (!current) return;
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    current.sdk.shutdown().catch(() => undefined),
+    new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, FLUSH_ON_STOP_MS);
+    }),
+  ]);
+  clearTimeout(timer);
 }
