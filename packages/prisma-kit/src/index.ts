@@ -104,19 +104,36 @@ export interface RuntimePoolOptions {
   connectTimeoutMs?: number;
 }
 
-/** The driver adapter for a service's Prisma client at run time. */
-export function runtimeAdapter(databaseUrl: string, options: RuntimePoolOptions = {}): PrismaPg {
+function runtimePoolConfig(databaseUrl: string, options: RuntimePoolOptions): pg.PoolConfig {
   const pool: pg.PoolConfig = { connectionString: databaseUrl, max: options.max ?? 10 };
   const connectionTimeoutMillis = options.connectTimeoutMs;
   if (connectionTimeoutMillis) {
-    // On the client, not the pool: pg-pool would apply its timeout to queued waits as well.
     pool.Client = class BoundedConnectClient extends pg.Client {
       constructor(config: pg.ClientConfig = {}) {
         super({ ...config, connectionTimeoutMillis });
       }
     };
   }
-  return new PrismaPg(pool);
+  return pool;
+}
+
+/** The driver adapter for a service's Prisma client at run time (it owns its pool). */
+export function runtimeAdapter(databaseUrl: string, options: RuntimePoolOptions = {}): PrismaPg {
+  return new PrismaPg(runtimePoolConfig(databaseUrl, options));
+}
+
+/**
+ * A pool that a Prisma client (through `new PrismaPg(pool)`) and the service's own SQL on a
+ * hot path share, so the few reads where Prisma's per-query cost matters (about 0.6 ms of
+ * CPU before any work, bench/results/tracking.md) add no connections. Whoever makes it
+ * ends it, after the Prisma client has disconnected: Prisma does not end a pool it was given.
+ */
+export function runtimePool(databaseUrl: string, options: RuntimePoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool(runtimePoolConfig(databaseUrl, options));
+  // An idle connection that breaks is dropped by the pool; the next query opens another.
+  // Without a listener, node-pg's 'error' event would end the process.
+  pool.on('error', () => undefined);
+  return pool;
 }
 
 /**

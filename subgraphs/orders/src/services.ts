@@ -9,7 +9,7 @@ import { PaypalCaptureService } from './domain/paypal-capture';
 import { PAYPAL_NOT_CONFIGURED, PaypalPayments } from './payments/paypal';
 import { createStripe, STRIPE_NOT_CONFIGURED, StripePayments } from './payments/stripe';
 import { OrderStore } from './store/order';
-import { createPrisma } from './store/prisma';
+import { createOrdersDatabase } from './store/prisma';
 import { CartClient, ProductsClient, UsersClient } from './store/subgraphs';
 
 /**
@@ -18,12 +18,13 @@ import { CartClient, ProductsClient, UsersClient } from './store/subgraphs';
  * runs exactly the code a request would.
  */
 export function createOrdersServices(config: OrdersConfig, logger: Logger) {
-  const prisma = createPrisma(
+  const database = createOrdersDatabase(
     config.ORDERS_DATABASE_URL,
     config.ORDERS_DATABASE_POOL_SIZE,
     config.ORDERS_DATABASE_CONNECT_TIMEOUT_MS,
   );
-  const orders = new OrderStore(prisma);
+  const { prisma } = database;
+  const orders = new OrderStore(prisma, database.sql);
   const serviceTokens = new ServiceTokenClient({
     tokenUrl: config.OAUTH_TOKEN_URL,
     clientId: config.OAUTH_CLIENT_ID,
@@ -81,7 +82,7 @@ export function createOrdersServices(config: OrdersConfig, logger: Logger) {
     paypalCapture: new PaypalCaptureService(prisma, orders, products, paypal, logger),
     /** After the last request and job: the database and the subgraph connections. */
     close: async () => {
-      await Promise.all([prisma.$disconnect(), ...Object.values(clients).map((c) => c.close())]);
+      await Promise.all([database.close(), ...Object.values(clients).map((c) => c.close())]);
     },
   };
 }

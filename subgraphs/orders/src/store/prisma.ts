@@ -1,4 +1,6 @@
-import { runtimeAdapter } from '@shop/prisma-kit';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { runtimeAdapter, runtimePool } from '@shop/prisma-kit';
+import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 
 export type { PrismaClient };
@@ -12,6 +14,27 @@ export function createPrisma(
   return new PrismaClient({
     adapter: runtimeAdapter(databaseUrl, { max: poolSize, connectTimeoutMs }),
   });
+}
+
+/**
+ * The service's database: a Prisma client and its pool, shared with the store's plain SQL
+ * reads (OrderStore.findByIds). `close` disconnects the client, then ends the pool.
+ */
+export function createOrdersDatabase(
+  databaseUrl: string,
+  poolSize: number,
+  connectTimeoutMs: number,
+): { prisma: PrismaClient; sql: pg.Pool; close: () => Promise<void> } {
+  const sql = runtimePool(databaseUrl, { max: poolSize, connectTimeoutMs });
+  const prisma = new PrismaClient({ adapter: new PrismaPg(sql) });
+  return {
+    prisma,
+    sql,
+    close: async () => {
+      await prisma.$disconnect();
+      await sql.end();
+    },
+  };
 }
 
 /** Prisma's error for a violated unique constraint. */
