@@ -1,12 +1,13 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { RequestHandler } from 'express';
+import { ErrorCode, ProtocolCode } from '@shop/errors';
 import type { RouterContext } from './context';
 
 /** Codes of a request that never reached execution: the document or its variables. */
-const REQUEST_ERROR_CODES = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_USER_INPUT',
+const REQUEST_ERROR_CODES = new Set<string>([
+  ProtocolCode.GRAPHQL_PARSE_FAILED,
+  ProtocolCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
 ]);
 
 /**

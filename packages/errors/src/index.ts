@@ -115,16 +115,27 @@ export class ServiceUnavailableError extends ShopError {
   }
 }
 
+/**
+ * Codes of operations refused before execution, as Apollo Server names them (graphql-js
+ * gives none): the router and delivery's own graphql-ws servers use the same words, so a
+ * client reads one vocabulary whichever way its operation arrived.
+ */
+export const ProtocolCode = {
+  GRAPHQL_PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
+  GRAPHQL_VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  BAD_REQUEST: 'BAD_REQUEST',
+  PERSISTED_QUERY_NOT_FOUND: 'PERSISTED_QUERY_NOT_FOUND',
+  PERSISTED_QUERY_NOT_SUPPORTED: 'PERSISTED_QUERY_NOT_SUPPORTED',
+  OPERATION_RESOLUTION_FAILURE: 'OPERATION_RESOLUTION_FAILURE',
+} as const;
+export type ProtocolCode = (typeof ProtocolCode)[keyof typeof ProtocolCode];
+
+/** What a client is told of a failure on our side (INTERNAL_SERVER_ERROR): never its details. */
+export const INTERNAL_ERROR_MESSAGE =
+  'Something went wrong on our side. It has been logged; try again later.';
+
 const knownCodes = new Set<string>(Object.values(ErrorCode));
-// Codes produced by graphql-js / Apollo Server themselves for malformed operations.
-const protocolCodes = new Set([
-  'GRAPHQL_PARSE_FAILED',
-  'GRAPHQL_VALIDATION_FAILED',
-  'BAD_REQUEST',
-  'PERSISTED_QUERY_NOT_FOUND',
-  'PERSISTED_QUERY_NOT_SUPPORTED',
-  'OPERATION_RESOLUTION_FAILURE',
-]);
+const protocolCodes = new Set<string>(Object.values(ProtocolCode));
 
 /** Error names the store drivers and peer clients give a connection that is down or timed out. */
 const OUTAGE_NAMES = new Set([
@@ -249,7 +260,7 @@ export function formatError(
   }
   onInternal(error);
   return {
-    message: 'Something went wrong on our side. It has been logged; try again later.',
+    message: INTERNAL_ERROR_MESSAGE,
     locations: formatted.locations,
     path: formatted.path,
     extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },

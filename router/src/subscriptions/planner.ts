@@ -13,7 +13,7 @@ import {
   type OperationDefinitionNode,
   type ValidationRule,
 } from 'graphql';
-import { ErrorCode, ShopError } from '@shop/errors';
+import { ErrorCode, ProtocolCode, ShopError } from '@shop/errors';
 import { LruCache } from './lru';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
@@ -34,10 +34,10 @@ export type PreparedSubscription =
 
 /** Codes of the errors the router itself gives a subscription before it reaches a subgraph. */
 export const SubscriptionRefusal = {
-  PARSE_FAILED: 'GRAPHQL_PARSE_FAILED',
-  VALIDATION_FAILED: 'GRAPHQL_VALIDATION_FAILED',
+  PARSE_FAILED: ProtocolCode.GRAPHQL_PARSE_FAILED,
+  VALIDATION_FAILED: ProtocolCode.GRAPHQL_VALIDATION_FAILED,
   /** Not a subscription, or no operation to pick. */
-  BAD_REQUEST: 'BAD_REQUEST',
+  BAD_REQUEST: ProtocolCode.BAD_REQUEST,
 } as const;
 
 export const NOT_A_SUBSCRIPTION_MESSAGE =

@@ -1,7 +1,7 @@
 import { CloseCode, makeServer, type ExecutionResult } from 'graphql-ws';
 import { GraphQLError } from 'graphql';
 import type { TokenVerifier } from '@shop/auth';
-import { ErrorCode, ShopError } from '@shop/errors';
+import { ErrorCode, INTERNAL_ERROR_MESSAGE, ShopError } from '@shop/errors';
 import type { RouterConfig } from '../config';
 import { queryCostRefusal } from '../cost';
 import type { RouterContext } from '../context';
@@ -135,10 +135,9 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
       } catch (error) {
         connection.log.error({ err: error }, 'could not plan a subscription');
         return [
-          new GraphQLError(
-            'Something went wrong on our side. It has been logged; try again later.',
-            { extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } },
-          ),
+          new GraphQLError(INTERNAL_ERROR_MESSAGE, {
+            extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+          }),
         ];
       }
       if (prepared.kind === 'refused') return prepared.errors;

@@ -2,6 +2,7 @@ import type http from 'node:http';
 import {
   GraphQLError,
   parse,
+  subscribe,
   validate,
   type GraphQLFormattedError,
   type GraphQLSchema,
@@ -10,8 +11,16 @@ import {
 import { useServer } from 'graphql-ws/use/ws';
 import { WebSocketServer } from 'ws';
 import type { Identity, TokenVerifier } from '@shop/auth';
-import { ErrorCode, formatError, ShopError, UnauthenticatedError } from '@shop/errors';
+import {
+  ErrorCode,
+  formatError,
+  INTERNAL_ERROR_MESSAGE,
+  ProtocolCode,
+  ShopError,
+  UnauthenticatedError,
+} from '@shop/errors';
 import { REQUEST_ID_HEADER, requestIdFrom, type Logger } from '@shop/logging';
+import { asTraceCarrier, withTraceCarrier, type TraceCarrier } from '@shop/telemetry';
 import { createLoaders, type Context } from '../context';
 import type { ShipmentStore } from '../store/shipment';
 
@@ -20,8 +29,6 @@ const MAX_WS_MESSAGE_BYTES = 64 * 1024;
 
 /** Valid documents kept by their text; the router sends one document for all its clients. */
 const MAX_CACHED_DOCUMENTS = 200;
-
-const INTERNAL_MESSAGE = 'Something went wrong on our side. It has been logged; try again later.';
 
 /** What graphql-ws keeps per connection: the identity verified at connection_init. */
 interface ConnectionExtra extends Record<PropertyKey, unknown> {
@@ -110,6 +117,8 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
     );
   };
 
+  // Each subscription's trace context, from its extensions, until graphql-ws subscribes it.
+  const traceOf = new WeakMap<Context, TraceCarrier>();
   const server = useServer<Record<string, unknown> | undefined, ConnectionExtra>(
     {
       schema,
@@ -138,7 +147,7 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
           // The JWKS is unreachable: our fault, not the client's token.
           logger.error({ err: error }, 'could not verify a subscription token');
           return [
-            new GraphQLError(INTERNAL_MESSAGE, {
+            new GraphQLError(INTERNAL_ERROR_MESSAGE, {
               extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
             }),
           ];
@@ -148,12 +157,13 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
           try {
             document = parse(payload.query);
           } catch (error) {
-            if (error instanceof GraphQLError) return [withCode(error, 'GRAPHQL_PARSE_FAILED')];
+            if (error instanceof GraphQLError)
+              return [withCode(error, ProtocolCode.GRAPHQL_PARSE_FAILED)];
             throw error;
           }
           const invalid = validate(schema, document);
           if (invalid.length > 0) {
-            return invalid.map((e) => withCode(e, 'GRAPHQL_VALIDATION_FAILED'));
+            return invalid.map((e) => withCode(e, ProtocolCode.GRAPHQL_VALIDATION_FAILED));
           }
           // Oldest out first: clients' documents come from a handful of app versions.
           if (documents.size >= MAX_CACHED_DOCUMENTS) {
@@ -174,6 +184,8 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
           // Uncached: a subscription lives long, and each event reads the shipment as it is.
           loaders: createLoaders(shipments, { cache: false }),
         };
+        const carrier = asTraceCarrier(payload.extensions);
+        if (carrier) traceOf.set(contextValue, carrier);
         return {
           schema,
           document,
@@ -182,6 +194,10 @@ export function serveSubscriptions(options: SubscriptionServerOptions): Subscrip
           contextValue,
         };
       },
+      // The subscribe (and the first read it makes) joins the router's trace, carried in
+      // the extensions next to the token (docs/tracing.md).
+      subscribe: (args) =>
+        withTraceCarrier(traceOf.get(args.contextValue as Context), () => subscribe(args)),
       onNext: (_ctx, _id, _payload, _args, result) =>
         result.errors?.length ? { ...result, errors: result.errors.map(format) } : undefined,
       onError: (_ctx, _id, _payload, errors) => errors.map(format),
