@@ -4,11 +4,20 @@
 // as connected traces: the checkout's through router, orders, cart, users and products; the
 // payment's from the router's webhook relay through orders and products, over the outbox and
 // BullMQ into the delivery worker, on to the notifications worker, which asks users.
+// A deliveryUpdated subscription relayed by the router joins delivery to the router's trace.
 // Then a tracing backend that is down: the exporter aims at a closed port and requests are
 // answered all the same.
 import net from 'node:net';
 import path from 'node:path';
-import { deleteKeys, graphql, REPO_ROOT, testKeyPrefix, waitFor } from '@shop/test-harness';
+import {
+  deleteKeys,
+  graphql,
+  REPO_ROOT,
+  subscribe,
+  testKeyPrefix,
+  waitFor,
+  wsClient,
+} from '@shop/test-harness';
 import { startChild, type Child } from '../../bench/src/processes/child';
 import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
 import {
@@ -139,7 +148,7 @@ describe('one purchase as traces', () => {
     const shop = new Shop(routerUrl);
     const customer = await shop.shopper();
     // A product in the cart, checkout with Stripe, then Stripe's webhook: the order is PAID.
-    await shop.paidOrder(customer);
+    const paid = await shop.paidOrder(customer);
     // The welcome and the order's confirmation reach the customer's mailbox.
     await waitFor(() => mailbox.received.filter((m) => m.to.includes(customer.email)).length >= 2, {
       timeoutMs: 30_000,
@@ -216,6 +225,27 @@ describe('one purchase as traces', () => {
       },
       { timeoutMs: 15_000, what: 'every parent span of the payment trace' },
     );
+
+    // A subscription through the router's relay: the upstream subscribe carries the
+    // router's span in its extensions, and delivery's first read joins that trace.
+    const client = wsClient(routerUrl, customer.token);
+    const feed = subscribe(
+      client,
+      'subscription Track($orderId: ID!) { deliveryUpdated(orderId: $orderId) { snapshot } }',
+      { orderId: paid.orderId },
+    );
+    expect((await feed.next())?.data).toEqual({ deliveryUpdated: { snapshot: true } });
+    feed.unsubscribe();
+    await client.dispose();
+    const relayed = await waitFor(
+      () =>
+        find((s) => s.service === 'router' && s.name.startsWith('subscription ') && s.kind === 3),
+      { timeoutMs: 15_000, what: "the router's upstream subscribe span" },
+    );
+    await waitFor(() => servicesOf(relayed.traceId).has('delivery'), {
+      timeoutMs: 15_000,
+      what: "delivery's part of the subscription trace",
+    });
   }, 120_000);
 });
 

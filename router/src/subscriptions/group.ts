@@ -1,3 +1,4 @@
+import { SpanKind, trace } from '@opentelemetry/api';
 import type { FormattedExecutionResult } from 'graphql';
 import type { RouterContext } from '../context';
 import type { ConcurrencyLimit } from './limit';
@@ -15,6 +16,8 @@ import {
   type UpstreamEvent,
   type UpstreamPool,
 } from './upstream';
+
+const tracer = trace.getTracer('@shop/router');
 
 /**
  * Most upstream events one group may have waiting to be resolved. Resolving an event takes
@@ -197,15 +200,28 @@ class SubscriptionGroup {
         return context().clientIp;
       },
     };
-    return this.deps.upstream.subscribe(
-      primary.serviceName,
-      {
-        query: primary.operation,
-        operationName: primary.operationName,
-        variables: pick(this.variables, primary.variableUsages),
+    // With tracing on, a span for the upstream subscribe, whose context goes to the subgraph
+    // in the subscribe message's extensions (upstream.ts); a no-op span when it is off.
+    const name = `subscription ${primary.operationName ?? 'anonymous'}`;
+    return tracer.startActiveSpan(
+      name,
+      { kind: SpanKind.CLIENT, attributes: { service: primary.serviceName } },
+      (span) => {
+        try {
+          return this.deps.upstream.subscribe(
+            primary.serviceName,
+            {
+              query: primary.operation,
+              operationName: primary.operationName,
+              variables: pick(this.variables, primary.variableUsages),
+            },
+            caller,
+            sink,
+          );
+        } finally {
+          span.end();
+        }
       },
-      caller,
-      sink,
     );
   }
 
