@@ -1,4 +1,5 @@
 import { BadUserInputError } from '@shop/errors';
+import { StateMachine } from '@shop/state-machine';
 import {
   DELIVERY_STATUSES as ANNOUNCED_STATUSES,
   type DeliveryStatus as Announced,
@@ -36,7 +37,7 @@ export function isAnnounced(status: string): status is Announced {
  * out for delivery cannot be delivered or missed; a parcel cannot return without travelling.
  * PENDING is where a shipment starts and is never entered again.
  */
-const NEXT: Readonly<Record<DeliveryStatus, readonly DeliveryStatus[]>> = {
+const SHIPMENT_MOVES = new StateMachine<DeliveryStatus>({
   PENDING: ['LABEL_CREATED', 'CANCELLED'],
   LABEL_CREATED: ['PICKED_UP', 'CANCELLED'],
   PICKED_UP: ['IN_TRANSIT', 'OUT_FOR_DELIVERY'],
@@ -46,7 +47,7 @@ const NEXT: Readonly<Record<DeliveryStatus, readonly DeliveryStatus[]>> = {
   DELIVERED: [],
   RETURNED: [],
   CANCELLED: [],
-};
+});
 
 /**
  * Statuses only delivery itself sets: LABEL_CREATED comes with a label (its carrier and
@@ -61,27 +62,23 @@ export const REPORTABLE_STATUSES: readonly DeliveryStatus[] = DELIVERY_STATUSES.
 );
 
 export function canTransition(from: DeliveryStatus, to: DeliveryStatus): boolean {
-  return NEXT[from].includes(to);
+  return SHIPMENT_MOVES.can(from, to);
 }
 
 export function nextStatuses(from: DeliveryStatus): readonly DeliveryStatus[] {
-  return NEXT[from];
+  return SHIPMENT_MOVES.nextFrom(from);
 }
-
-const PREVIOUS = new Map<DeliveryStatus, readonly DeliveryStatus[]>(
-  DELIVERY_STATUSES.map((to) => [to, DELIVERY_STATUSES.filter((from) => NEXT[from].includes(to))]),
-);
 
 /**
  * The statuses from which `to` is a legal step: the same rules as canTransition, in the
  * form a single UPDATE checks them (`WHERE status = ANY(…)`) under the row's lock.
  */
 export function previousStatuses(to: DeliveryStatus): readonly DeliveryStatus[] {
-  return PREVIOUS.get(to)!;
+  return SHIPMENT_MOVES.previousOf(to);
 }
 
 export function isFinal(status: DeliveryStatus): boolean {
-  return NEXT[status].length === 0;
+  return SHIPMENT_MOVES.isFinal(status);
 }
 
 /** A step the shipment's status forbids; names both states and what is possible instead. */
@@ -91,14 +88,7 @@ export class IllegalDeliveryTransitionError extends BadUserInputError {
     readonly from: DeliveryStatus,
     readonly to: DeliveryStatus,
   ) {
-    const allowed = NEXT[from];
-    super(
-      `Shipment ${shipmentId} is ${from} and cannot become ${to}` +
-        (allowed.length
-          ? `; from ${from} it can only become ${allowed.join(' or ')}.`
-          : `; ${from} is final.`),
-      'status',
-    );
+    super(SHIPMENT_MOVES.refusal(`Shipment ${shipmentId}`, from, to), 'status');
     this.extensions.from = from;
     this.extensions.to = to;
   }

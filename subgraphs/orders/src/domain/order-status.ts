@@ -1,4 +1,5 @@
 import { ConflictError } from '@shop/errors';
+import { StateMachine } from '@shop/state-machine';
 
 /** The states of an order (docs/api.md: enum OrderStatus). */
 export const OrderStatus = {
@@ -26,7 +27,7 @@ export const ORDER_STATUSES: readonly OrderStatus[] = Object.values(OrderStatus)
  * CANCELLED and REFUNDED are final. Once the parcel has left (FULFILLING onwards) an order
  * can no longer be cancelled, only refunded.
  */
-const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
+const ORDER_MOVES = new StateMachine<OrderStatus>({
   PENDING_PAYMENT: [OrderStatus.PAID, OrderStatus.CANCELLED],
   PAID: [OrderStatus.FULFILLING, OrderStatus.CANCELLED, OrderStatus.REFUNDED],
   FULFILLING: [OrderStatus.SHIPPED, OrderStatus.REFUNDED],
@@ -34,14 +35,14 @@ const NEXT: Readonly<Record<OrderStatus, readonly OrderStatus[]>> = {
   DELIVERED: [OrderStatus.REFUNDED],
   CANCELLED: [],
   REFUNDED: [],
-};
+});
 
 export function canTransition(from: OrderStatus, to: OrderStatus): boolean {
-  return NEXT[from].includes(to);
+  return ORDER_MOVES.can(from, to);
 }
 
 export function nextStatuses(from: OrderStatus): readonly OrderStatus[] {
-  return NEXT[from];
+  return ORDER_MOVES.nextFrom(from);
 }
 
 /** A refused status change; CONFLICT, because the order's current state is what forbids it. */
@@ -51,13 +52,7 @@ export class IllegalTransitionError extends ConflictError {
     readonly from: OrderStatus,
     readonly to: OrderStatus,
   ) {
-    const allowed = NEXT[from];
-    super(
-      `Order ${orderId} is ${from} and cannot become ${to}` +
-        (allowed.length
-          ? `; from ${from} it can only become ${allowed.join(' or ')}.`
-          : `; ${from} is final.`),
-    );
+    super(ORDER_MOVES.refusal(`Order ${orderId}`, from, to));
     this.extensions.from = from;
     this.extensions.to = to;
   }
