@@ -8,7 +8,7 @@ const protocol = z
 
 /**
  * The standard OpenTelemetry variables the shop reads itself (the SDK and the OTLP exporter
- * read the rest: OTEL_EXPORTER_OTLP_HEADERS, OTEL_BSP_*, OTEL_TRACES_SAMPLER, ...).
+ * read the rest: OTEL_EXPORTER_OTLP_HEADERS, OTEL_EXPORTER_OTLP_TIMEOUT, OTEL_BSP_*, ...).
  * docs/tracing.md lists them.
  */
 export const telemetryConfigSchema = z.object({
@@ -24,6 +24,16 @@ export const telemetryConfigSchema = z.object({
   OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: protocol,
   /** Overrides the service's own name (e.g. `orders`, `delivery-worker`). */
   OTEL_SERVICE_NAME: z.string().min(1).max(100).optional(),
+  /**
+   * Which new traces are kept: every one (the default, `parentbased_always_on`), or a
+   * fraction given by OTEL_TRACES_SAMPLER_ARG (`parentbased_traceidratio`). A trace begun
+   * elsewhere follows its caller's decision either way.
+   */
+  OTEL_TRACES_SAMPLER: z
+    .enum(['parentbased_always_on', 'parentbased_traceidratio', 'parentbased_always_off'])
+    .optional(),
+  /** The fraction for parentbased_traceidratio, 0 to 1. */
+  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
 });
 
 export type TelemetryConfig = z.infer<typeof telemetryConfigSchema>;

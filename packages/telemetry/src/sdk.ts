@@ -25,10 +25,12 @@ import { PgInstrumentation } from '@opentelemetry/instrumentation-pg';
 import { UndiciInstrumentation } from '@opentelemetry/instrumentation-undici';
 import { detectResources, envDetector, resourceFromAttributes } from '@opentelemetry/resources';
 import {
+  AlwaysOffSampler,
   AlwaysOnSampler,
   BatchSpanProcessor,
   ParentBasedSampler,
   SamplingDecision,
+  TraceIdRatioBasedSampler,
   type Sampler,
   type SamplingResult,
 } from '@opentelemetry/sdk-trace-base';
@@ -48,13 +50,29 @@ const PRISMA_UNTRACED = [
 /** Database calls that open a trace of their own are a background loop's, not a request's. */
 const UNTRACED_ROOTS = /^(prisma:|pg\.)/;
 
+/** The root sampler OTEL_TRACES_SAMPLER names (parent-based in every case). */
+function rootSampler(config: TelemetryConfig): Sampler {
+  switch (config.OTEL_TRACES_SAMPLER) {
+    case 'parentbased_traceidratio':
+      return new TraceIdRatioBasedSampler(config.OTEL_TRACES_SAMPLER_ARG ?? 1);
+    case 'parentbased_always_off':
+      return new AlwaysOffSampler();
+    default:
+      return new AlwaysOnSampler();
+  }
+}
+
 /**
- * Parent-based and always on, except that a database call with no parent starts no trace:
- * the outbox relays and expiry loops poll every second, and a trace per poll would bury the
- * requests and jobs. Every span under a request or a job is kept.
+ * Parent-based (OTEL_TRACES_SAMPLER decides new traces), except that a database call with
+ * no parent starts no trace: the outbox relays and expiry loops poll every second, and a
+ * trace per poll would bury the requests and jobs.
  */
 class RequestRootedSampler implements Sampler {
-  private readonly parentBased = new ParentBasedSampler({ root: new AlwaysOnSampler() });
+  private readonly parentBased: Sampler;
+
+  constructor(root: Sampler) {
+    this.parentBased = new ParentBasedSampler({ root });
+  }
 
   shouldSample(
     ctx: Context,
@@ -98,7 +116,7 @@ export function startSdk(serviceName: string, config: TelemetryConfig): StartedS
     // A full queue drops spans and an unreachable receiver fails the export in the
     // background: a request never waits for the tracing backend (OTEL_BSP_* tune it).
     spanProcessors: [new BatchSpanProcessor(exporter)],
-    sampler: new RequestRootedSampler(),
+    sampler: new RequestRootedSampler(rootSampler(config)),
   });
   provider.register({
     propagator: new CompositePropagator({

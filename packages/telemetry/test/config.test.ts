@@ -47,6 +47,25 @@ describe('when tracing starts', () => {
     );
   });
 
+  it('samples new traces as OTEL_TRACES_SAMPLER says, parent-based only', () => {
+    expect(
+      loadTelemetryConfig({
+        OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+        OTEL_TRACES_SAMPLER_ARG: '0.25',
+      }),
+    ).toMatchObject({
+      OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+      OTEL_TRACES_SAMPLER_ARG: 0.25,
+    });
+    expect(() => loadTelemetryConfig({ OTEL_TRACES_SAMPLER_ARG: '2' })).toThrow(
+      /OTEL_TRACES_SAMPLER_ARG="2" is invalid/,
+    );
+    // A sampler that would cut a trace begun by the caller in the middle is refused.
+    expect(() => loadTelemetryConfig({ OTEL_TRACES_SAMPLER: 'traceidratio' })).toThrow(
+      /OTEL_TRACES_SAMPLER="traceidratio" is invalid/,
+    );
+  });
+
   it('leaves the process untouched when off: no SDK, nothing patched', () => {
     expect(startTracing('probe', {})).toBe(false);
     expect((http.request as { __wrapped?: boolean }).__wrapped).toBeUndefined();
