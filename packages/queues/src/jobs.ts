@@ -95,9 +95,9 @@ export function isJobName(name: string): name is JobName {
 }
 
 /**
- * For workers: the job's payload, validated for its name. A payload that does not fit can
- * never succeed, so it fails the job at once (UnrecoverableError, no retries), naming the
- * bad field.
+ * A job's payload, validated for its name, for the workers that run it and the outbox relay
+ * that publishes it. A payload that does not fit can never succeed, so a job fails at once
+ * (UnrecoverableError, no retries), naming the bad field.
  */
 export function jobPayload<N extends JobName>(name: N, data: unknown): JobData<N> {
   const parsed = jobSchemas[name].safeParse(data);
@@ -107,9 +107,17 @@ export function jobPayload<N extends JobName>(name: N, data: unknown): JobData<N
   return parsed.data as JobData<N>;
 }
 
-/** Validates a payload for its job name; throws a ZodError naming the bad field. */
-export function parseJobData<N extends JobName>(name: N, data: unknown): JobData<N> {
-  return jobSchemas[name].parse(data) as JobData<N>;
+/**
+ * A job as a worker that handles several reads it: its name and its payload, a union that
+ * `switch (job.name)` narrows, so each case sees its own payload's type without a cast.
+ */
+export type ShopJob<N extends JobName = JobName> = {
+  [K in N]: { name: K; data: JobData<K> };
+}[N];
+
+/** The job `name` with its payload validated (jobPayload), as a ShopJob. */
+export function readJob<N extends JobName>(name: N, data: unknown): ShopJob<N> {
+  return { name, data: jobPayload(name, data) } as ShopJob<N>;
 }
 
 /**

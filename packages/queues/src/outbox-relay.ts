@@ -1,7 +1,7 @@
 import type { Logger } from '@shop/logging';
 import { asTraceCarrier, TRACE_KEY, traceCarrier, withTraceCarrier } from '@shop/telemetry';
 import type { Queues } from './connection';
-import { isJobName, jobId, JobName, parseJobData, routes, type JobData } from './jobs';
+import { isJobName, jobId, JobName, jobPayload, routes, type JobData } from './jobs';
 
 /**
  * An outbox row's payload as written: the job's payload plus, when tracing is on, the trace
@@ -119,7 +119,7 @@ export class OutboxRelay {
   private async publish(row: OutboxRow): Promise<void> {
     if (!isJobName(row.topic)) throw new Error(`unknown outbox topic ${row.topic}`);
     const name = row.topic;
-    const data = parseJobData(name, row.payload);
+    const data = jobPayload(name, row.payload);
     const { key, delay } = schedule(name, data, row.id);
     // The jobs join the trace of the request that wrote the row (BullMQ's telemetry stores
     // it in each job), not the relay's poll, which belongs to no request.

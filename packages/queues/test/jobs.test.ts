@@ -5,7 +5,7 @@ import {
   jobId,
   JobName,
   jobSchemas,
-  parseJobData,
+  jobPayload,
   QueueName,
   routes,
 } from '../src';
@@ -16,10 +16,10 @@ const userId = randomUUID();
 describe('job payload schemas', () => {
   it('accept the payloads producers send', () => {
     expect(
-      parseJobData(JobName.ORDER_PAID, { orderId, userId, total: 3000, currency: 'EUR' }),
+      jobPayload(JobName.ORDER_PAID, { orderId, userId, total: 3000, currency: 'EUR' }),
     ).toEqual({ orderId, userId, total: 3000, currency: 'EUR' });
     expect(
-      parseJobData(JobName.ORDER_CANCELLED, {
+      jobPayload(JobName.ORDER_CANCELLED, {
         orderId,
         userId,
         total: 3000,
@@ -29,10 +29,10 @@ describe('job payload schemas', () => {
       }).refunded,
     ).toBe(true);
     expect(
-      parseJobData(JobName.ORDER_REFUNDED, { orderId, userId, amount: 100, currency: 'USD' }),
+      jobPayload(JobName.ORDER_REFUNDED, { orderId, userId, amount: 100, currency: 'USD' }),
     ).toMatchObject({ amount: 100 });
     const expiresAt = new Date().toISOString();
-    expect(parseJobData(JobName.ORDER_EXPIRE, { orderId, expiresAt })).toEqual({
+    expect(jobPayload(JobName.ORDER_EXPIRE, { orderId, expiresAt })).toEqual({
       orderId,
       expiresAt,
     });
@@ -51,7 +51,7 @@ describe('job payload schemas', () => {
   });
 
   it('refuse an expiry without an ISO date', () => {
-    expect(() => parseJobData(JobName.ORDER_EXPIRE, { orderId, expiresAt: 'soon' })).toThrow();
+    expect(() => jobPayload(JobName.ORDER_EXPIRE, { orderId, expiresAt: 'soon' })).toThrow();
   });
 
   it('exist for every job name, and every job name has a route', () => {

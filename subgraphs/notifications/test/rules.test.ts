@@ -104,7 +104,7 @@ describe('events', () => {
 
   it('key messages by business object, so two jobs for one payment are one message', () => {
     const data = { orderId, userId, total: 100, currency: 'EUR' };
-    expect(planFor(JobName.ORDER_PAID, data)).toEqual({
+    expect(planFor({ name: JobName.ORDER_PAID, data })).toEqual({
       userId,
       template: 'order-confirmation',
       preference: 'orderConfirmation',

@@ -1,4 +1,4 @@
-import { JobName, type DeliveryStatus, type JobData } from '@shop/queues';
+import { JobName, type DeliveryStatus, type ShopJob } from '@shop/queues';
 import type { PreferenceKind } from './preferences';
 import { TemplateName } from './templates';
 
@@ -39,6 +39,9 @@ export type NotificationJobName =
   | typeof JobName.ORDER_REFUNDED
   | typeof JobName.SHIPMENT_UPDATED;
 
+/** A job of the notifications queue, its payload typed by its name. */
+export type NotificationJob = ShopJob<NotificationJobName>;
+
 export const NOTIFICATION_JOBS: readonly NotificationJobName[] = [
   JobName.USER_REGISTERED,
   JobName.ORDER_PAID,
@@ -52,59 +55,45 @@ export const NOTIFICATION_JOBS: readonly NotificationJobName[] = [
  * status that is no stage of its own). Keys are per business object, not per job: an
  * order is confirmed once even if `order.paid` were published twice under two job ids.
  */
-export function planFor<N extends NotificationJobName>(
-  name: N,
-  data: JobData<N>,
-): EventPlan | null {
-  switch (name) {
-    case JobName.USER_REGISTERED: {
-      const d = data as JobData<typeof JobName.USER_REGISTERED>;
+export function planFor(job: NotificationJob): EventPlan | null {
+  switch (job.name) {
+    case JobName.USER_REGISTERED:
       return {
-        userId: d.userId,
+        userId: job.data.userId,
         template: TemplateName.WELCOME,
         preference: null,
-        eventKey: `user.registered:${d.userId}`,
+        eventKey: `user.registered:${job.data.userId}`,
       };
-    }
-    case JobName.ORDER_PAID: {
-      const d = data as JobData<typeof JobName.ORDER_PAID>;
+    case JobName.ORDER_PAID:
       return {
-        userId: d.userId,
+        userId: job.data.userId,
         template: TemplateName.ORDER_CONFIRMATION,
         preference: 'orderConfirmation',
-        eventKey: `order.paid:${d.orderId}`,
+        eventKey: `order.paid:${job.data.orderId}`,
       };
-    }
-    case JobName.ORDER_CANCELLED: {
-      const d = data as JobData<typeof JobName.ORDER_CANCELLED>;
+    case JobName.ORDER_CANCELLED:
       return {
-        userId: d.userId,
+        userId: job.data.userId,
         template: TemplateName.ORDER_CANCELLED,
         preference: 'orderCancelled',
-        eventKey: `order.cancelled:${d.orderId}`,
+        eventKey: `order.cancelled:${job.data.orderId}`,
       };
-    }
-    case JobName.ORDER_REFUNDED: {
-      const d = data as JobData<typeof JobName.ORDER_REFUNDED>;
+    case JobName.ORDER_REFUNDED:
       return {
-        userId: d.userId,
+        userId: job.data.userId,
         template: TemplateName.ORDER_REFUNDED,
         preference: 'orderRefunded',
-        eventKey: `order.refunded:${d.orderId}`,
+        eventKey: `order.refunded:${job.data.orderId}`,
       };
-    }
     case JobName.SHIPMENT_UPDATED: {
-      const d = data as JobData<typeof JobName.SHIPMENT_UPDATED>;
-      const stage = shipmentStage(d.status);
+      const stage = shipmentStage(job.data.status);
       if (!stage) return null;
       return {
-        userId: d.userId,
+        userId: job.data.userId,
         template: stage,
         preference: 'shipping',
-        eventKey: `${stage}:${d.shipmentId}`,
+        eventKey: `${stage}:${job.data.shipmentId}`,
       };
     }
-    default:
-      return null;
   }
 }

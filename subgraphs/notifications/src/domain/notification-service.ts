@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@shop/logging';
-import type { JobData } from '@shop/queues';
+import { JobName } from '@shop/queues';
 import type { Mailer } from '../channels/email';
 import type { SmsProvider } from '../channels/sms';
 import type { NotificationRecord, NotificationStore } from '../store/notification';
 import type { PreferencesStore } from '../store/preferences';
 import type { OrdersDirectory, Recipient, UsersDirectory } from '../store/subgraphs';
 import { claimDecision, DeliveryError, type DeliveryFailure } from './delivery';
-import { planFor, type EventPlan, type NotificationJobName } from './events';
+import { planFor, type EventPlan, type NotificationJob } from './events';
 import { channelsFor, type ChannelName } from './preferences';
 import * as templates from './templates';
 import type { RenderedMessage } from './templates';
@@ -61,12 +61,8 @@ export class NotificationService {
     this.now = options.now ?? (() => new Date());
   }
 
-  async handle<N extends NotificationJobName>(
-    name: N,
-    data: JobData<N>,
-    run: JobRun,
-  ): Promise<EventOutcome> {
-    const plan = planFor(name, data);
+  async handle(job: NotificationJob, run: JobRun): Promise<EventOutcome> {
+    const plan = planFor(job);
     const outcome: EventOutcome = { eventKey: null, channels: {}, retry: null, rejected: null };
     if (!plan) return outcome;
     outcome.eventKey = plan.eventKey;
@@ -89,7 +85,7 @@ export class NotificationService {
     if (pending.length === 0) return outcome;
 
     // Rendered only when something is left to send: confirmations read the order first.
-    const message = await this.render(name, data, plan, recipient);
+    const message = await this.render(job, plan, recipient);
     for (const channel of pending) {
       const result = await this.deliver(plan, channel, recipient, message, run);
       outcome.channels[channel] = result.outcome;
@@ -99,18 +95,17 @@ export class NotificationService {
     return outcome;
   }
 
-  private async render<N extends NotificationJobName>(
-    name: N,
-    data: JobData<N>,
+  private async render(
+    job: NotificationJob,
     plan: EventPlan,
     recipient: Recipient,
   ): Promise<RenderedMessage> {
     const who = recipient.name;
-    switch (plan.template) {
-      case templates.TemplateName.WELCOME:
+    switch (job.name) {
+      case JobName.USER_REGISTERED:
         return templates.welcome({ name: who });
-      case templates.TemplateName.ORDER_CONFIRMATION: {
-        const { orderId } = data as JobData<'order.paid'>;
+      case JobName.ORDER_PAID: {
+        const { orderId } = job.data;
         const order = await this.orders.order(orderId);
         return templates.orderConfirmation({
           name: who,
@@ -119,32 +114,28 @@ export class NotificationService {
           total: order.total,
         });
       }
-      case templates.TemplateName.ORDER_CANCELLED: {
-        const d = data as JobData<'order.cancelled'>;
+      case JobName.ORDER_CANCELLED:
         return templates.orderCancelled({
           name: who,
-          orderId: d.orderId,
-          total: { amount: d.total, currency: d.currency },
-          refunded: d.refunded,
-          reason: d.reason,
+          orderId: job.data.orderId,
+          total: { amount: job.data.total, currency: job.data.currency },
+          refunded: job.data.refunded,
+          reason: job.data.reason,
         });
-      }
-      case templates.TemplateName.ORDER_REFUNDED: {
-        const d = data as JobData<'order.refunded'>;
+      case JobName.ORDER_REFUNDED:
         return templates.orderRefunded({
           name: who,
-          orderId: d.orderId,
-          amount: { amount: d.amount, currency: d.currency },
+          orderId: job.data.orderId,
+          amount: { amount: job.data.amount, currency: job.data.currency },
         });
-      }
-      default: {
-        const d = data as JobData<'shipment.updated'>;
+      case JobName.SHIPMENT_UPDATED: {
         const shipment = {
           name: who,
-          orderId: d.orderId,
-          carrier: d.carrier,
-          trackingNumber: d.trackingNumber,
+          orderId: job.data.orderId,
+          carrier: job.data.carrier,
+          trackingNumber: job.data.trackingNumber,
         };
+        // Which stage: planFor chose it from the status (only stages get a plan).
         if (plan.template === templates.TemplateName.SHIPMENT_SHIPPED) {
           return templates.shipmentShipped(shipment);
         }

@@ -1,5 +1,5 @@
 import type { Logger } from '@shop/logging';
-import { jobPayload, QueueName, UnrecoverableError, type Queues, type Worker } from '@shop/queues';
+import { QueueName, readJob, UnrecoverableError, type Queues, type Worker } from '@shop/queues';
 import { NOTIFICATION_JOBS, type NotificationJobName } from '../domain/events';
 import type { NotificationService } from '../domain/notification-service';
 import { MissingRecordError } from '../store/subgraphs';
@@ -27,11 +27,10 @@ export function startNotificationsWorker(
       if (!isNotificationJob(job.name)) {
         throw new UnrecoverableError(`the notifications queue has no job ${job.name}`);
       }
-      const data = jobPayload(job.name, job.data);
       const attempts = job.opts.attempts ?? 1;
       let outcome;
       try {
-        outcome = await service.handle(job.name, data, {
+        outcome = await service.handle(readJob(job.name, job.data), {
           id: job.id ?? `${job.name}:${job.timestamp}`,
           lastAttempt: job.attemptsMade + 1 >= attempts,
         });
