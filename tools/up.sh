@@ -123,6 +123,9 @@ cat <<MSG
     Health / readiness:                             http://localhost:4000/healthz  /readyz
     Queue board (Bull Board, ADMINs only):          http://localhost:4000/admin/login
       sign in there with the admin login below; the board is /admin/queues (docs/queue-board.md)
+    Prometheus metrics (text, one port per process): router http://localhost:9400/metrics,
+      users :9401, products :9402, cart :9403, orders :9404, delivery :9405,
+      notifications :9406 (docs/metrics.md; a Prometheus server: docker compose)
 
   Admin login:  $ADMIN_EMAIL  /  $ADMIN_PASSWORD
   Logs:         $LOGS   (Ctrl-C stops everything)
