@@ -210,7 +210,7 @@ async function run(
           ]
         : [],
     ),
-    `Counted afterwards (warm-up included, ${accepted} accepted in all): ${checks.join(', ')}${consistent ? ': each equals the accepted.' : ': MISMATCH.'}`,
+    `Counted afterwards (warm-up included, ${accepted} accepted in all): ${checks.join(', ')}${consistent ? ': events and messages each equal the accepted, and no hub scan wrote a shipment.updated row.' : ': MISMATCH.'}`,
     ...errorSamples.map((s) => `Error sample: ${s.trim().slice(0, 300)}`),
     `Where a write's time goes, each piece alone, one call after the other in this process (mean wall ms / this process's CPU ms / PostgreSQL CPU ms per call): ${pieces.map((p) => `${p.name}: ${p.wallMs.toFixed(2)} / ${p.clientCpuMs.toFixed(2)} / ${p.postgresCpuMs.toFixed(2)}`).join('; ')}.`,
     `Refused = SERVICE_UNAVAILABLE with retryable: true (mutation) or HTTP 503 (webhook); errors = anything else. Latency = request sent → answer received, every request of the part (refusals included).`,
