@@ -6,6 +6,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
 import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
 import { startChild, type Child } from './processes/child';
+import type { LoopReading } from './processes/loop-monitor';
 import { clearProfiles, profilerOptions } from './profile';
 
 export interface UsersInfo {
@@ -154,15 +155,16 @@ export async function routerMemory(
 }
 
 /** The router's event-loop delay since the last reading (or since it started). */
-export async function routerLoopDelay(stack: TrackingStack): Promise<RouterLoop> {
-  return (await (await fetch(new URL('/loop', stack.routerMemoryUrl))).json()) as RouterLoop;
-}
-
-export interface RouterLoop {
-  p99Ms: number;
-  maxMs: number;
-  /** Garbage collection pauses: the longest, their sum and how many. */
-  gc: { maxMs: number; totalMs: number; count: number };
+/** The event-loop delay and GC pauses of the router and delivery since their last reading. */
+export async function loopReadings(
+  stack: TrackingStack,
+): Promise<{ router: LoopReading; delivery: LoopReading }> {
+  const read = async (url: URL) => (await (await fetch(url)).json()) as LoopReading;
+  const [router, delivery] = await Promise.all([
+    read(new URL('/loop', stack.routerMemoryUrl)),
+    read(new URL('/loop', stack.delivery.statsUrl)),
+  ]);
+  return { router, delivery };
 }
 
 export interface ProcessUse {

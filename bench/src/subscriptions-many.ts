@@ -16,6 +16,7 @@ import type { Shop } from '../../e2e/src/shop';
 import { appendSection } from './harness';
 import { Latencies, latencyRow } from './latency';
 import { openLoop } from './open-loop';
+import type { LoopReading } from './processes/loop-monitor';
 import { monotonicMicros, writeProfileWindow } from './profile';
 import {
   connectAll,
@@ -24,13 +25,7 @@ import {
   type Subscriber,
   type SubscriberSpec,
 } from './subscription-clients';
-import {
-  mib,
-  routerLoopDelay,
-  routerMemory,
-  usageOf,
-  type TrackingStack,
-} from './subscription-stack';
+import { mib, loopReadings, routerMemory, usageOf, type TrackingStack } from './subscription-stack';
 import {
   collectedPerConnection,
   DELIVERY_UPDATED,
@@ -47,6 +42,11 @@ const SCAN = `mutation Scan($shipmentId: ID!, $input: TrackingEventInput!) {
 }`;
 
 const MEASURED_SECONDS = 60;
+
+/** A service's event-loop delay and GC pauses over the measured minute, as a sentence. */
+function pauses(name: string, loop: LoopReading): string {
+  return `${name}'s: p99 ${ms(loop.p99Ms)} ms, max ${ms(loop.maxMs)} ms, with ${loop.gc.count} garbage collections pausing it ${ms(loop.gc.totalMs)} ms in all, the longest ${ms(loop.gc.maxMs)} ms`;
+}
 const WARMUP_SECONDS = 5;
 /** Longest wait, after the last event was sent, for the stragglers to arrive. */
 const DRAIN_MS = 30_000;
@@ -149,12 +149,12 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   // garbage) delays every receive time measured in it, whatever the shop did.
   const loopDelay = monitorEventLoopDelay({ resolution: 10 });
   loopDelay.enable();
-  await routerLoopDelay(stack);
+  await loopReadings(stack);
   await openLoop(rate, MEASURED_SECONDS, (k) => send(k % n, true, k));
   const sendSeconds = (performance.now() - measureStarted) / 1000;
   const missing = await settle(subscribers, sent);
   loopDelay.disable();
-  const routerLoop = await routerLoopDelay(stack);
+  const loops = await loopReadings(stack);
   if (input.profile) {
     writeProfileWindow({
       startMicros: windowStart,
@@ -203,7 +203,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   const notes = [
     `Subscribers: ${n} graphql-ws clients, each its own customer (its own token in connection_init) following its own order: all connected after ${connectSeconds.toFixed(1)} s, every one with its opening snapshot after ${subscribedSeconds.toFixed(1)} s, when delivery held ${upstream} subscriptions (one per group).`,
     `Events: ${measured.length} recordTrackingEvent calls through the router as a courier, ${rate}/s for ${MEASURED_SECONDS} s (sent over ${sendSeconds.toFixed(1)} s), each to a different order: ${count('accepted')} accepted, ${count('refused')} refused, ${count('error')} errors; ${delivered} delivered, 0 missed. Latency = time the client received the event − time its recordTrackingEvent was sent (one clock): p50 ${ms(summary.p50)} ms, p99 ${ms(summary.p99)} ms, max ${ms(summary.max)} ms.`,
-    `The clients' own event loop (this process) over the measured minute: delay p99 ${ms(loopDelay.percentile(99) / 1e6)} ms, max ${ms(loopDelay.max / 1e6)} ms (a pause there shows in every latency measured at that moment); the router's: p99 ${ms(routerLoop.p99Ms)} ms, max ${ms(routerLoop.maxMs)} ms, with ${routerLoop.gc.count} garbage collections pausing it ${ms(routerLoop.gc.totalMs)} ms in all, the longest ${ms(routerLoop.gc.maxMs)} ms.`,
+    `The clients' own event loop (this process) over the measured minute: delay p99 ${ms(loopDelay.percentile(99) / 1e6)} ms, max ${ms(loopDelay.max / 1e6)} ms (a pause there shows in every latency measured at that moment); ${pauses('router', loops.router)}; ${pauses('delivery', loops.delivery)}.`,
     `Memory per idle connection (VmRSS after all subscribed − before the first client, / ${n}): router ${perConnection('router')} KiB (${mib(before.router.rssKiB)} → ${mib(after.router.rssKiB)} MiB), delivery ${perConnection('delivery')} KiB (${mib(before.delivery.rssKiB)} → ${mib(after.delivery.rssKiB)} MiB). ${collectedPerConnection(collectedBefore, collectedAfter, n)} Open file descriptors: router ${before.router.fds} → ${after.router.fds}, delivery ${before.delivery.fds} → ${after.delivery.fds}.`,
     `CPU per delivered event (user + system over the measured minute / ${delivered}; each event is also a mutation through the router): router ${cpuPerEvent('router')} µs, delivery ${cpuPerEvent('delivery')} µs, orders ${cpuPerEvent('orders')} µs.`,
     `Every message checked: no errors, the subscriber's own tracking number, the order's total (${order.amount}) from orders. Load average (1 min) ${loadBefore.toFixed(2)} before the clients, ${loadAfter.toFixed(2)} after the last event: the machine is shared, so figures vary from run to run.`,

@@ -10,6 +10,7 @@ import {
   type DeliveryNeighbours,
 } from '../../../subgraphs/delivery/test/support/delivery-service';
 import { announce, childInput, stopOnSigterm } from './child';
+import { loopMonitor } from './loop-monitor';
 
 const { neighbours, env } = childInput<{
   neighbours: DeliveryNeighbours;
@@ -18,9 +19,11 @@ const { neighbours, env } = childInput<{
 
 void (async () => {
   const delivery = await startDeliveryFixture(neighbours, env);
-  const stats = http.createServer((_req, res) => {
+  const loop = loopMonitor();
+  const stats = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
-    res.end(JSON.stringify(delivery.service.subscriptions()));
+    // /loop: its event loop's delay and GC pauses since the last reading (loop-monitor.ts).
+    res.end(JSON.stringify(req.url === '/loop' ? loop.read() : delivery.service.subscriptions()));
   });
   await new Promise<void>((resolve) => stats.listen(0, '127.0.0.1', resolve));
   stopOnSigterm(async () => {

@@ -5,11 +5,11 @@
 // and on /loop its event loop's delay since the last reading.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { createLogger } from '@shop/logging';
 import { loadRouterConfig } from '../../../router/src/config';
 import { startRouter } from '../../../router/src/server';
 import { announce, childInput, stopOnSigterm } from './child';
+import { loopMonitor } from './loop-monitor';
 
 const env = childInput<Record<string, string>>();
 // TEST_LOG_LEVEL, as for the subgraphs' fixtures: e.g. info, production's level.
@@ -19,27 +19,11 @@ void startRouter(
   createLogger('router', level),
 ).then(async (router) => {
   // The event loop's delay since the last reading: a pause here delays every client's event.
-  const loop = monitorEventLoopDelay({ resolution: 10 });
-  loop.enable();
-  // Garbage collection pauses since the last reading: the longest, and all of them summed.
-  let pauses = { maxMs: 0, totalMs: 0, count: 0 };
-  new PerformanceObserver((list) => {
-    for (const entry of list.getEntries()) {
-      pauses = {
-        maxMs: Math.max(pauses.maxMs, entry.duration),
-        totalMs: pauses.totalMs + entry.duration,
-        count: pauses.count + 1,
-      };
-    }
-  }).observe({ entryTypes: ['gc'] });
+  const loop = loopMonitor();
   const memory = http.createServer((req, res) => {
     res.setHeader('content-type', 'application/json');
     if (req.url === '/loop') {
-      res.end(
-        JSON.stringify({ p99Ms: loop.percentile(99) / 1e6, maxMs: loop.max / 1e6, gc: pauses }),
-      );
-      loop.reset();
-      pauses = { maxMs: 0, totalMs: 0, count: 0 };
+      res.end(JSON.stringify(loop.read()));
       return;
     }
     const gc = (globalThis as { gc?: () => void }).gc;

@@ -1,6 +1,3 @@
-/** The longest delay Node's timers take (about 24.8 days); longer ones fire at once. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /**
  * Reads the token from a connection_init payload, `{ "authorization": "Bearer <jwt>" }`.
  * `Authorization` is accepted too, as clients copy the HTTP header's spelling.
@@ -32,18 +29,63 @@ export function tokenExpiresAt(authorization: string): number | undefined {
 }
 
 /**
- * Calls `onExpired` once `expiresAt` has passed, however far away it is (a single Node
- * timer cannot wait longer than ~24.8 days). Returns the function that cancels it.
+ * When each connection's token runs out, for all of the router's connections at once: one
+ * timer, ticking every second while any token is pending, and the connections bucketed by
+ * the second their token expires in. A timer per connection cost each of 10,000 idle
+ * connections a Timeout and two closures; here a connection is one entry in its second's
+ * set. A token is enforced within a second of its `exp`, which JWTs give in whole seconds.
  */
-export function whenExpired(expiresAt: number, onExpired: () => void): () => void {
-  let timer: NodeJS.Timeout;
-  const schedule = () => {
-    const wait = expiresAt - Date.now();
-    if (wait <= 0) return onExpired();
-    timer = setTimeout(schedule, Math.min(wait, MAX_TIMER_MS));
-    // A pending expiry must not keep a stopping process alive.
-    timer.unref();
-  };
-  schedule();
-  return () => clearTimeout(timer);
+export class TokenExpiries<T> {
+  private readonly due = new Map<number, Set<T>>();
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(private readonly onExpired: (item: T) => void) {}
+
+  /** Calls onExpired(item) once `expiresAt` (epoch ms) has passed, unless removed first. */
+  add(item: T, expiresAt: number): void {
+    const second = Math.ceil(expiresAt / 1000);
+    let bucket = this.due.get(second);
+    if (!bucket) {
+      bucket = new Set();
+      this.due.set(second, bucket);
+    }
+    bucket.add(item);
+    if (!this.timer) {
+      this.timer = setInterval(() => this.tick(), 1000);
+      // A pending expiry must not keep a stopping process alive.
+      this.timer.unref();
+    }
+  }
+
+  /** Forgets `item` (its connection closed); `expiresAt` as it was added. */
+  remove(item: T, expiresAt: number): void {
+    const second = Math.ceil(expiresAt / 1000);
+    const bucket = this.due.get(second);
+    if (!bucket?.delete(item)) return;
+    if (bucket.size === 0) this.due.delete(second);
+    this.stopWhenIdle();
+  }
+
+  /** Tokens still pending. */
+  get size(): number {
+    let n = 0;
+    for (const bucket of this.due.values()) n += bucket.size;
+    return n;
+  }
+
+  private tick(): void {
+    const now = Date.now() / 1000;
+    for (const [second, bucket] of this.due) {
+      if (second > now) continue;
+      this.due.delete(second);
+      for (const item of bucket) this.onExpired(item);
+    }
+    this.stopWhenIdle();
+  }
+
+  private stopWhenIdle(): void {
+    if (this.due.size > 0 || !this.timer) return;
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
 }

@@ -5,7 +5,7 @@ import { ErrorCode, INTERNAL_ERROR_MESSAGE, ShopError } from '@shop/errors';
 import type { RouterConfig } from '../config';
 import { queryCostRefusal } from '../cost';
 import type { RouterContext } from '../context';
-import { authorizationFrom, tokenExpiresAt, whenExpired } from './auth';
+import { authorizationFrom, tokenExpiresAt, TokenExpiries } from './auth';
 import type { SubscriptionGroups } from './group';
 import { groupKey, identityKey } from './group-key';
 import { SubscriptionPlanner, SubscriptionRefusal, type SubscriptionPlan } from './planner';
@@ -58,6 +58,13 @@ interface GroupStart {
 export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
   const { config, verifier, planner, groups } = options;
   const tokens = new SharedStrings();
+  const expiries = new TokenExpiries<ClientConnection>((connection) => {
+    connection.log.info(
+      { userId: connection.userId },
+      'access token expired; closing the connection',
+    );
+    connection.socket.close(CloseCode.Forbidden, RouterCloseReason.TOKEN_EXPIRED);
+  });
 
   const authenticate = async (connection: ClientConnection, payload: unknown) => {
     const { log, socket } = connection;
@@ -92,15 +99,9 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
     delete (payload as Record<string, unknown>).authorization;
     delete (payload as Record<string, unknown>).Authorization;
     const expiresAt = tokenExpiresAt(token);
-    const cancelExpiry =
-      expiresAt === undefined
-        ? undefined
-        : whenExpired(expiresAt, () => {
-            log.info({ userId: connection.userId }, 'access token expired; closing the connection');
-            socket.close(CloseCode.Forbidden, RouterCloseReason.TOKEN_EXPIRED);
-          });
+    if (expiresAt !== undefined) expiries.add(connection, expiresAt);
     connection.release = () => {
-      cancelExpiry?.();
+      if (expiresAt !== undefined) expiries.remove(connection, expiresAt);
       tokens.release(token);
     };
     const { requestId, clientIp } = connection;
