@@ -76,6 +76,8 @@ interface Sent {
   at: number;
   measured: boolean;
   outcome?: 'accepted' | 'refused' | 'error';
+  /** When the courier had the answer (performance.now()). */
+  answered?: number;
 }
 
 export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
@@ -125,6 +127,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
         },
         order.courier,
       );
+      record.answered = performance.now();
       const code = res.errors?.[0]?.extensions?.code;
       record.outcome = res.data?.recordTrackingEvent
         ? 'accepted'
@@ -170,6 +173,7 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
   // The j-th accepted event of a subscriber is the j-th live step it received (the events
   // of one subscription arrive in order).
   const latencies = new Latencies();
+  const acknowledged = new Latencies();
   // BENCH_DUMP=<file>: each measured event's send time (ms into the minute) and latency, one
   // per line, to see whether slow events come in waves (a backlog) or alone (pauses).
   const timeline: string[] = [];
@@ -180,8 +184,12 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
     seen.set(event.subscriber, j + 1);
     const at = subscribers[event.subscriber]!.received[j];
     if (event.measured && at !== undefined) latencies.add(at - event.at);
+    if (event.measured && event.answered !== undefined) acknowledged.add(event.answered - event.at);
     if (event.measured && at !== undefined) {
-      timeline.push(`${(event.at - measureStarted).toFixed(0)} ${(at - event.at).toFixed(0)}`);
+      const answered = event.answered === undefined ? -1 : event.answered - event.at;
+      timeline.push(
+        `${(event.at - measureStarted).toFixed(0)} ${(at - event.at).toFixed(0)} ${answered.toFixed(0)}`,
+      );
     }
   }
   if (process.env.BENCH_DUMP) writeFileSync(process.env.BENCH_DUMP, timeline.join('\n'));
@@ -215,7 +223,13 @@ export async function runManyOrders(input: ManyOrdersInput): Promise<string> {
       command,
       load: `many-orders: ${n} subscribers, each its own customer on its own order, tracking events at ${rate}/s for ${MEASURED_SECONDS} s after a ${WARMUP_SECONDS} s warm-up; the clients and the courier in this process; users, products, cart, orders, delivery and the router each in a process of its own on this machine, with PostgreSQL and Redis.`,
       columns: ['events', 'delivered', 'per s', 'mean', 'p50', 'p99', 'p99.9', 'max'],
-      rows: [latencyRow('tracking event → its subscriber', summary)],
+      rows: [
+        latencyRow('tracking event → its subscriber', summary),
+        latencyRow(
+          'recordTrackingEvent answered to the courier',
+          acknowledged.summary(sendSeconds),
+        ),
+      ],
       notes,
     },
   );
