@@ -4,7 +4,7 @@ describe('spreadHeartbeat (keep-alive for many clients)', () => {
   beforeEach(() => jest.useFakeTimers());
   afterEach(() => jest.useRealTimers());
 
-  it('visits every connection once per interval, a tenth at a time', () => {
+  it('visits every connection once per interval, a share every 100 ms', () => {
     const clients = new Set(Array.from({ length: 1000 }, (_, i) => i));
     const visits = new Map<number, number>();
     const perTurn: number[] = [];
