@@ -12,6 +12,8 @@ export interface ReceivedSpan {
   /** OTLP's SpanKind: 1 internal, 2 server, 3 client, 4 producer, 5 consumer. */
   kind: number;
   attributes: Record<string, unknown>;
+  /** The spans of other traces this one links to (a webhook to its order's checkout). */
+  links: { traceId: string; spanId: string }[];
 }
 
 export interface OtlpReceiver {
@@ -42,6 +44,7 @@ interface ExportRequest {
         name: string;
         kind: number;
         attributes?: KeyValue[];
+        links?: { traceId: string; spanId: string }[];
       }[];
     }[];
   }[];
@@ -78,6 +81,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
               name: span.name,
               kind: span.kind,
               attributes: attributesOf(span.attributes),
+              links: (span.links ?? []).map(({ traceId, spanId }) => ({ traceId, spanId })),
             });
           }
         }

@@ -199,6 +199,17 @@ describe('one purchase as traces', () => {
         ),
       { timeoutMs: 15_000, what: 'the payment trace in every service' },
     );
+    // Stripe's webhook carries no trace: orders links the payment to the checkout instead.
+    await waitFor(
+      () =>
+        receiver.spans.some(
+          (s) =>
+            s.traceId === webhookTrace &&
+            s.service === 'orders' &&
+            s.links.some((l) => l.traceId === checkoutSpan.traceId),
+        ),
+      { timeoutMs: 15_000, what: 'the payment linked to its checkout' },
+    );
     const inTrace = receiver.spans.filter((s) => s.traceId === webhookTrace);
     // Rooted at the router: one span without a parent, the relay's HTTP server span.
     const roots = inTrace.filter((s) => s.parentSpanId === '');

@@ -1,4 +1,4 @@
-import { context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { context, propagation, ROOT_CONTEXT, trace } from '@opentelemetry/api';
 
 /**
  * W3C trace context as text: what an outbox row keeps of the request that wrote it, so that
@@ -31,6 +31,26 @@ export function asTraceCarrier(value: unknown): TraceCarrier | undefined {
   const { traceparent, tracestate } = value as Record<string, unknown>;
   if (typeof traceparent !== 'string') return undefined;
   return typeof tracestate === 'string' ? { traceparent, tracestate } : { traceparent };
+}
+
+/**
+ * Whether the active span records: whether reading a stored carrier (a query) to link it is
+ * worth anything. False whenever tracing is off.
+ */
+export function activeSpanRecording(): boolean {
+  return trace.getActiveSpan()?.isRecording() ?? false;
+}
+
+/**
+ * Links the active span to the trace a carrier names: for work that arrives with no trace
+ * of its own but belongs with an earlier one — Stripe's webhook, which pays for the order
+ * an earlier checkout placed. The link lets a trace viewer go from one to the other.
+ */
+export function linkActiveSpan(carrier: TraceCarrier | undefined): void {
+  const span = trace.getActiveSpan();
+  if (!carrier || !span?.isRecording()) return;
+  const linked = trace.getSpanContext(propagation.extract(ROOT_CONTEXT, carrier));
+  if (linked) span.addLink({ context: linked });
 }
 
 /** Runs `fn` as part of the carried trace (or as before, when there is no carrier). */

@@ -1,6 +1,7 @@
 import type Stripe from 'stripe';
 import type { Logger } from '@shop/logging';
 import { JobName } from '@shop/queues';
+import { activeSpanRecording, asTraceCarrier, linkActiveSpan, TRACE_KEY } from '@shop/telemetry';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { PaymentGateway } from '../payments/gateway';
 import type { OrderStore } from '../store/order';
@@ -74,6 +75,7 @@ export class PaymentEventService {
     });
     if (!payment) return { kind: 'ignored', reason: `no payment ${intent.id}` };
     const { order } = payment;
+    await linkToCheckout(tx, order.id);
     if (
       intent.amount !== order.totalAmount ||
       intent.currency.toUpperCase() !== order.currency.toUpperCase()
@@ -162,4 +164,22 @@ export class PaymentEventService {
     });
     return payment?.order.status === OrderStatus.PAID ? payment.order.id : undefined;
   }
+}
+
+/**
+ * Stripe's webhook comes with no trace of its own: when tracing records, its span is linked
+ * to the trace of the checkout that placed the order (the one its order.placed outbox row
+ * kept), so a trace viewer leads from the payment back to the purchase.
+ */
+async function linkToCheckout(
+  tx: Parameters<Parameters<PrismaClient['$transaction']>[0]>[0],
+  orderId: string,
+): Promise<void> {
+  if (!activeSpanRecording()) return;
+  const placed = await tx.outbox.findFirst({
+    where: { topic: JobName.ORDER_PLACED, payload: { path: ['orderId'], equals: orderId } },
+    select: { payload: true },
+  });
+  const payload = placed?.payload as Record<string, unknown> | null | undefined;
+  linkActiveSpan(asTraceCarrier(payload?.[TRACE_KEY]));
 }
