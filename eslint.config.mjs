@@ -1,5 +1,7 @@
 // Lint rules for every workspace: typescript-eslint's recommended set, plus the few rules
-// that catch real bugs in async server code.
+// that catch real bugs in async server code — those that need types (a promise nobody
+// awaits or handles, a promise where a callback's return is ignored, awaiting what is no
+// promise) on the services' and packages' source, with the types of each workspace.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
@@ -23,6 +25,17 @@ export default tseslint.config(
       ],
       'no-console': ['error', { allow: ['warn', 'error'] }],
       eqeqeq: ['error', 'always'],
+    },
+  },
+  {
+    files: ['packages/*/src/**/*.ts', 'subgraphs/*/src/**/*.ts', 'router/src/**/*.ts'],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    rules: {
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

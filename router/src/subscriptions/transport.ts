@@ -124,13 +124,11 @@ export function serveWebSocket(options: TransportOptions): Transport {
         send: connection.send,
         close: (code, reason) => socket.close(code, reason),
         onMessage: (handle) =>
-          socket.on('message', async (data) => {
-            try {
-              await handle(String(data));
-            } catch (err) {
+          socket.on('message', (data) => {
+            handle(String(data)).catch((err: unknown) => {
               log.error({ err }, 'subscription message failed');
               socket.close(CloseCode.InternalServerError, 'Internal server error');
-            }
+            });
           }),
       },
       connection,

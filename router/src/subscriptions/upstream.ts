@@ -204,7 +204,8 @@ export class UpstreamPool {
     }
     const clients = [...this.slots.values()].flat().flatMap((slot) => slot?.client ?? []);
     this.slots.clear();
-    await Promise.all(clients.map((client) => client.dispose()));
+    // graphql-ws's dispose() answers a promise or nothing.
+    await Promise.all(clients.map((client) => Promise.resolve(client.dispose())));
   }
 
   /** Subscribes `placed` on the socket in `slots[index]`, opening it if there is none. */
