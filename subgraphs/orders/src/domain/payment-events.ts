@@ -8,7 +8,7 @@ import type { OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
 import { canTransition, OrderStatus } from './order-status';
 
-/** What applying one event did; `commitStock` names an order whose stock is now sold. */
+/** What applying one event did; `commitStockFor` names an order whose stock is now sold. */
 export type EventOutcome =
   | { kind: 'applied'; commitStockFor?: string }
   | { kind: 'duplicate'; commitStockFor?: string }
