@@ -29,6 +29,8 @@ export interface ClientConnection {
   openedAt: number;
   /** Answered the last keep-alive ping. */
   alive: boolean;
+  /** When the last keep-alive ping went out (Date.now()). */
+  pingedAt: number;
   /** Writes one message, cutting off a client whose backlog passed the limit. */
   send(message: string): void;
   userId?: string;
@@ -97,6 +99,7 @@ export function serveWebSocket(options: TransportOptions): Transport {
       log,
       openedAt: Date.now(),
       alive: true,
+      pingedAt: 0,
       // Not waiting for the write to drain is deliberate: the backlog then lives in the
       // socket's buffer, where bufferedAmount measures it, instead of piling up unseen.
       send: (message) => {
@@ -165,12 +168,17 @@ export function serveWebSocket(options: TransportOptions): Transport {
 
   // One timer for every client, not one per connection, its work spread over the interval.
   const heartbeat = spreadHeartbeat(connections, config.SUBSCRIPTION_KEEPALIVE_MS, (connection) => {
+    const now = Date.now();
     if (!connection.alive) {
+      // A round can come back to a connection sooner than a full interval (those before it
+      // closed meanwhile): it still gets the whole interval to answer.
+      if (now - connection.pingedAt < config.SUBSCRIPTION_KEEPALIVE_MS) return;
       connection.log.info({ userId: connection.userId }, 'client missed a keep-alive pong');
       connection.socket.terminate();
       return;
     }
     connection.alive = false;
+    connection.pingedAt = now;
     connection.socket.ping();
   });
 
