@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import { CART_ID_HEADER } from '@shop/auth';
 import type { BaseContext, ContextRequest } from '@shop/subgraph-kit';
-import type { CartRef } from './domain/cart-service';
+import type { CartRef } from './services/cart-service';
 import type { CatalogProduct } from './domain/cart';
 import { CatalogUnavailableError, type ProductCatalog } from './store/catalog';
 

@@ -7,7 +7,7 @@ import { createLogger, type Logger } from '@shop/logging';
 import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { CartConfig } from './config';
 import { createContext, type Context } from './context';
-import { CartService } from './domain/cart-service';
+import { CartService } from './services/cart-service';
 import { cartResolvers } from './resolvers/cart';
 import { CartStore } from './store/cart';
 import { ProductCatalog } from './store/catalog';

@@ -12,7 +12,7 @@ import { deliveryUpdatedResolvers } from './resolvers/delivery-updated';
 import { shipmentResolvers } from './resolvers/shipment';
 import { carrierWebhookRoute } from './routes/carrier-webhook';
 import { serveSubscriptions } from './routes/subscriptions';
-import { createDeliveryServices } from './services';
+import { createDeliveryServices } from './wiring';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 

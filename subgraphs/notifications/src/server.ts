@@ -10,7 +10,7 @@ import type { Context } from './context';
 import { startNotificationsJobs } from './jobs/start';
 import { notificationResolvers } from './resolvers/notification';
 import { preferencesResolvers } from './resolvers/preferences';
-import { openNotificationStores } from './services';
+import { openNotificationStores } from './wiring';
 import type { NotificationStore } from './store/notification';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));

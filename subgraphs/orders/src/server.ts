@@ -11,7 +11,7 @@ import { checkoutResolvers } from './resolvers/checkout';
 import { orderResolvers } from './resolvers/order';
 import { orderLifecycleResolvers } from './resolvers/order-lifecycle';
 import { stripeWebhookRoute } from './routes/stripe-webhook';
-import { createOrdersServices } from './services';
+import { createOrdersServices } from './wiring';
 
 export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
 

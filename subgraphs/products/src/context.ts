@@ -1,7 +1,7 @@
 import DataLoader from 'dataloader';
 import type { BaseContext } from '@shop/subgraph-kit';
-import type { CatalogService, ProductPage } from './domain/catalog-service';
-import type { StockService } from './domain/stock-service';
+import type { CatalogService, ProductPage } from './services/catalog-service';
+import type { StockService } from './services/stock-service';
 import { isObjectId } from './domain/product';
 import type { CategoryRecord, CategoryStore } from './store/category';
 import type { ProductCursor, ProductRecord, ProductStore } from './store/product';

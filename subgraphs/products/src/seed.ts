@@ -3,7 +3,7 @@
 import { ConfigError } from '@shop/config';
 import { createLogger } from '@shop/logging';
 import { loadProductsConfig } from './config';
-import type { CatalogService } from './domain/catalog-service';
+import type { CatalogService } from './services/catalog-service';
 import { openCatalog } from './server';
 import type { CategoryStore } from './store/category';
 import type { ProductStore } from './store/product';

@@ -1,5 +1,5 @@
 import { totalAboveLimit } from '../domain/cart';
-import type { CartService } from '../domain/cart-service';
+import type { CartService } from '../services/cart-service';
 import type { Resolvers } from '../generated/graphql';
 
 /** Thin: unpack the arguments, hand them to the cart's use cases with the request context. */

@@ -9,7 +9,7 @@ import {
   type Worker,
 } from '@shop/queues';
 import { CarrierRejectedError, type CarrierClient, type Label } from '../carrier/carrier';
-import type { TrackingService } from '../domain/tracking-service';
+import type { TrackingService } from '../services/tracking-service';
 import type { OrdersClient } from '../store/orders';
 import type { ShipmentRecord, ShipmentStore } from '../store/shipment';
 

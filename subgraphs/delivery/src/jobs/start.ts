@@ -2,7 +2,7 @@ import type { Logger } from '@shop/logging';
 import { startQueueWork } from '@shop/queues';
 import { startWorkerProcess, type Background, type WorkerHealth } from '@shop/subgraph-kit';
 import type { DeliveryConfig } from '../config';
-import { createDeliveryServices, type DeliveryServices } from '../services';
+import { createDeliveryServices, type DeliveryServices } from '../wiring';
 import { startDeliveryWorker } from './delivery-worker';
 
 /**

@@ -3,7 +3,7 @@ import { requireRole, Role } from '@shop/auth';
 import { BadUserInputError, NotFoundError } from '@shop/errors';
 import { mayReadShipment } from '../domain/access';
 import type { DeliveryStatus } from '../domain/shipment-status';
-import type { TrackingService } from '../domain/tracking-service';
+import type { TrackingService } from '../services/tracking-service';
 import type { Resolvers } from '../generated/graphql';
 
 /**

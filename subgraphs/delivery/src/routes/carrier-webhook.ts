@@ -2,8 +2,8 @@ import express, { type Express } from 'express';
 import { isOutage, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import { CARRIER_SIGNATURE_HEADER, carrierEventSchema, isValidSignature } from '../carrier/webhook';
-import type { TrackingService } from '../domain/tracking-service';
-import { WritesOverloadedError } from '../domain/write-queue';
+import type { TrackingService } from '../services/tracking-service';
+import { WritesOverloadedError } from '../services/write-queue';
 
 export const CARRIER_WEBHOOK_PATH = '/webhooks/carrier';
 

@@ -1,7 +1,7 @@
 import type { Logger } from '@shop/logging';
 import { QueueName, readJob, UnrecoverableError, type Queues, type Worker } from '@shop/queues';
 import { NOTIFICATION_JOBS, type NotificationJobName } from '../domain/events';
-import type { NotificationService } from '../domain/notification-service';
+import type { NotificationService } from '../services/notification-service';
 import { MissingRecordError } from '../store/subgraphs';
 
 const isNotificationJob = (name: string): name is NotificationJobName =>

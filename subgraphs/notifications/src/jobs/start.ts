@@ -6,8 +6,8 @@ import { startWorkerProcess, type Background, type WorkerHealth } from '@shop/su
 import { SmtpMailer } from '../channels/email';
 import { SMS_NOT_CONFIGURED, TwilioSms, UnconfiguredSms, type SmsProvider } from '../channels/sms';
 import { smsConfigured, type NotificationsConfig } from '../config';
-import { NotificationService } from '../domain/notification-service';
-import { openNotificationStores, type NotificationStores } from '../services';
+import { NotificationService } from '../services/notification-service';
+import { openNotificationStores, type NotificationStores } from '../wiring';
 import { OrdersDirectory, UsersDirectory } from '../store/subgraphs';
 import { startNotificationsWorker } from './notifications-worker';
 

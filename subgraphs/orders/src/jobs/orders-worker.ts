@@ -7,7 +7,7 @@ import {
   type Queues,
   type Worker,
 } from '@shop/queues';
-import type { OrderLifecycleService } from '../domain/order-lifecycle';
+import type { OrderLifecycleService } from '../services/order-lifecycle';
 
 /**
  * Consumes the `orders` queue:

@@ -2,7 +2,7 @@ import type { Logger } from '@shop/logging';
 import { startQueueWork } from '@shop/queues';
 import { startWorkerProcess, type Background, type WorkerHealth } from '@shop/subgraph-kit';
 import type { OrdersConfig } from '../config';
-import { createOrdersServices, type OrdersServices } from '../services';
+import { createOrdersServices, type OrdersServices } from '../wiring';
 import { startOrdersWorker } from './orders-worker';
 
 /**

@@ -1,6 +1,6 @@
 import { requireUser } from '@shop/auth';
 import { UnauthenticatedError } from '@shop/errors';
-import type { CheckoutService } from '../domain/checkout-service';
+import type { CheckoutService } from '../services/checkout-service';
 import type { Resolvers } from '../generated/graphql';
 
 export function checkoutResolvers(checkout: CheckoutService): Resolvers {

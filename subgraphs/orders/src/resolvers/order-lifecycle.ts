@@ -1,8 +1,8 @@
 import { isUuid } from '@shop/subgraph-kit';
 import { requireRole, requireUser, Role } from '@shop/auth';
 import { NotFoundError } from '@shop/errors';
-import type { OrderLifecycleService } from '../domain/order-lifecycle';
-import type { PaypalCaptureService } from '../domain/paypal-capture';
+import type { OrderLifecycleService } from '../services/order-lifecycle';
+import type { PaypalCaptureService } from '../services/paypal-capture';
 import type { Resolvers } from '../generated/graphql';
 
 export function orderLifecycleResolvers(

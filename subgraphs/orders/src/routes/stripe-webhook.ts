@@ -2,7 +2,7 @@ import express, { type Express, type Response } from 'express';
 import type Stripe from 'stripe';
 import { isOutage } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import type { PaymentEventService } from '../domain/payment-events';
+import type { PaymentEventService } from '../services/payment-events';
 
 /**
  * Why a webhook was refused, in every refusal's `code`: stable, so that whoever reads the

@@ -2,7 +2,7 @@ import type { Logger } from '@shop/logging';
 import type { LockStore } from '../store/lock';
 import type { ProductStore } from '../store/product';
 import type { StockLedger } from '../store/stock-ledger';
-import { productLock } from '../domain/stock-service';
+import { productLock } from '../services/stock-service';
 import { startPeriodic, type Periodic } from './periodic';
 
 const BATCH = 200;

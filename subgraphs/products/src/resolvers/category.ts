@@ -1,7 +1,7 @@
 import { requireRole, Role } from '@shop/auth';
 import { decodeKeysetCursor, keysetKey, pageSize, toConnection } from '@shop/subgraph-kit';
 import { loadReference } from '../context';
-import type { CatalogService } from '../domain/catalog-service';
+import type { CatalogService } from '../services/catalog-service';
 import type { Resolvers } from '../generated/graphql';
 import { isObjectId, seesHiddenProducts } from '../domain/product';
 

@@ -7,14 +7,14 @@ import {
   type Connection,
 } from '@shop/subgraph-kit';
 import { loadReference, type Context } from '../context';
-import type { CatalogService } from '../domain/catalog-service';
+import type { CatalogService } from '../services/catalog-service';
 import {
   isObjectId,
   isVisible,
   seesHiddenProducts,
   type ProductFilterInput,
 } from '../domain/product';
-import type { StockService } from '../domain/stock-service';
+import type { StockService } from '../services/stock-service';
 import type { Resolvers } from '../generated/graphql';
 import type { ProductRecord } from '../store/product';
 

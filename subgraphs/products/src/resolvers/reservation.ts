@@ -1,5 +1,5 @@
 import { requireServiceScope, Scope } from '@shop/auth';
-import type { StockService } from '../domain/stock-service';
+import type { StockService } from '../services/stock-service';
 import type { Resolvers } from '../generated/graphql';
 
 /**

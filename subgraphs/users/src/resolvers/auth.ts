@@ -1,5 +1,5 @@
 import type { Context } from '../context';
-import type { AuthResult, AuthService } from '../domain/auth-service';
+import type { AuthResult, AuthService } from '../services/auth-service';
 import type { MutationResolvers } from '../generated/graphql';
 
 async function signedIn(ctx: Context, pending: Promise<AuthResult>): Promise<AuthResult> {

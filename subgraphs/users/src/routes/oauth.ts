@@ -1,7 +1,7 @@
 import express, { type Express, type Request, type Response } from 'express';
 import { RateLimitedError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import type { ClientSecretLimiter } from '../domain/client-secret-limiter';
+import type { ClientSecretLimiter } from '../services/client-secret-limiter';
 import { grantScopes, secretMatches, type OAuthClient } from '../domain/oauth-clients';
 import type { AccessTokenSigner } from '../domain/tokens';
 

@@ -6,11 +6,11 @@ import type { SmsProvider } from '../channels/sms';
 import type { NotificationRecord, NotificationStore } from '../store/notification';
 import type { PreferencesStore } from '../store/preferences';
 import type { OrdersDirectory, Recipient, UsersDirectory } from '../store/subgraphs';
-import { claimDecision, DeliveryError, type DeliveryFailure } from './delivery';
-import { planFor, type EventPlan, type NotificationJob } from './events';
-import { channelsFor, type ChannelName } from './preferences';
-import * as templates from './templates';
-import type { RenderedMessage } from './templates';
+import { claimDecision, DeliveryError, type DeliveryFailure } from '../domain/delivery';
+import { planFor, type EventPlan, type NotificationJob } from '../domain/events';
+import { channelsFor, type ChannelName } from '../domain/preferences';
+import * as templates from '../domain/templates';
+import type { RenderedMessage } from '../domain/templates';
 
 /** Writes of an accepted message's SENT before the job gives up (200 + 400 ms between). */
 const ACCEPTANCE_WRITES = 3;

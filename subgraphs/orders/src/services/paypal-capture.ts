@@ -5,8 +5,8 @@ import type { PaypalPayments } from '../payments/paypal';
 import type { OrderRecord, OrderStore } from '../store/order';
 import type { PrismaClient } from '../store/prisma';
 import type { ProductsClient } from '../store/subgraphs';
-import { PaymentMethod } from './checkout';
-import { OrderStatus } from './order-status';
+import { PaymentMethod } from '../domain/checkout';
+import { OrderStatus } from '../domain/order-status';
 
 /**
  * capturePaypalOrder: the customer is back from approving on PayPal; the money is taken.

@@ -1,5 +1,7 @@
 import { ConflictError, ForbiddenError, NotFoundError } from '@shop/errors';
-import type { Context } from '../context';
+import type DataLoader from 'dataloader';
+import type { Identity } from '@shop/auth';
+import type { Logger } from '@shop/logging';
 import { CartFullError, EMPTY_CART, type CartStore, type StoredCart } from '../store/cart';
 import {
   addedQuantity,
@@ -18,8 +20,8 @@ import {
   type CartEntry,
   type CartView,
   type CatalogProduct,
-} from './cart';
-import { newGuestCartId, parseCartIdHeader, userCartId } from './cart-id';
+} from '../domain/cart';
+import { newGuestCartId, parseCartIdHeader, userCartId } from '../domain/cart-id';
 
 /** The cart one request works on. */
 export interface CartRef {
@@ -46,6 +48,21 @@ const tooBusy = () =>
   new ConflictError('The cart is being changed by many requests at once; try again.');
 
 /**
+ * What the cart service needs of one request — who asks, their guest cart header, the
+ * request's product loader and log, and a place to keep the cart it resolves once — and no
+ * more: the GraphQL Context provides it, but this layer does not depend on it.
+ */
+export interface CartRequest {
+  identity: Identity | null;
+  /** The raw `x-cart-id` request header. */
+  cartIdHeader?: string;
+  loaders: { product: DataLoader<string, CatalogProduct | null> };
+  log: Logger;
+  /** Whose cart this request works on, resolved once per request (cartOf). */
+  cart?: Promise<CartRef>;
+}
+
+/**
  * The cart's use cases: which cart a request is about (guest or user, merging on sign-in),
  * pricing it from the live catalog, and changing its lines under the quantity rules.
  */
@@ -57,19 +74,19 @@ export class CartService {
     private readonly maxLines: number = DEFAULT_MAX_LINES,
   ) {}
 
-  async view(ctx: Context): Promise<CartView> {
+  async view(ctx: CartRequest): Promise<CartView> {
     const cart = await this.cartOf(ctx);
     await this.save(cart);
     return this.price(ctx, cart, await this.read(cart));
   }
 
   /** The lines as stored, unpriced (checkout prices the order from the catalog itself). */
-  async storedLines(ctx: Context): Promise<CartEntry[]> {
+  async storedLines(ctx: CartRequest): Promise<CartEntry[]> {
     const cart = await this.cartOf(ctx);
     return [...(await this.read(cart)).entries];
   }
 
-  async add(ctx: Context, rawProductId: string, quantity: number): Promise<CartView> {
+  async add(ctx: CartRequest, rawProductId: string, quantity: number): Promise<CartView> {
     const productId = validateProductId(rawProductId);
     validateQuantity(quantity);
     const cart = await this.cartOf(ctx);
@@ -81,7 +98,7 @@ export class CartService {
     return this.view(ctx);
   }
 
-  async update(ctx: Context, rawProductId: string, quantity: number): Promise<CartView> {
+  async update(ctx: CartRequest, rawProductId: string, quantity: number): Promise<CartView> {
     const productId = validateProductId(rawProductId);
     validateQuantity(quantity, { allowZero: true });
     if (quantity === 0) return this.remove(ctx, productId);
@@ -99,26 +116,26 @@ export class CartService {
     return this.view(ctx);
   }
 
-  async remove(ctx: Context, rawProductId: string): Promise<CartView> {
+  async remove(ctx: CartRequest, rawProductId: string): Promise<CartView> {
     const productId = validateProductId(rawProductId);
     const cart = await this.cartOf(ctx);
     await this.store.remove(cart.key, [productId]);
     return this.view(ctx);
   }
 
-  async clear(ctx: Context): Promise<CartView> {
+  async clear(ctx: CartRequest): Promise<CartView> {
     const cart = await this.cartOf(ctx);
     await this.store.clear(cart.key);
     return this.view(ctx);
   }
 
   /** Whose cart: resolved once per request, however many cart fields the operation has. */
-  private cartOf(ctx: Context): Promise<CartRef> {
+  private cartOf(ctx: CartRequest): Promise<CartRef> {
     ctx.cart ??= this.resolveCart(ctx);
     return ctx.cart;
   }
 
-  private async resolveCart(ctx: Context): Promise<CartRef> {
+  private async resolveCart(ctx: CartRequest): Promise<CartRef> {
     const guestId = parseCartIdHeader(ctx.cartIdHeader);
     const { identity } = ctx;
     if (identity?.kind === 'service') {
@@ -159,7 +176,7 @@ export class CartService {
    * guest cart, in one atomic step (CartStore.merge). Later requests with the same header
    * find no guest cart, so the merge happens once even when requests race.
    */
-  private async mergeGuestCart(ctx: Context, cart: CartRef, guestId: string): Promise<void> {
+  private async mergeGuestCart(ctx: CartRequest, cart: CartRef, guestId: string): Promise<void> {
     const guestKey = this.store.guestKey(guestId);
     for (let attempt = 1; attempt <= MAX_WRITE_ATTEMPTS; attempt++) {
       const guest = await this.store.read(guestKey);
@@ -201,7 +218,7 @@ export class CartService {
    * adds that each fit but together exceed the limit cannot both land.
    */
   private async changeLine(
-    ctx: Context,
+    ctx: CartRequest,
     cart: CartRef,
     productId: string,
     next: (read: {
@@ -262,7 +279,7 @@ export class CartService {
    * before ids were canonicalised) counts as vanished and is dropped like one.
    */
   private async products(
-    ctx: Context,
+    ctx: CartRequest,
     productIds: string[],
   ): Promise<Map<string, CatalogProduct | null>> {
     const unique = [...new Set(productIds)];
@@ -283,7 +300,7 @@ export class CartService {
    * failing the whole cart: the shopper could not buy them anyway, and one stale line must
    * not lock them out of their cart.
    */
-  private async price(ctx: Context, cart: CartRef, stored: StoredCart): Promise<CartView> {
+  private async price(ctx: CartRequest, cart: CartRef, stored: StoredCart): Promise<CartView> {
     const products = await this.products(ctx, ids(stored));
     const { view, vanished } = priceCart(cart.id, stored.entries, products, this.defaultCurrency);
     if (vanished.length > 0) {

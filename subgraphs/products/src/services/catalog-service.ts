@@ -3,14 +3,19 @@ import type { CategoryRecord, CategoryStore } from '../store/category';
 import type { LockStore } from '../store/lock';
 import type { StockLedger } from '../store/stock-ledger';
 import type { ProductCursor, ProductRecord, ProductStore } from '../store/product';
-import { categorySlug, createsCycle, normaliseCategoryName, withDescendants } from './category';
+import {
+  categorySlug,
+  createsCycle,
+  normaliseCategoryName,
+  withDescendants,
+} from '../domain/category';
 import {
   isObjectId,
   parseProductFilter,
   validateNewProduct,
   validateProductPatch,
   type ProductFilterInput,
-} from './product';
+} from '../domain/product';
 import { productLock } from './stock-service';
 
 /** Category writes that could form a cycle are serialised under this one lock. */

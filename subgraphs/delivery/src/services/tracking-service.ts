@@ -11,8 +11,8 @@ import {
   canTransition,
   IllegalDeliveryTransitionError,
   type DeliveryStatus,
-} from './shipment-status';
-import { cleanCarrierText, reportedEvent } from './tracking-event';
+} from '../domain/shipment-status';
+import { cleanCarrierText, reportedEvent } from '../domain/tracking-event';
 import type { WriteQueue } from './write-queue';
 
 /** What a carrier webhook event did. */

@@ -1,6 +1,6 @@
 import type { Logger } from '@shop/logging';
-import { normaliseEmail } from './account';
-import { hashPassword } from './password';
+import { normaliseEmail } from '../domain/account';
+import { hashPassword } from '../domain/password';
 import { isUniqueViolation } from '../store/prisma';
 import type { UserStore } from '../store/user';
 

@@ -7,8 +7,8 @@ import {
   TRACKING_RETRY_AFTER_SECONDS,
   type DeliveryConfig,
 } from './config';
-import { TrackingService } from './domain/tracking-service';
-import { WriteQueue } from './domain/write-queue';
+import { TrackingService } from './services/tracking-service';
+import { WriteQueue } from './services/write-queue';
 import { DeliveryEvents } from './events/delivery-events';
 import { OrdersClient } from './store/orders';
 import { createPrisma } from './store/prisma';

@@ -6,7 +6,7 @@ import { isUniqueViolation, type PrismaClient } from '../store/prisma';
 import type { PaymentGateway } from '../payments/gateway';
 import type { OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
-import { canTransition, OrderStatus } from './order-status';
+import { canTransition, OrderStatus } from '../domain/order-status';
 
 /** What applying one event did; `commitStockFor` names an order whose stock is now sold. */
 export type EventOutcome =

@@ -2,7 +2,7 @@ import { BadUserInputError, ConflictError, NotFoundError, OutOfStockError } from
 import type { Logger } from '@shop/logging';
 import type { ProductRecord, ProductStore } from '../store/product';
 import { isLedgerBusy, type ReservationRecord, type StockLedger } from '../store/stock-ledger';
-import { adjustedStock, checkStockDelta, isObjectId, MAX_STOCK } from './product';
+import { adjustedStock, checkStockDelta, isObjectId, MAX_STOCK } from '../domain/product';
 import {
   checkOrderId,
   claim,
@@ -15,7 +15,7 @@ import {
   sameLines,
   type StockLine,
   type StockMove,
-} from './reservation';
+} from '../domain/reservation';
 
 /** Lock key of a product's catalog document (catalog edits and the stock mirror). */
 export const productLock = (productId: string) => `product:${productId}`;

@@ -13,7 +13,7 @@ import {
   pickAddress,
   priceOrder,
   type ShippingAddress,
-} from './checkout';
+} from '../domain/checkout';
 
 export interface CheckoutRequest {
   userId: string;

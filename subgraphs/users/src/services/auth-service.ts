@@ -1,10 +1,10 @@
 import type { Role } from '@shop/auth';
 import { ConflictError, ShopError, ErrorCode, BadUserInputError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
-import { checkPassword, normaliseEmail, normaliseName, normalisePhone } from './account';
+import { checkPassword, normaliseEmail, normaliseName, normalisePhone } from '../domain/account';
 import type { LoginLimiter } from './login-limiter';
-import { decoyPasswordHash, hashPassword, verifyPassword } from './password';
-import { hashRefreshToken, newRefreshToken, type AccessTokenSigner } from './tokens';
+import { decoyPasswordHash, hashPassword, verifyPassword } from '../domain/password';
+import { hashRefreshToken, newRefreshToken, type AccessTokenSigner } from '../domain/tokens';
 import { isUniqueViolation } from '../store/prisma';
 import type { RefreshTokenStore } from '../store/refresh-token';
 import type { UserRecord, UserStore } from '../store/user';

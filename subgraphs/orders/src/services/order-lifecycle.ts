@@ -1,13 +1,13 @@
 import { ConflictError, ErrorCode, NotFoundError, type ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import { JobName, type JobData } from '@shop/queues';
-import { fulfilmentSteps } from './fulfilment';
+import { fulfilmentSteps } from '../domain/fulfilment';
 import type { PaymentGateway } from '../payments/gateway';
-import type { PaymentMethod } from './checkout';
+import type { PaymentMethod } from '../domain/checkout';
 import type { PrismaClient } from '../store/prisma';
 import type { Db, OrderRecord, OrderStore } from '../store/order';
 import type { ProductsClient } from '../store/subgraphs';
-import { OrderStatus, transition } from './order-status';
+import { OrderStatus, transition } from '../domain/order-status';
 
 export type CancelReason = 'customer' | 'payment-timeout';
 
