@@ -322,30 +322,54 @@ describe('joining and leaving a group', () => {
 });
 
 describe('a member joining a group whose subscriptions open with a snapshot', () => {
-  it('gets the first message of an upstream subscription of its own, then the group’s events, each once', async () => {
-    // The tracking subgraph sends no snapshot: the catch-up's first message is the next event.
+  // The tracking subgraph sends no snapshot: the group's first message stands for it, and a
+  // catch-up's first message is the next event.
+  const open = async () => {
     const router = await stack.startRouter({ SUBSCRIPTION_SNAPSHOT_FIELDS: 'tracked' });
     const userId = `user-${randomUUID()}`;
     const orderId = `order-${randomUUID()}`;
-    const [firstToken, laterToken] = tokensOf(userId, 2);
     const subscribe = (token: string) => {
       const connection = connect(router, { authorization: `Bearer ${token}` });
       clients.push(connection);
       return record(connection.client, { query: TRACKED, variables: { orderId } });
     };
-    const first = subscribe(firstToken!);
-    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the group upstream' });
-    const later = subscribe(laterToken!);
-    await waitFor(() => stack.tracking.active(orderId) === 2, { what: 'the catch-up upstream' });
-
-    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
-    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the catch-up to end' });
-    stack.tracking.publish(orderId, { seq: 2, status: 'IN_TRANSIT' });
-
     const seqs = (results: { data?: Record<string, unknown> | null }[]) =>
       results.map((r) => (r.data?.tracked as { seq: number }).seq);
+    return { router, orderId, tokens: tokensOf(userId, 2), subscribe, seqs };
+  };
+
+  it('after the group’s first message: gets the first message of an upstream subscription of its own, then the group’s events, each once', async () => {
+    const { router, orderId, tokens, subscribe, seqs } = await open();
+    const first = subscribe(tokens[0]!);
+    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the group upstream' });
+    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
+    await first.waitForResults(1);
+
+    const later = subscribe(tokens[1]!);
+    await waitFor(() => stack.tracking.active(orderId) === 2, { what: 'the catch-up upstream' });
+    stack.tracking.publish(orderId, { seq: 2, status: 'IN_TRANSIT' });
+    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the catch-up to end' });
+    stack.tracking.publish(orderId, { seq: 3, status: 'IN_TRANSIT' });
+
+    expect(seqs(await first.waitForResults(3))).toEqual([1, 2, 3]);
+    // Step 2 came as the catch-up's first message and as the group's: delivered once.
+    expect(seqs(await later.waitForResults(2))).toEqual([2, 3]);
+    expect(router.subscriptions!.groups()).toEqual({ groups: 1, members: 2 });
+  });
+
+  it('before the group’s first message: gets that message with the others, once, and no catch-up', async () => {
+    const { router, orderId, tokens, subscribe, seqs } = await open();
+    const first = subscribe(tokens[0]!);
+    await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the group upstream' });
+    const later = subscribe(tokens[1]!);
+    await waitFor(() => router.subscriptions!.groups().members === 2, { what: 'both members' });
+    // A catch-up would have a subscription of its own, and end it after its first message.
+    expect(stack.tracking.active(orderId)).toBe(1);
+
+    stack.tracking.publish(orderId, { seq: 1, status: 'PICKED_UP' });
+    stack.tracking.publish(orderId, { seq: 2, status: 'IN_TRANSIT' });
     expect(seqs(await first.waitForResults(2))).toEqual([1, 2]);
     expect(seqs(await later.waitForResults(2))).toEqual([1, 2]);
-    expect(router.subscriptions!.groups()).toEqual({ groups: 1, members: 2 });
+    expect(stack.tracking.ended(orderId)).toBe(0);
   });
 });

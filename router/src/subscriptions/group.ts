@@ -166,11 +166,12 @@ class SubscriptionGroup {
 
   join(id: string, connection: MemberConnection, context: RouterContext): GroupMember {
     const member = new GroupMember(id, connection, context, this);
-    const running = this.members.size > 0;
     this.members.add(member);
-    // The group's upstream subscription sent its snapshot to those there at the start; a
-    // later member gets one of its own before the group's events (see catchUp).
-    if (running && this.opensWithSnapshot) {
+    // The group's opening snapshot goes to every member there when it is sent; a member
+    // that joins after it gets one of its own before the group's events (see catchUp).
+    // Not one that joins before: a catch-up finished first would be followed by the
+    // group's own snapshot, and the client would read the shipment's state twice.
+    if (this.firstSent && this.opensWithSnapshot) {
       member.waiting = true;
       this.waitingToCatchUp.push(member);
       if (!this.catchingUp) this.catchUp();
