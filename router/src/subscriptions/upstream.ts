@@ -112,31 +112,14 @@ interface Failover {
 }
 
 /**
- * The router's upstream side: per subgraph, at most `socketsPerSubgraph` graphql-ws
- * sockets, shared by every client connection. Each is opened when the first subscription
- * is placed on it, closed after its last (graphql-ws `lazy`), and replaced when lost. A
- * new subscription goes to the socket that carries the fewest.
- *
- * Why shared: one upstream socket per client connection would cost the router two sockets
- * (file descriptors, buffers, TLS state) per subscriber, and the subgraph one more. Sharing
- * works because identity does not come from the socket: each `subscribe` message carries
- * its client's own token in `payload.extensions.authorization`, and the subgraph verifies
- * it for that subscription alone. Why more than one socket: a subgraph with several
- * replicas behind one address gets its subscriptions spread over as many of them as the
- * router has sockets.
- *
- * Failover: a replica that goes away (deploy, crash, missed keep-alive) takes its sockets
- * with it, but the address behind them (a Service) leads to the other replicas. So the
- * subscriptions of a lost socket are not ended: each is subscribed again, with its caller's
- * token as it is then, on a socket that is up, or on a fresh one to the same address. The
- * sink hears nothing of it but the events that follow, first of them the subgraph's
- * snapshot of the present state (delivery sends one on every subscribe), which covers what
- * happened in between. Without a storm: per subgraph one loop moves them, one socket at a
- * time (a fresh socket is tried with one subscription; the rest follow once the subgraph
- * acknowledged it), in batches, after a jittered, growing wait between tries, so that
- * routers and subscriptions do not all knock at once. Only a subscription that no replica
- * served (with an event) within `failoverMs` of its loss hears the loss, as before: the
- * close event as its error.
+ * The router's upstream side: per subgraph, at most `socketsPerSubgraph` graphql-ws sockets
+ * shared by every client connection, each opened with its first subscription, closed after
+ * its last and replaced when lost; a new subscription goes to the socket carrying the
+ * fewest. Identity travels with each `subscribe` (its caller's token in
+ * `payload.extensions`), never with the socket. A lost socket's subscriptions are placed
+ * again on another replica behind the same address, without a storm, within `failoverMs`.
+ * Why it is built so, and how failover paces itself: README.md, "Resources, for many
+ * subscribers" and "Failover: a replica that goes away".
  */
 export class UpstreamPool {
   private readonly slots = new Map<string, (Slot | undefined)[]>();
