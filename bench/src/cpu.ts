@@ -23,7 +23,8 @@ const ticksPerSecond = (() => {
   }
 })();
 
-function processSeconds(pid: number): number {
+/** CPU seconds (user + system) a process has used so far, from /proc/<pid>/stat. */
+export function processSeconds(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   // The command name (field 2) may contain spaces; fields are counted after its ')'.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

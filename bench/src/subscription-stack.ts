@@ -5,6 +5,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
 import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
+import { processSeconds } from './cpu';
 import { startChild, type Child } from './processes/child';
 import type { LoopReading } from './processes/loop-monitor';
 import { clearProfiles, profilerOptions } from './profile';
@@ -179,16 +180,10 @@ export function processUse(pid: number): ProcessUse {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const rss = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
   if (!rss) throw new Error(`no VmRSS for process ${pid}`);
-  // utime and stime, the 14th and 15th fields, in clock ticks (100 per second on Linux).
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const [utime, stime] = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .slice(11, 13);
   return {
     rssKiB: Number(rss),
     fds: readdirSync(`/proc/${pid}/fd`).length,
-    cpuMs: (Number(utime) + Number(stime)) * 10,
+    cpuMs: processSeconds(pid) * 1000,
   };
 }
 
