@@ -31,7 +31,6 @@ export interface ProtocolOptions {
  * made in `subscribe` and kept only by the group.)
  */
 interface GroupStart {
-  identity: string;
   id: string;
   query: string;
   operationName: string | null | undefined;
@@ -159,10 +158,7 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
         { operationName: plan.operation.name?.value, subgraph: plan.primary.serviceName },
         'subscription started',
       );
-      // onConnect set the identity before any subscription could be accepted.
-      const identity = connection.identity as string;
       const start: GroupStart = {
-        identity,
         id,
         query: payload.query,
         operationName: payload.operationName,
@@ -179,8 +175,9 @@ export function makeProtocolServer(options: ProtocolOptions): ProtocolServer {
       };
     },
     subscribe: ({ contextValue }) => {
-      const { identity, id, query, operationName, plan, variables, connection } =
-        contextValue as GroupStart;
+      const { id, query, operationName, plan, variables, connection } = contextValue as GroupStart;
+      // onConnect set the identity before any subscription could be accepted.
+      const identity = connection.identity as string;
       const member = groups.join(
         groupKey(identity, query, operationName, variables),
         { plan, variables, identity },
