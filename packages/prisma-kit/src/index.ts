@@ -102,10 +102,13 @@ export interface RuntimePoolOptions {
    * by it (callers bound that themselves, e.g. a transaction's maxWait).
    */
   connectTimeoutMs?: number;
+  /** PostgreSQL's lock_timeout for every session of the pool (ms): how long a row lock is waited for. */
+  lockTimeoutMs?: number;
 }
 
 function runtimePoolConfig(databaseUrl: string, options: RuntimePoolOptions): pg.PoolConfig {
   const pool: pg.PoolConfig = { connectionString: databaseUrl, max: options.max ?? 10 };
+  if (options.lockTimeoutMs !== undefined) pool.lock_timeout = options.lockTimeoutMs;
   const connectionTimeoutMillis = options.connectTimeoutMs;
   if (connectionTimeoutMillis) {
     pool.Client = class BoundedConnectClient extends pg.Client {

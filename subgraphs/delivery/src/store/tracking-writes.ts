@@ -1,5 +1,6 @@
 import { JobName, outboxPayload } from '@shop/queues';
-import pg from 'pg';
+import { runtimePool } from '@shop/prisma-kit';
+import type pg from 'pg';
 import { isAnnounced, previousStatuses, type DeliveryStatus } from '../domain/shipment-status';
 import type { ReportedEvent } from '../domain/tracking-event';
 import type { DeliveryUpdateRecord, ShipmentRecord } from './shipment';
@@ -109,13 +110,7 @@ export class TrackingWrites {
    * connection for ever. Such a step fails with isLockTimeout and changes nothing.
    */
   constructor(databaseUrl: string, connections: number, lockWaitMs: number) {
-    this.pool = new pg.Pool({
-      connectionString: databaseUrl,
-      max: connections,
-      lock_timeout: lockWaitMs,
-    });
-    // An idle connection that breaks is dropped by the pool; the next write opens another.
-    this.pool.on('error', () => undefined);
+    this.pool = runtimePool(databaseUrl, { max: connections, lockTimeoutMs: lockWaitMs });
   }
 
   /** Applies a step; null when nothing was applied (see `refusal` for why). */
