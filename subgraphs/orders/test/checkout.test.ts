@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import pg from 'pg';
 import { registry } from '@shop/metrics';
 import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
 import { errorCodes, graphql } from '@shop/test-harness';
@@ -370,5 +371,54 @@ describe('checkout outcomes (metrics)', () => {
       placed: before.placed + 1,
       refused: before.refused + 1,
     });
+  });
+});
+
+describe('checkout: what it asks of the orders database', () => {
+  // Every statement costs a round trip and, through Prisma, a query compilation (the largest
+  // item of orders' CPU per checkout; bench/results/checkout.md). This pins the count, so a
+  // change that adds a statement to every checkout shows up here rather than in a benchmark.
+  it('places an order in one transaction of seven statements and reads nothing back', async () => {
+    const statements: string[] = [];
+    const query = pg.Client.prototype.query;
+    const spy = jest.spyOn(pg.Client.prototype, 'query').mockImplementation(function (
+      this: pg.Client,
+      ...args: unknown[]
+    ) {
+      if (this.database === stack.db.name) {
+        const text = typeof args[0] === 'string' ? args[0] : (args[0] as { text?: string }).text;
+        statements.push(String(text).trim().split(/\s+/).slice(0, 3).join(' '));
+      }
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    } as never);
+    try {
+      const customer = await stack.customer();
+      const kettle = await stack.createProduct({
+        name: 'Kettle',
+        price: { amount: 3900, currency: 'EUR' },
+        stock: 3,
+      });
+      await stack.addToCart(customer, kettle.id, 1);
+      statements.length = 0;
+
+      const res = await stack.checkout(customer);
+      expect(res.errors).toBeUndefined();
+      expect(res.data!.checkout.order.lines).toEqual([
+        expect.objectContaining({ name: 'Kettle', quantity: 1 }),
+      ]);
+      // BEGIN; the order, its lines, its first history entry, the payment, both outbox rows
+      // in one insert; COMMIT. The answer (lines included) is built from what was written.
+      expect(statements).toEqual([
+        'BEGIN',
+        expect.stringMatching(/^INSERT INTO "public"."orders"/),
+        expect.stringMatching(/^INSERT INTO "public"."order_lines"/),
+        expect.stringMatching(/^INSERT INTO "public"."order_status_history"/),
+        expect.stringMatching(/^INSERT INTO "public"."payments"/),
+        expect.stringMatching(/^INSERT INTO "public"."outbox"/),
+        'COMMIT',
+      ]);
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

@@ -9,7 +9,7 @@ export function checkoutResolvers(checkout: CheckoutService): Resolvers {
       checkout: async (_parent, { input }, ctx) => {
         const me = requireUser(ctx.identity);
         if (!ctx.bearerToken) throw new UnauthenticatedError();
-        const { order, payment } = await checkout.checkout({
+        const { order, payment, lines } = await checkout.checkout({
           userId: me.userId,
           token: ctx.bearerToken,
           paymentMethod: input.paymentMethod,
@@ -18,6 +18,8 @@ export function checkoutResolvers(checkout: CheckoutService): Resolvers {
           requestId: ctx.requestId,
           log: ctx.log,
         });
+        // The answer usually shows the lines just written: no need to read them back.
+        if (lines) ctx.loaders.lines.prime(order.id, lines);
         return {
           order,
           payment: {

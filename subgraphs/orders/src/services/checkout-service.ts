@@ -5,7 +5,13 @@ import { counter } from '@shop/metrics';
 import { JobName } from '@shop/queues';
 import { PaymentFailedError, type PaymentGateway } from '../payments/gateway';
 import { isUniqueViolation, type PrismaClient } from '../store/prisma';
-import { outboxRow, type OrderRecord, type OrderStore, type PaymentRecord } from '../store/order';
+import {
+  outboxRow,
+  type OrderLineRecord,
+  type OrderRecord,
+  type OrderStore,
+  type PaymentRecord,
+} from '../store/order';
 import type { CartClient, ProductsClient, UsersClient } from '../store/subgraphs';
 import {
   checkIdempotencyKey,
@@ -29,6 +35,8 @@ export interface CheckoutRequest {
 export interface CheckoutResult {
   order: OrderRecord;
   payment: PaymentRecord;
+  /** The order's lines when this checkout wrote them (not for a repeated key's earlier order). */
+  lines?: OrderLineRecord[];
 }
 
 /**
@@ -120,7 +128,7 @@ export class CheckoutService {
     try {
       const result = await this.prisma.$transaction(
         async (tx) => {
-          const order = await this.orders.insertOrder(tx, {
+          const { order, lines: written } = await this.orders.insertOrder(tx, {
             id: orderId,
             userId: req.userId,
             idempotencyKey: key,
@@ -152,7 +160,7 @@ export class CheckoutService {
               expiresAt: new Date(Date.now() + this.options.paymentTimeoutMs).toISOString(),
             }),
           ]);
-          return { order, payment };
+          return { order, payment, lines: written };
         },
         { maxWait: this.options.timeoutMs, timeout: this.options.timeoutMs },
       );

@@ -70,7 +70,15 @@ export class OrderStore {
    * transaction, a second insert with the same (userId, idempotencyKey) waits on the unique
    * index until this one commits (then fails with P2002) or rolls back (then succeeds).
    */
-  async insertOrder(db: Db, order: NewOrder): Promise<OrderRecord> {
+  /**
+   * The order, its lines and its first history entry: three flat inserts rather than one
+   * nested create, which Prisma follows with a SELECT of the order. The lines come back
+   * too, so the checkout's answer needs no read of them either.
+   */
+  async insertOrder(
+    db: Db,
+    order: NewOrder,
+  ): Promise<{ order: OrderRecord; lines: OrderLineRecord[] }> {
     const created = await db.order.create({
       data: {
         id: order.id,
@@ -80,11 +88,15 @@ export class OrderStore {
         totalAmount: order.totalAmount,
         shippingAddress: order.shippingAddress as unknown as Prisma.InputJsonObject,
         status: 'PENDING_PAYMENT',
-        lines: { create: order.lines.map((line, position) => ({ ...line, position })) },
-        history: { create: { fromStatus: null, toStatus: 'PENDING_PAYMENT', reason: 'checkout' } },
       },
     });
-    return created;
+    const lines = await db.orderLine.createManyAndReturn({
+      data: order.lines.map((line, position) => ({ ...line, orderId: order.id, position })),
+    });
+    await db.orderStatusHistory.createMany({
+      data: [{ orderId: order.id, fromStatus: null, toStatus: 'PENDING_PAYMENT', reason: 'checkout' }],
+    });
+    return { order: created, lines: lines.sort((a, b) => a.position - b.position) };
   }
 
   insertPayment(db: Db, payment: NewPayment): Promise<PaymentRecord> {
