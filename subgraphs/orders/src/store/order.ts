@@ -94,7 +94,9 @@ export class OrderStore {
       data: order.lines.map((line, position) => ({ ...line, orderId: order.id, position })),
     });
     await db.orderStatusHistory.createMany({
-      data: [{ orderId: order.id, fromStatus: null, toStatus: 'PENDING_PAYMENT', reason: 'checkout' }],
+      data: [
+        { orderId: order.id, fromStatus: null, toStatus: 'PENDING_PAYMENT', reason: 'checkout' },
+      ],
     });
     return { order: created, lines: lines.sort((a, b) => a.position - b.position) };
   }
