@@ -187,6 +187,7 @@ export async function startSubgraph<C extends BaseContext>(
   };
 }
 
+export * from './closers';
 export * from './entities';
 export * from './http-errors';
 export * from './ids';

@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@shop/logging';
 import { metricsHandler } from '@shop/metrics';
+import { Closers } from './closers';
 
 export interface WorkerHealthOptions {
   /** Named in the answers and the log, e.g. `orders-worker`. */
@@ -124,20 +125,14 @@ export async function startWorkerProcess(
   options: WorkerProcessOptions,
   port: number,
 ): Promise<WorkerHealth> {
-  let health: WorkerHealth;
-  try {
-    health = await startWorkerHealth(options, port);
-  } catch (error) {
-    await options.close();
-    throw error;
-  }
-  const background = options.start();
-  return {
-    port: health.port,
-    stop: async () => {
-      await background.stop();
-      await health.stop();
-      await options.close();
-    },
-  };
+  const closers = new Closers(options.logger);
+  closers.add('stores', options.close);
+  return closers.closeOnFailure(async () => {
+    const health = await startWorkerHealth(options, port);
+    closers.add('health endpoints', health.stop);
+    // Running jobs and the relay's batch finish before the probes and the stores go.
+    const background = options.start();
+    closers.add('background work', () => background.stop());
+    return { port: health.port, stop: () => closers.close() };
+  });
 }

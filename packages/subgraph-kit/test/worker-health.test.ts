@@ -89,4 +89,23 @@ describe('startWorkerProcess', () => {
       await first.stop();
     }
   });
+
+  it('closes the probes and the stores when the work cannot start', async () => {
+    const steps: string[] = [];
+    await expect(
+      startWorkerProcess(
+        {
+          name: 'test-worker',
+          logger,
+          ready: async () => undefined,
+          start: () => {
+            throw new Error('redis unreachable');
+          },
+          close: async () => void steps.push('stores closed'),
+        },
+        0,
+      ),
+    ).rejects.toThrow('redis unreachable');
+    expect(steps).toEqual(['stores closed']);
+  });
 });
