@@ -1,0 +1,4 @@
+// Products' fixtures as other workspaces' tests use them: import from '@shop/products/testing'.
+export * from './client';
+export * from './operations';
+export * from './products-service';

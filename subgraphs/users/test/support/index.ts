@@ -1,0 +1,3 @@
+// Users' fixtures as other workspaces' tests use them: import from '@shop/users/testing'.
+export * from './operations';
+export * from './users-service';
