@@ -1,4 +1,4 @@
-import type { ExpressContextFunctionArgument } from '@as-integrations/express5';
+import type { IncomingHttpHeaders } from 'node:http';
 import { CART_ID_HEADER, type TokenVerifier } from '@shop/auth';
 import { ErrorCode, ShopError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
@@ -9,10 +9,17 @@ export interface RouterContext {
   /** The client's Authorization header, already verified; subgraphs verify it again. */
   authorization?: string;
   requestId: string;
-  /** The client's address, as seen through trusted proxies (Express `trust proxy`). */
+  /** The client's address, as seen through trusted proxies (TRUST_PROXY). */
   clientIp: string;
   cartId?: string;
   log: Logger;
+  accessLog: AccessLogEntry;
+}
+
+/** What the context is built from, whichever HTTP path the request came by. */
+export interface RequestFacts {
+  headers: IncomingHttpHeaders;
+  clientIp: string;
   accessLog: AccessLogEntry;
 }
 
@@ -21,10 +28,9 @@ export interface RouterContext {
  * token costs the router no planning and the subgraphs no call.
  */
 export function routerContext(verifier: TokenVerifier, logger: Logger) {
-  return async ({ req, res }: ExpressContextFunctionArgument): Promise<RouterContext> => {
-    const { accessLog } = res.locals;
+  return async ({ headers, clientIp, accessLog }: RequestFacts): Promise<RouterContext> => {
     const log = logger.child({ requestId: accessLog.requestId });
-    const authorization = req.headers.authorization || undefined;
+    const authorization = headers.authorization || undefined;
     try {
       // Throws UNAUTHENTICATED (HTTP 401) for a header that is present but wrong: a bad
       // token is refused, never downgraded to an anonymous request. The identity itself is
@@ -38,11 +44,11 @@ export function routerContext(verifier: TokenVerifier, logger: Logger) {
       }
       throw error;
     }
-    const cartId = req.headers[CART_ID_HEADER];
+    const cartId = headers[CART_ID_HEADER];
     return {
       authorization,
       requestId: accessLog.requestId,
-      clientIp: req.ip ?? req.socket.remoteAddress ?? 'unknown',
+      clientIp,
       cartId: typeof cartId === 'string' ? cartId : undefined,
       log,
       accessLog,

@@ -38,6 +38,7 @@ import {
 } from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './client-ip';
+import { graphqlLane } from './graphql-lane';
 import { queueBoard } from './queue-board';
 import { operationSpanPlugin } from './operation-span';
 import { sandboxLandingPage } from './sandbox';
@@ -50,6 +51,8 @@ export interface RunningRouter {
   url: string;
   port: number;
   httpServer: http.Server;
+  /** The client's address as the router takes it for a request (TRUST_PROXY applied). */
+  clientIp: (request: http.IncomingMessage) => string;
   /** GraphQL subscriptions over graphql-ws on /graphql; null when SUBSCRIPTIONS_ENABLED is false. */
   subscriptions: SubscriptionServer | null;
   /**
@@ -114,7 +117,7 @@ export async function startRouter(
   // sends back; the storefront's GETs are persisted queries, cached by URL, not revalidated.
   app.set('etag', false);
   app.set('trust proxy', config.TRUST_PROXY);
-  const httpServer = http.createServer(app);
+  const httpServer = http.createServer();
   // Requests Node's HTTP parser refuses (control characters in a header, oversized
   // headers) get the same JSON error as every other refusal.
   httpServer.on('clientError', jsonClientError);
@@ -205,15 +208,26 @@ export async function startRouter(
   const board = config.QUEUE_BOARD_ENABLED
     ? queueBoard(app, { config, verifier, logger: logger.child({ component: 'queue-board' }) })
     : null;
+  // Tokens travel in the Authorization header, not cookies: no credentials mode needed.
+  const corsHeaders = cors({
+    origin: config.CORS_ORIGINS,
+    exposedHeaders: [REQUEST_ID_HEADER],
+    maxAge: 600,
+  });
+  const context = routerContext(verifier, logger);
+  const clientIp = (req: http.IncomingMessage) =>
+    forwardedClientIp(req, app.get('trust proxy fn') as TrustProxy);
   app.use(
     '/graphql',
     accessLog(logger),
-    // Tokens travel in the Authorization header, not cookies: no credentials mode needed.
-    cors({ origin: config.CORS_ORIGINS, exposedHeaders: [REQUEST_ID_HEADER], maxAge: 600 }),
+    corsHeaders,
     express.json({ limit: config.MAX_BODY_BYTES }),
     cookielessGetsPassCsrfCheck,
     ...(trusted ? [trustedDocumentsOnly(trusted)] : []),
-    expressMiddleware(apollo, { context: routerContext(verifier, logger) }),
+    expressMiddleware(apollo, {
+      context: ({ req, res }) =>
+        context({ headers: req.headers, clientIp: clientIp(req), accessLog: res.locals.accessLog }),
+    }),
   );
   // Whatever Express refuses before Apollo Server sees it (a body too large, not JSON, in
   // a charset or encoding it cannot read, cut short), and unknown paths, is answered as a
@@ -233,9 +247,21 @@ export async function startRouter(
         validationRules,
         routingUrls,
         serviceMap: dataSources,
-        clientIp: (request) => forwardedClientIp(request, app.get('trust proxy fn') as TrustProxy),
+        clientIp,
       })
     : null;
+  httpServer.on(
+    'request',
+    graphqlLane(app, {
+      apollo,
+      context,
+      cors: corsHeaders,
+      clientIp,
+      maxBodyBytes: config.MAX_BODY_BYTES,
+      expressOnly: trusted !== null,
+      logger,
+    }),
+  );
   // Read on scrape; GET /metrics itself is served on METRICS_PORT by runService.
   const unmeasure =
     subscriptions && config.METRICS_ENABLED ? measureSubscriptions(subscriptions) : null;
@@ -260,6 +286,7 @@ export async function startRouter(
     port,
     url: `http://127.0.0.1:${port}/graphql`,
     httpServer,
+    clientIp,
     subscriptions,
     stop: async () => {
       unmeasure?.();

@@ -1,6 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { Express } from 'express';
-import { forwardedClientIp, type TrustProxy } from '../src/client-ip';
 import { startStack, type Stack, type TestRouter } from './support/stack';
 
 const CALLER = { query: 'query Caller { caller { userId requestId clientIp } }' };
@@ -42,19 +40,15 @@ describe('what the router forwards to subgraphs', () => {
 
   /**
    * The client address a router derives for a request from `peer` carrying
-   * X-Forwarded-For, by its own Express app's trust setting (the test client itself can
-   * only connect over loopback).
+   * X-Forwarded-For, by its own trust setting (the test client itself can only connect
+   * over loopback).
    */
   function clientIpSeenBy(router: TestRouter, peer: string, forwardedFor: string): string {
-    const app = router.httpServer.listeners('request')[0] as Express;
     const request = {
       headers: { 'x-forwarded-for': forwardedFor },
       socket: { remoteAddress: peer },
     };
-    return forwardedClientIp(
-      request as unknown as IncomingMessage,
-      app.get('trust proxy fn') as TrustProxy,
-    );
+    return router.clientIp(request as unknown as IncomingMessage);
   }
 
   it('trusts X-Forwarded-For from loopback only, unless TRUST_PROXY names the ingress', async () => {

@@ -1,0 +1,162 @@
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import { HeaderMap, type ApolloServer } from '@apollo/server';
+import { formatError } from '@shop/errors';
+import type { Logger } from '@shop/logging';
+import { startAccessLog } from './access-log';
+import type { RequestFacts, RouterContext } from './context';
+
+/** A connect-style middleware that calls `next` before returning (cors does). */
+type SyncMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
+
+export interface GraphQLLaneOptions {
+  apollo: ApolloServer<RouterContext>;
+  context: (facts: RequestFacts) => Promise<RouterContext>;
+  /** The same CORS middleware the Express path runs, so both answer with the same headers. */
+  cors: SyncMiddleware;
+  clientIp: (req: IncomingMessage) => string;
+  maxBodyBytes: number;
+  /** Whether every POST must go through the Express path (the trusted-documents check). */
+  expressOnly: boolean;
+  logger: Logger;
+}
+
+/** `application/json`, alone or with a UTF-8 charset: what every GraphQL client sends. */
+const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
+
+/**
+ * The GraphQL requests almost every client sends — a POST of `application/json` to
+ * /graphql with its length announced and no content encoding — go straight to Apollo
+ * Server's request handling; everything else (GET, CORS preflight, compressed or chunked
+ * bodies, other charsets, other paths) goes on to the Express app, which answers it as
+ * before. The lane skips what Express adds per request for no use here (routing, its
+ * request and response decorations, the body parser's content negotiation), which was
+ * about a fifth of the router's own CPU per small query (bench/results/router.md).
+ * What the client sees is the same on both paths: request id, CORS headers, access log,
+ * the same JSON errors for a body that is not JSON or not of its announced length.
+ */
+export function graphqlLane(
+  express: RequestListener,
+  options: GraphQLLaneOptions,
+): RequestListener {
+  const { maxBodyBytes, logger } = options;
+  const inLane = (req: IncomingMessage): boolean => {
+    if (options.expressOnly || req.method !== 'POST' || req.url !== '/graphql') return false;
+    const { headers } = req;
+    const length = Number(headers['content-length']);
+    return (
+      PLAIN_JSON.test(headers['content-type'] ?? '') &&
+      (headers['content-encoding'] === undefined || headers['content-encoding'] === 'identity') &&
+      Number.isInteger(length) &&
+      length > 0 &&
+      length <= maxBodyBytes
+    );
+  };
+  return (req, res) => {
+    if (!inLane(req)) {
+      express(req, res);
+      return;
+    }
+    const accessLog = startAccessLog(logger, req, res);
+    options.cors(req, res, () => undefined);
+    readBody(req, Number(req.headers['content-length'])).then(
+      (text) => answer(req, res, text, accessLog.requestId, { ...options, accessLog }),
+      (problem: Error) => {
+        // The client went away mid-body: nobody is left to answer.
+        if (req.destroyed || res.destroyed) return;
+        sendJson(res, 400, errorBody(problem.message, 'BAD_REQUEST'));
+      },
+    );
+  };
+}
+
+/** The body as text, exactly as long as announced (never longer: the lane's limit). */
+function readBody(req: IncomingMessage, length: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    req.on('data', (chunk: Buffer) => {
+      received += chunk.length;
+      if (received <= length) chunks.push(chunk);
+    });
+    req.on('end', () => {
+      if (received !== length) {
+        reject(new Error('The request body does not match its Content-Length.'));
+      } else {
+        resolve(
+          chunks.length === 1
+            ? chunks[0]!.toString('utf8')
+            : Buffer.concat(chunks).toString('utf8'),
+        );
+      }
+    });
+    req.on('error', () => reject(new Error('The request body ended before its announced length.')));
+  });
+}
+
+async function answer(
+  req: IncomingMessage,
+  res: ServerResponse,
+  text: string,
+  requestId: string,
+  options: GraphQLLaneOptions & { accessLog: RequestFacts['accessLog'] },
+): Promise<void> {
+  // As Express's JSON parser in strict mode: an object or an array, nothing else.
+  const first = /\S/.exec(text)?.[0];
+  let body: unknown;
+  try {
+    if (first !== '{' && first !== '[') throw new SyntaxError('not an object or an array');
+    body = JSON.parse(text);
+  } catch {
+    sendJson(res, 400, errorBody('The request body is not valid JSON.', 'BAD_REQUEST'));
+    return;
+  }
+  try {
+    const headers = new HeaderMap();
+    for (const [key, value] of Object.entries(req.headers)) {
+      if (value !== undefined) headers.set(key, Array.isArray(value) ? value.join(', ') : value);
+    }
+    const facts: RequestFacts = {
+      headers: req.headers,
+      clientIp: options.clientIp(req),
+      accessLog: options.accessLog,
+    };
+    const response = await options.apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: 'POST', headers, search: '', body },
+      context: () => options.context(facts),
+    });
+    for (const [key, value] of response.headers) res.setHeader(key, value);
+    res.statusCode = response.status ?? 200;
+    if (response.body.kind === 'complete') {
+      res.setHeader('content-length', Buffer.byteLength(response.body.string));
+      res.end(response.body.string);
+      return;
+    }
+    for await (const chunk of response.body.asyncIterator) res.write(chunk);
+    res.end();
+  } catch (error) {
+    // As the Express path's last error handler: logged with the request id, masked.
+    options.logger.error(
+      { err: error, method: req.method, path: req.url, requestId },
+      'request failed before reaching GraphQL',
+    );
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    sendJson(res, 500, {
+      errors: [formatError({ message: String((error as Error)?.message) }, error)],
+    });
+  }
+}
+
+function errorBody(message: string, code: string) {
+  return { errors: [{ message, extensions: { code } }] };
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.end(text);
+}
