@@ -13,11 +13,7 @@ import {
   type TcpProxy,
   type TokenIssuer,
 } from '@shop/test-harness';
-import { clientFor } from '../../products/test/support/client';
-import {
-  startProductsFixture,
-  type ProductsFixture,
-} from '../../products/test/support/products-service';
+import { clientFor, startProductsFixture, type ProductsFixture } from '@shop/products/testing';
 import { expectError, ok } from './support/assert';
 import { startCartFixture, type CartFixture } from './support/cart-service';
 import { ADD, CART } from './support/operations';

@@ -5,16 +5,14 @@ import {
   type GraphQLResponse,
   type TokenIssuer,
 } from '@shop/test-harness';
-import { clientFor } from '../../../products/test/support/client';
 import {
   ADJUST_STOCK,
+  clientFor,
   DELETE_PRODUCT,
-  UPDATE_PRODUCT,
-} from '../../../products/test/support/operations';
-import {
   startProductsFixture,
+  UPDATE_PRODUCT,
   type ProductsFixture,
-} from '../../../products/test/support/products-service';
+} from '@shop/products/testing';
 import { startCartFixture, type CartFixture } from './cart-service';
 import { startCountingProxy, type CountingProxy } from './counting-proxy';
 

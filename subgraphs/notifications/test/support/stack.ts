@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { graphql, testKeyPrefix, deleteKeys, waitFor } from '@shop/test-harness';
 import { jobId, JobName, QueueName, Queues, type JobData } from '@shop/queues';
-import { startUsersFixture, type UsersFixture } from '../../../users/test/support/users-service';
+import { startUsersFixture, type UsersFixture } from '@shop/users/testing';
 import { startNotificationsFixture, type NotificationsFixture } from './notifications-service';
 import { startOrdersFake, type OrdersFake } from './orders-fake';
 import { startSmsApiFake, type SmsApiFake } from './sms-fake';

@@ -7,12 +7,9 @@ import {
   testKeyPrefix,
   type TestDatabase,
 } from '@shop/test-harness';
-import { startCartFixture, type CartFixture } from '../../../cart/test/support/cart-service';
-import {
-  startProductsFixture,
-  type ProductsFixture,
-} from '../../../products/test/support/products-service';
-import { startUsersFixture, type UsersFixture } from '../../../users/test/support/users-service';
+import { startCartFixture, type CartFixture } from '@shop/cart/testing';
+import { startProductsFixture, type ProductsFixture } from '@shop/products/testing';
+import { startUsersFixture, type UsersFixture } from '@shop/users/testing';
 import { loadOrdersConfig, type OrdersConfig } from '../../src/config';
 import { startOrdersService } from '../../src/server';
 

@@ -1,5 +1,4 @@
 import { ServiceTokenClient } from '@shop/auth';
-import { RESERVE } from '../../../products/test/support/operations';
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import type { Logger } from '@shop/logging';
@@ -10,16 +9,15 @@ import {
   type GraphQLResponse,
   type TestDatabase,
 } from '@shop/test-harness';
-import type { CartFixture } from '../../../cart/test/support/cart-service';
-import { ADD } from '../../../cart/test/support/operations';
+import { ADD, type CartFixture } from '@shop/cart/testing';
 import {
   CREATE_PRODUCT,
   newProduct,
+  RESERVE,
   UPDATE_PRODUCT,
-} from '../../../products/test/support/operations';
-import type { ProductsFixture } from '../../../products/test/support/products-service';
-import { ADD_ADDRESS, LOGIN, REGISTER } from '../../../users/test/support/operations';
-import { ADMIN, type UsersFixture } from '../../../users/test/support/users-service';
+  type ProductsFixture,
+} from '@shop/products/testing';
+import { ADD_ADDRESS, ADMIN, LOGIN, REGISTER, type UsersFixture } from '@shop/users/testing';
 import type { OrdersConfig } from '../../src/config';
 import {
   ORDERS_CLIENT,
