@@ -3,28 +3,26 @@ import { createLogger } from '@shop/logging';
 import { deleteKeys, testKeyPrefix } from '@shop/test-harness';
 import { loadRouterConfig } from '../../router/src/config';
 import { startRouter, type RunningRouter } from '../../router/src/server';
-import type { CartFixture } from '../../subgraphs/cart/test/support/cart-service';
+import type { CartFixture } from '@shop/cart/testing';
 import {
   DELIVERY_OAUTH_CLIENT,
   startDeliveryFixture,
   type DeliveryFixture,
-} from '../../subgraphs/delivery/test/support/delivery-service';
+} from '@shop/delivery/testing';
 import {
+  NOTIFICATIONS_CLIENT,
   startNotificationsFixture,
-  type NotificationsFixture,
-} from '../../subgraphs/notifications/test/support/notifications-service';
-import { NOTIFICATIONS_CLIENT } from '../../subgraphs/notifications/test/support/stack';
-import {
   startSmtpServer,
+  type NotificationsFixture,
   type SmtpTestServer,
-} from '../../subgraphs/notifications/test/support/smtp';
+} from '@shop/notifications/testing';
 import {
   startOrdersFixture,
   startOrdersNeighbours,
   type OrdersFixture,
-} from '../../subgraphs/orders/test/support/orders-service';
-import type { ProductsFixture } from '../../subgraphs/products/test/support/products-service';
-import type { UsersFixture } from '../../subgraphs/users/test/support/users-service';
+} from '@shop/orders/testing';
+import type { ProductsFixture } from '@shop/products/testing';
+import type { UsersFixture } from '@shop/users/testing';
 
 export interface Platform {
   /** The router's /graphql URL: what storefronts talk to (HTTP and graphql-ws). */

@@ -2,19 +2,10 @@
 // end-to-end specs compose.
 import Stripe from 'stripe';
 import { graphql, waitFor } from '@shop/test-harness';
-import { ADD } from '../../subgraphs/cart/test/support/operations';
-import { WEBHOOK_SECRET } from '../../subgraphs/orders/test/support/orders-service';
-import { CHECKOUT } from '../../subgraphs/orders/test/support/operations';
-import { paymentIntentEvent } from '../../subgraphs/orders/test/support/stack';
-import { CREATE_PRODUCT, newProduct } from '../../subgraphs/products/test/support/operations';
-import {
-  ADD_ADDRESS,
-  LOGIN,
-  newCustomer,
-  REGISTER,
-  SET_ROLES,
-} from '../../subgraphs/users/test/support/operations';
-import { ADMIN } from '../../subgraphs/users/test/support/users-service';
+import { ADD } from '@shop/cart/testing';
+import { CHECKOUT, paymentIntentEvent, WEBHOOK_SECRET } from '@shop/orders/testing';
+import { CREATE_PRODUCT, newProduct } from '@shop/products/testing';
+import { ADD_ADDRESS, ADMIN, LOGIN, newCustomer, REGISTER, SET_ROLES } from '@shop/users/testing';
 
 export interface Shopper {
   userId: string;

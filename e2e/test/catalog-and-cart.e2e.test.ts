@@ -1,7 +1,7 @@
 // Browsing the catalog and filling a cart, as a storefront and a back office do it: every
 // operation through the router, against real MongoDB-compatible storage and Redis.
 import { errorCodes, graphql } from '@shop/test-harness';
-import { ADD, CART, CLEAR, REMOVE, UPDATE } from '../../subgraphs/cart/test/support/operations';
+import { ADD, CART, CLEAR, REMOVE, UPDATE } from '@shop/cart/testing';
 import {
   ADJUST_STOCK,
   CREATE_CATEGORY,
@@ -9,9 +9,8 @@ import {
   newProduct,
   PRODUCTS,
   UPDATE_PRODUCT,
-} from '../../subgraphs/products/test/support/operations';
-import { LOGIN, newCustomer, REGISTER } from '../../subgraphs/users/test/support/operations';
-import { ADMIN } from '../../subgraphs/users/test/support/users-service';
+} from '@shop/products/testing';
+import { ADMIN, LOGIN, newCustomer, REGISTER } from '@shop/users/testing';
 import { startPlatform, type Platform } from '../src/platform';
 
 let platform: Platform;

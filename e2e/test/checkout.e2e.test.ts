@@ -3,8 +3,7 @@
 // Stripe SDK's own test-header helper.
 import Stripe from 'stripe';
 import { graphql } from '@shop/test-harness';
-import { WEBHOOK_SECRET } from '../../subgraphs/orders/test/support/orders-service';
-import { paymentIntentEvent } from '../../subgraphs/orders/test/support/stack';
+import { paymentIntentEvent, WEBHOOK_SECRET } from '@shop/orders/testing';
 import { startPlatform, type Platform } from '../src/platform';
 import { Shop } from '../src/shop';
 

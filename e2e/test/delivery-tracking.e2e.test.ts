@@ -12,8 +12,7 @@ import {
 import { UPSTREAM_LOST_MESSAGE } from '../../router/src/subscriptions';
 import { loadDeliveryConfig } from '../../subgraphs/delivery/src/config';
 import { startDeliveryService, type DeliveryService } from '../../subgraphs/delivery/src/server';
-import { RECORD } from '../../subgraphs/delivery/test/support/operations';
-import { sign } from '../../subgraphs/delivery/test/support/stack';
+import { RECORD, sign } from '@shop/delivery/testing';
 import { startPlatform, type Platform } from '../src/platform';
 import { Shop, type Shopper } from '../src/shop';
 

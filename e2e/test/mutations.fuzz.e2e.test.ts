@@ -9,18 +9,10 @@
 import { createPrivateKey } from 'node:crypto';
 import fc from 'fast-check';
 import jwt from 'jsonwebtoken';
-import {
-  paypalEnv,
-  startPaypalFake,
-  type PaypalFake,
-} from '../../subgraphs/orders/test/support/paypal-fake';
-import { ADD, CLEAR } from '../../subgraphs/cart/test/support/operations';
-import {
-  CREATE_CATEGORY,
-  CREATE_PRODUCT,
-  newProduct,
-} from '../../subgraphs/products/test/support/operations';
-import { newCustomer, REGISTER } from '../../subgraphs/users/test/support/operations';
+import { paypalEnv, startPaypalFake, type PaypalFake } from '@shop/orders/testing';
+import { ADD, CLEAR } from '@shop/cart/testing';
+import { CREATE_CATEGORY, CREATE_PRODUCT, newProduct } from '@shop/products/testing';
+import { newCustomer, REGISTER } from '@shop/users/testing';
 import { leaksIn, send } from '../src/hostile';
 import { startPlatform, type Platform } from '../src/platform';
 import {

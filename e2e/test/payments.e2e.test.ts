@@ -2,11 +2,7 @@
 // cancel (refunded, units back on the shelf), an administrator's refund, and an unpaid
 // order that runs out of time. PayPal is a local server following its Orders v2 API.
 import { waitFor } from '@shop/test-harness';
-import {
-  paypalEnv,
-  startPaypalFake,
-  type PaypalFake,
-} from '../../subgraphs/orders/test/support/paypal-fake';
+import { paypalEnv, startPaypalFake, type PaypalFake } from '@shop/orders/testing';
 import { startPlatform, type Platform } from '../src/platform';
 import { Shop } from '../src/shop';
 

@@ -19,13 +19,13 @@ import {
   wsClient,
 } from '@shop/test-harness';
 import { startChild, type Child } from '../../bench/src/processes/child';
-import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
+import { DELIVERY_OAUTH_CLIENT } from '@shop/delivery/testing';
 import {
+  NOTIFICATIONS_CLIENT,
   startSmtpServer,
   type SmtpTestServer,
-} from '../../subgraphs/notifications/test/support/smtp';
-import { NOTIFICATIONS_CLIENT } from '../../subgraphs/notifications/test/support/stack';
-import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
+} from '@shop/notifications/testing';
+import { ORDERS_OAUTH_CLIENTS } from '@shop/orders/testing';
 import { startOtlpReceiver, type OtlpReceiver, type ReceivedSpan } from '../src/otlp-receiver';
 import { Shop } from '../src/shop';
 

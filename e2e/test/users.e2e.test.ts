@@ -2,15 +2,7 @@
 import { createPrivateKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { errorCodes, graphql } from '@shop/test-harness';
-import {
-  LOGIN,
-  ME,
-  newCustomer,
-  REFRESH,
-  REGISTER,
-  SET_ROLES,
-} from '../../subgraphs/users/test/support/operations';
-import { ADMIN } from '../../subgraphs/users/test/support/users-service';
+import { ADMIN, LOGIN, ME, newCustomer, REFRESH, REGISTER, SET_ROLES } from '@shop/users/testing';
 import { startPlatform, type Platform } from '../src/platform';
 
 let platform: Platform;

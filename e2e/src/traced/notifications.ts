@@ -5,7 +5,7 @@ import { announce, childInput, stopOnSigterm } from '../../../bench/src/processe
 import {
   startNotificationsFixture,
   type NotificationsNeighbours,
-} from '../../../subgraphs/notifications/test/support/notifications-service';
+} from '@shop/notifications/testing';
 
 const { neighbours } = childInput<{ neighbours: NotificationsNeighbours }>();
 void startNotificationsFixture(neighbours).then((notifications) => {
