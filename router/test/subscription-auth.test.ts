@@ -2,29 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { CloseCode } from 'graphql-ws';
 import { waitFor } from '@shop/test-harness';
 import { RouterCloseReason } from '../src/subscriptions';
-import {
-  connect,
-  record,
-  startSubscriptionStack,
-  TRACKED,
-  type SubscriptionStack,
-  type TestClient,
-} from './support/subscriptions';
+import { record, TRACKED } from './support/subscriptions';
+import { subscriptionStackForFile } from './support/subscription-stack-for-file';
 
-let stack: SubscriptionStack;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  stack = await startSubscriptionStack();
-});
-afterEach(async () => {
-  for (const { client } of clients.splice(0)) await client.dispose();
-});
-afterAll(() => stack.stop());
+const stack = subscriptionStackForFile();
 
 /** Connects with `authorization` and tries to subscribe; returns how the socket closed. */
 async function refusal(authorization?: string) {
-  const connection = connect(stack.router, { authorization });
-  clients.push(connection);
+  const connection = stack.connect(stack.router, { authorization });
   const orderId = `order-${randomUUID()}`;
   const upstreamBefore = stack.tracking.connections.length;
   const recording = record(connection.client, { query: TRACKED, variables: { orderId } });
@@ -65,8 +50,7 @@ describe('who may subscribe', () => {
   it('closes the connection with 4403 when its token expires, ending its subscriptions upstream', async () => {
     // jwt `exp` has whole seconds: this token expires within two.
     const token = stack.tokens.userToken({ sub: 'user-expiring' }, { expiresIn: 2 });
-    const connection = connect(stack.router, { authorization: `Bearer ${token}` });
-    clients.push(connection);
+    const connection = stack.connect(stack.router, { authorization: `Bearer ${token}` });
     const orderId = `order-${randomUUID()}`;
     const recording = record(connection.client, { query: TRACKED, variables: { orderId } });
     await waitFor(() => stack.tracking.active(orderId) === 1, {
@@ -90,11 +74,10 @@ describe('who may subscribe', () => {
 
   it('logs connection open and close with request id and user id, never the token', async () => {
     const token = stack.tokens.userToken({ sub: 'user-logged' });
-    const connection = connect(stack.router, {
+    const connection = stack.connect(stack.router, {
       authorization: `Bearer ${token}`,
       requestId: 'req-ws-logged',
     });
-    clients.push(connection);
     const orderId = `order-${randomUUID()}`;
     record(connection.client, { query: TRACKED, variables: { orderId } });
     await waitFor(() => stack.tracking.active(orderId) === 1, {

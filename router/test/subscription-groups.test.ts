@@ -3,25 +3,13 @@ import { CloseCode } from 'graphql-ws';
 import WebSocket from 'ws';
 import { waitFor } from '@shop/test-harness';
 import { RouterCloseReason } from '../src/subscriptions';
-import {
-  connect,
-  record,
-  startSubscriptionStack,
-  TRACKED,
-  type SubscriptionStack,
-  type TestClient,
-} from './support/subscriptions';
+import { record, TRACKED } from './support/subscriptions';
+import { subscriptionStackForFile } from './support/subscription-stack-for-file';
 
-let stack: SubscriptionStack;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  stack = await startSubscriptionStack();
-});
+const stack = subscriptionStackForFile();
 afterEach(async () => {
-  for (const { client } of clients.splice(0)) await client.dispose();
   await waitFor(() => groups().members === 0, { what: 'every member to leave' });
 });
-afterAll(() => stack.stop());
 
 function groups() {
   return stack.router.subscriptions!.groups();
@@ -29,8 +17,7 @@ function groups() {
 
 /** A client app of `token`'s holder, subscribed to `orderId`. */
 function follow(token: string, orderId: string, query = TRACKED) {
-  const connection = connect(stack.router, { authorization: `Bearer ${token}` });
-  clients.push(connection);
+  const connection = stack.connect(stack.router, { authorization: `Bearer ${token}` });
   const recording = record(connection.client, { query, variables: { orderId } });
   return { ...connection, recording, token };
 }
@@ -329,8 +316,7 @@ describe('a member joining a group whose subscriptions open with a snapshot', ()
     const userId = `user-${randomUUID()}`;
     const orderId = `order-${randomUUID()}`;
     const subscribe = (token: string) => {
-      const connection = connect(router, { authorization: `Bearer ${token}` });
-      clients.push(connection);
+      const connection = stack.connect(router, { authorization: `Bearer ${token}` });
       return record(connection.client, { query: TRACKED, variables: { orderId } });
     };
     const seqs = (results: { data?: Record<string, unknown> | null }[]) =>

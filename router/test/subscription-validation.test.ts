@@ -1,22 +1,8 @@
-import {
-  connect,
-  record,
-  startSubscriptionStack,
-  TRACKED,
-  type SubscriptionStack,
-  type TestClient,
-} from './support/subscriptions';
+import { record, TRACKED } from './support/subscriptions';
+import { subscriptionStackForFile } from './support/subscription-stack-for-file';
 import type { TestRouter } from './support/stack';
 
-let stack: SubscriptionStack;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  stack = await startSubscriptionStack();
-});
-afterEach(async () => {
-  for (const { client } of clients.splice(0)) await client.dispose();
-});
-afterAll(() => stack.stop());
+const stack = subscriptionStackForFile();
 
 /** Subscribes and expects a refusal by the router itself, before any subgraph is asked. */
 async function refused(
@@ -24,8 +10,7 @@ async function refused(
   variables: Record<string, unknown> = { orderId: 'o1' },
   router: TestRouter = stack.router,
 ) {
-  const connection = connect(router, { authorization: `Bearer ${stack.tokens.userToken()}` });
-  clients.push(connection);
+  const connection = stack.connect(router, { authorization: `Bearer ${stack.tokens.userToken()}` });
   const upstreamBefore = stack.tracking.connections.length;
 
   const ending = await record(connection.client, { query, variables }).ended;
@@ -121,8 +106,9 @@ describe('subscriptions the router refuses', () => {
 
   it('does not serve WebSockets at all when SUBSCRIPTIONS_ENABLED is false', async () => {
     const router = await stack.startRouter({ SUBSCRIPTIONS_ENABLED: 'false' });
-    const connection = connect(router, { authorization: `Bearer ${stack.tokens.userToken()}` });
-    clients.push(connection);
+    const connection = stack.connect(router, {
+      authorization: `Bearer ${stack.tokens.userToken()}`,
+    });
 
     const ending = await record(connection.client, { query: TRACKED, variables: { orderId: 'o1' } })
       .ended;

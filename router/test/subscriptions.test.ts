@@ -1,29 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { waitFor } from '@shop/test-harness';
-import {
-  connect,
-  record,
-  startSubscriptionStack,
-  TRACKED,
-  type SubscriptionStack,
-  type TestClient,
-} from './support/subscriptions';
+import { record, TRACKED, type TestClient } from './support/subscriptions';
+import { subscriptionStackForFile } from './support/subscription-stack-for-file';
 import { NOT_A_SUBSCRIPTION_MESSAGE } from '../src/subscriptions';
 
-let stack: SubscriptionStack;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  stack = await startSubscriptionStack();
-});
-afterEach(async () => {
-  for (const { client } of clients.splice(0)) await client.dispose();
-});
-afterAll(() => stack.stop());
+const stack = subscriptionStackForFile();
 
 function signedIn(userId = `user-${randomUUID()}`, requestId?: string) {
   const token = stack.tokens.userToken({ sub: userId });
-  const connection = connect(stack.router, { authorization: `Bearer ${token}`, requestId });
-  clients.push(connection);
+  const connection = stack.connect(stack.router, { authorization: `Bearer ${token}`, requestId });
   return { ...connection, token, userId };
 }
 
@@ -248,8 +233,7 @@ describe('subscriptions per connection', () => {
   it('refuses one more than SUBSCRIPTIONS_PER_CONNECTION, and allows it after one ends', async () => {
     const router = await stack.startRouter({ SUBSCRIPTIONS_PER_CONNECTION: '2' });
     const token = stack.tokens.userToken();
-    const connection = connect(router, { authorization: `Bearer ${token}` });
-    clients.push(connection);
+    const connection = stack.connect(router, { authorization: `Bearer ${token}` });
     const first = await subscribed(connection.client);
     await subscribed(connection.client);
 

@@ -83,13 +83,19 @@ export interface TestClient {
   socket(): WebSocket | undefined;
 }
 
+export interface ConnectOptions {
+  authorization?: string;
+  /** Sent as the upgrade request's x-request-id header. */
+  requestId?: string;
+}
+
 /**
  * A graphql-ws client of the router, as an app would use it, but without retries so every
  * close is seen. `authorization` goes into connection_init; omit it to send none.
  */
 export function connect(
   router: TestRouter,
-  { authorization, requestId }: { authorization?: string; requestId?: string } = {},
+  { authorization, requestId }: ConnectOptions = {},
 ): TestClient {
   const headers: Record<string, string> = requestId ? { 'x-request-id': requestId } : {};
   class ClientSocket extends WebSocket {
