@@ -39,6 +39,7 @@ import {
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
 import { forwardedClientIp, type TrustProxy } from './client-ip';
 import { graphqlLane } from './graphql-lane';
+import { SingleFetchQueries } from './single-fetch';
 import { queueBoard } from './queue-board';
 import { operationSpanPlugin } from './operation-span';
 import { sandboxLandingPage } from './sandbox';
@@ -88,9 +89,11 @@ export async function startRouter(
   // The same data sources serve HTTP operations and the completion of subscription events.
   const dataSources: Record<string, SubgraphDataSource> = {};
   const supergraphSdl = readSupergraph(config.SUPERGRAPH_PATH);
+  const singleFetch = new SingleFetchQueries(dataSources);
   const gateway = new ApolloGateway({
     supergraphSdl,
     logger: logger.child({ component: 'gateway' }),
+    experimental_didResolveQueryPlan: singleFetch.learn,
     buildService: ({ name, url }) => {
       const routingUrl = config.subgraphUrls[name] ?? url;
       if (!routingUrl) {
@@ -107,7 +110,7 @@ export async function startRouter(
         logger: logger.child({ component: 'subgraphs' }),
       });
       dataSources[name] = dataSource;
-      return dataSource;
+      return singleFetch.replaying(dataSource);
     },
   });
 
@@ -136,7 +139,7 @@ export async function startRouter(
     : null;
   if (trusted) logger.info({ documents: trusted.size }, 'trusted documents only');
   const apollo = new ApolloServer<RouterContext>({
-    gateway,
+    gateway: singleFetch.around(gateway),
     persistedQueries: apq ? { cache: apq, ttl: config.APQ_TTL_SECONDS } : undefined,
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
