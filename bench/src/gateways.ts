@@ -1,11 +1,12 @@
 // Our router against the stock gateway, side by side in one run on this machine:
 //   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF]
-//     [--persisted] [--profile] [--metrics-off]
+//     [--persisted] [--profile [--query small|listing]] [--metrics-off]
 // --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
 // --persisted: the measured requests carry the operation's APQ hash instead of its text.
 // --metrics-off: our router runs a second time with METRICS_ENABLED=false (what metrics cost).
-// --profile: our router alone under the small query, with V8's profiler (profile.ts); nothing
-// is recorded, `npm run profile -w bench -- --process router` summarises.
+// --profile [--query listing]: our router alone under the small (or listing) query, with V8's
+// profiler (profile.ts); nothing is recorded, `npm run profile -w bench -- --process router`
+// summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
 // and the subgraph called directly for reference; (b) the graphql-gateways-benchmark's four
 // subgraphs (processes/federation-subgraphs.ts) with its deep query. Per target: req/s,
@@ -82,6 +83,8 @@ export interface RouterBenchOptions extends RunOptions {
   baseline?: string;
   /** Our router also runs with METRICS_ENABLED=false, as one more gateway. */
   metricsOff?: boolean;
+  /** The query --profile runs: small (the default) or listing. */
+  query?: string;
 }
 
 /**
@@ -286,8 +289,9 @@ async function compare(
   return rows;
 }
 
-/** Our router under V8's profiler on the small query; the window is the measured run. */
-async function profileRouter(options: RunOptions, command: string): Promise<string> {
+/** Our router under V8's profiler on one query; the window is the measured run. */
+async function profileRouter(options: RouterBenchOptions, command: string): Promise<string> {
+  const query = options.query === 'listing' ? LISTING : SMALL;
   clearProfiles();
   return withChild(startChild<{ url: string; jwksUrl: string }>('products.ts', {}), (products) =>
     withChild(
@@ -302,7 +306,7 @@ async function profileRouter(options: RunOptions, command: string): Promise<stri
         profilerOptions('router'),
       ),
       async (router) => {
-        const body = JSON.stringify({ query: SMALL });
+        const body = JSON.stringify({ query });
         await post(router.info.url, body);
         const common = { url: router.info.url, method: 'POST' as const, body };
         const headers = { 'content-type': 'application/json' };

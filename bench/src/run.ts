@@ -46,6 +46,7 @@ async function main(): Promise<void> {
       holds: { type: 'string', default: '10000' },
       rate: { type: 'string' },
       pool: { type: 'string', default: '10' },
+      query: { type: 'string', default: 'small' },
     },
   });
   const name = positionals[0] as keyof typeof benchmarks | undefined;
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
     holds: Number(values.holds),
     rate: values.rate === undefined ? undefined : Number(values.rate),
     pool: Number(values.pool),
+    query: values.query,
   };
   const command = `npm run bench -- ${process.argv.slice(2).join(' ')}`;
   console.log(await benchmarks[name](options, command));
