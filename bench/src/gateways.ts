@@ -1,10 +1,10 @@
 // Our router against the stock gateway, side by side in one run on this machine:
 //   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF]
-//     [--persisted] [--profile [--query small|listing]] [--metrics-off]
+//     [--persisted] [--profile [--query small|listing|deep]] [--metrics-off]
 // --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
 // --persisted: the measured requests carry the operation's APQ hash instead of its text.
 // --metrics-off: our router runs a second time with METRICS_ENABLED=false (what metrics cost).
-// --profile [--query listing]: our router alone under the small (or listing) query, with V8's
+// --profile [--query listing|deep]: our router alone under the small (or another) query, with V8's
 // profiler (profile.ts); nothing is recorded, `npm run profile -w bench -- --process router`
 // summarises.
 // (a) the shop's products subgraph (demo catalog) with a small query and the listing query,
@@ -83,7 +83,7 @@ export interface RouterBenchOptions extends RunOptions {
   baseline?: string;
   /** Our router also runs with METRICS_ENABLED=false, as one more gateway. */
   metricsOff?: boolean;
-  /** The query --profile runs: small (the default) or listing. */
+  /** The query --profile runs: small (the default), listing or deep. */
   query?: string;
 }
 
@@ -291,48 +291,80 @@ async function compare(
 
 /** Our router under V8's profiler on one query; the window is the measured run. */
 async function profileRouter(options: RouterBenchOptions, command: string): Promise<string> {
-  const query = options.query === 'listing' ? LISTING : SMALL;
   clearProfiles();
-  return withChild(startChild<{ url: string; jwksUrl: string }>('products.ts', {}), (products) =>
-    withChild(
-      startChild<{ url: string }>(
-        'gateway.ts',
-        {
-          kind: 'router',
-          supergraphPath: path.resolve(__dirname, '../../schema/supergraph.graphql'),
-          subgraphUrls: { products: products.info.url },
-          env: { JWKS_URL: products.info.jwksUrl },
-        },
-        profilerOptions('router'),
-      ),
-      async (router) => {
-        const body = JSON.stringify({ query });
-        await post(router.info.url, body);
-        const common = { url: router.info.url, method: 'POST' as const, body };
-        const headers = { 'content-type': 'application/json' };
-        await autocannon({
-          ...common,
-          headers,
-          connections: options.connections,
-          duration: options.warmupSeconds,
-        });
-        const startMicros = monotonicMicros();
-        const result = await autocannon({
-          ...common,
-          headers,
-          connections: options.connections,
-          duration: options.durationSeconds,
-        });
-        writeProfileWindow({
-          startMicros,
-          endMicros: monotonicMicros(),
-          units: result.requests.total,
-          unit: 'request',
+  if (options.query === 'deep') {
+    return withChild(
+      startChild<{ supergraphPath: string }>('federation-subgraphs.ts', {}),
+      (federation) =>
+        profileRouterOver(
+          {
+            supergraphPath: federation.info.supergraphPath,
+            subgraphUrls: {},
+            env: { MAX_QUERY_COST: '1000000' },
+          },
+          DEEP,
+          options,
           command,
-        });
-        return `profiled ${result.requests.total} requests; npm run profile -w bench -- --process router`;
+        ),
+    );
+  }
+  return withChild(startChild<{ url: string; jwksUrl: string }>('products.ts', {}), (products) =>
+    profileRouterOver(
+      {
+        supergraphPath: path.resolve(__dirname, '../../schema/supergraph.graphql'),
+        subgraphUrls: { products: products.info.url },
+        env: { JWKS_URL: products.info.jwksUrl },
       },
+      options.query === 'listing' ? LISTING : SMALL,
+      options,
+      command,
     ),
+  );
+}
+
+async function profileRouterOver(
+  gateway: {
+    supergraphPath: string;
+    subgraphUrls: Record<string, string>;
+    env: Record<string, string>;
+  },
+  query: string,
+  options: RouterBenchOptions,
+  command: string,
+): Promise<string> {
+  return withChild(
+    startChild<{ url: string }>(
+      'gateway.ts',
+      { kind: 'router', ...gateway },
+      profilerOptions('router'),
+    ),
+    async (router) => {
+      const body = JSON.stringify({ query });
+      await post(router.info.url, body);
+      const common = { url: router.info.url, method: 'POST' as const, body };
+      const headers = { 'content-type': 'application/json' };
+      await autocannon({
+        ...common,
+        headers,
+        connections: options.connections,
+        duration: options.warmupSeconds,
+      });
+      const startMicros = monotonicMicros();
+      const result = await autocannon({
+        ...common,
+        headers,
+        connections: options.connections,
+        duration: options.durationSeconds,
+      });
+      writeProfileWindow({
+        startMicros,
+        endMicros: monotonicMicros(),
+        units: result.requests.total,
+        unit: 'request',
+        command,
+      });
+      return `profiled ${result.requests.total} requests; npm run profile -w bench -- --process router`;
+    },
   );
 }
 
