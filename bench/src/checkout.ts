@@ -16,12 +16,9 @@ import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { ORDERS_OAUTH_CLIENTS, STRIPE_MOCK_URL } from '@shop/orders/testing';
 import { queryDatabase, REPO_ROOT, waitFor } from '@shop/test-harness';
-import {
-  ORDERS_OAUTH_CLIENTS,
-  STRIPE_MOCK_URL,
-} from '../../subgraphs/orders/test/support/orders-service';
-import { ADMIN } from '../../subgraphs/users/test/support/users-service';
+import { ADMIN } from '@shop/users/testing';
 import { call } from './call';
 import { cpuList, cpuSnapshot, cpuUse, type CpuUse } from './cpu';
 import { appendSection, checkClosedLoopOptions, type RunOptions } from './harness';

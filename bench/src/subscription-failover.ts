@@ -13,6 +13,7 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Client } from 'graphql-ws';
+import { RECORD } from '@shop/delivery/testing';
 import {
   deleteKeys,
   startTcpProxy,
@@ -21,7 +22,6 @@ import {
   type TcpProxy,
 } from '@shop/test-harness';
 import { Shop } from '../../e2e/src/shop';
-import { RECORD } from '../../subgraphs/delivery/test/support/operations';
 import { appendSection } from './harness';
 import { Latencies } from './latency';
 import { type Child } from './processes/child';

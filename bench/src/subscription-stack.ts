@@ -3,8 +3,8 @@
 // the real checkout), orders and delivery sharing a BullMQ prefix so a paid order gets its
 // shipment and label. Shared by the subscriptions and failover benchmarks.
 import { readdirSync, readFileSync } from 'node:fs';
-import { DELIVERY_OAUTH_CLIENT } from '../../subgraphs/delivery/test/support/delivery-service';
-import { ORDERS_OAUTH_CLIENTS } from '../../subgraphs/orders/test/support/orders-service';
+import { DELIVERY_OAUTH_CLIENT } from '@shop/delivery/testing';
+import { ORDERS_OAUTH_CLIENTS } from '@shop/orders/testing';
 import { processSeconds } from './cpu';
 import { startChild, type Child } from './processes/child';
 import type { LoopReading } from './processes/loop-monitor';

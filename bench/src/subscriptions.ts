@@ -17,9 +17,9 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
+import { RECORD } from '@shop/delivery/testing';
 import { deleteKeys, testKeyPrefix, waitFor } from '@shop/test-harness';
 import { Shop, type Shopper } from '../../e2e/src/shop';
-import { RECORD } from '../../subgraphs/delivery/test/support/operations';
 import { appendSection } from './harness';
 import { Latencies, type LatencySummary } from './latency';
 import { type Child } from './processes/child';

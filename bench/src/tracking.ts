@@ -15,17 +15,13 @@ import { createHmac, randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import IORedis from 'ioredis';
+import { DELIVERY_CLIENT, startFakeOrders, type DeliveryNeighbours } from '@shop/delivery/testing';
 import {
   queryDatabase,
   startTokenIssuer,
   TEST_REDIS_URL,
   type TokenIssuer,
 } from '@shop/test-harness';
-import {
-  DELIVERY_CLIENT,
-  type DeliveryNeighbours,
-} from '../../subgraphs/delivery/test/support/delivery-service';
-import { startFakeOrders } from '../../subgraphs/delivery/test/support/fake-orders';
 import { cpuList, cpuSnapshot, cpuUse, type CpuUse } from './cpu';
 import { appendSection, type RunOptions } from './harness';
 import { Latencies, latencyRow, type LatencySummary } from './latency';

@@ -5,10 +5,7 @@
 // knows when every client's subscription has reached it.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  startDeliveryFixture,
-  type DeliveryNeighbours,
-} from '../../../subgraphs/delivery/test/support/delivery-service';
+import { startDeliveryFixture, type DeliveryNeighbours } from '@shop/delivery/testing';
 import { announce, childInput, stopOnSigterm } from './child';
 import { loopMonitor } from './loop-monitor';
 

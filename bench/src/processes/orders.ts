@@ -1,10 +1,7 @@
 // The orders service with a database and BullMQ prefix of its own, paying through
 // stripe-mock, in a process of its own. Input: where its neighbours are, and further
 // environment for its config. Announces its database so the caller can count what it wrote.
-import {
-  startOrdersFixture,
-  type OrdersNeighbours,
-} from '../../../subgraphs/orders/test/support/orders-service';
+import { startOrdersFixture, type OrdersNeighbours } from '@shop/orders/testing';
 import { announce, childInput, stopOnSigterm } from './child';
 
 const { neighbours, env } = childInput<{

@@ -7,11 +7,11 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { createLogger } from '@shop/logging';
+import { startProductsFixture } from '@shop/products/testing';
 import { createTestDatabase, REPO_ROOT, type TestDatabase } from '@shop/test-harness';
 import { productsConfigSchema } from '../../../subgraphs/products/src/config';
 import { openCatalog } from '../../../subgraphs/products/src/server';
 import { seedCatalog, type SeedResult } from '../../../subgraphs/products/src/seed';
-import { startProductsFixture } from '../../../subgraphs/products/test/support/products-service';
 import { announce, childInput, stopOnSigterm } from './child';
 
 interface Input {

@@ -1,6 +1,6 @@
 // The users service with its own test database and key prefix, in a process of its own.
 // Input: further environment for its config (e.g. OAUTH_CLIENTS for the services that call it).
-import { startUsersFixture } from '../../../subgraphs/users/test/support/users-service';
+import { startUsersFixture } from '@shop/users/testing';
 import { announce, childInput, stopOnSigterm } from './child';
 
 const { env } = childInput<{ env?: Record<string, string> }>();
