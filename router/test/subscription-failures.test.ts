@@ -2,37 +2,21 @@ import { randomUUID } from 'node:crypto';
 import WebSocket from 'ws';
 import { waitFor } from '@shop/test-harness';
 import { UPSTREAM_LOST_MESSAGE } from '../src/subscriptions';
-import type { TestRouter } from './support/stack';
-import {
-  connect,
-  record,
-  startSubscriptionStack,
-  TRACKED,
-  type SubscriptionStack,
-  type TestClient,
-} from './support/subscriptions';
+import { record, TRACKED } from './support/subscriptions';
+import { subscriptionStackForFile } from './support/subscription-stack-for-file';
 
 /** Events without fields of other subgraphs: the relay forwards them as fast as they come. */
 const TRACKED_NOTES = `subscription ($orderId: ID!) { tracked(orderId: $orderId) { seq note } }`;
 const MAX_BUFFERED_BYTES = 1024 * 1024;
 
-let stack: SubscriptionStack;
-let router: TestRouter;
-const clients: TestClient[] = [];
-beforeAll(async () => {
-  stack = await startSubscriptionStack({
-    SUBSCRIPTION_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),
-  });
-  router = stack.router;
+const stack = subscriptionStackForFile({
+  SUBSCRIPTION_MAX_BUFFERED_BYTES: String(MAX_BUFFERED_BYTES),
 });
-afterEach(async () => {
-  for (const { client } of clients.splice(0)) await client.dispose();
-});
-afterAll(() => stack.stop());
 
 async function subscribedClient(query = TRACKED) {
-  const connection = connect(router, { authorization: `Bearer ${stack.tokens.userToken()}` });
-  clients.push(connection);
+  const connection = stack.connect(stack.router, {
+    authorization: `Bearer ${stack.tokens.userToken()}`,
+  });
   const orderId = `order-${randomUUID()}`;
   const recording = record(connection.client, { query, variables: { orderId } });
   await waitFor(() => stack.tracking.active(orderId) === 1, { what: 'the upstream subscription' });
@@ -53,7 +37,7 @@ describe('a client that reads too slowly', () => {
       Array.from({ length: 20 }, (_, i) => ({ seq: i + 1, note })),
     );
     expect(socket()?.readyState).toBe(WebSocket.OPEN);
-    expect(router.logs).not.toContainEqual(
+    expect(stack.router.logs).not.toContainEqual(
       expect.objectContaining({ msg: 'client reads too slowly; closing its connection' }),
     );
   });
@@ -72,7 +56,7 @@ describe('a client that reads too slowly', () => {
     }
 
     expect(stack.tracking.ended(orderId)).toBe(1);
-    expect(router.logs).toContainEqual(
+    expect(stack.router.logs).toContainEqual(
       expect.objectContaining({
         level: 40,
         msg: 'client reads too slowly; closing its connection',
@@ -118,8 +102,9 @@ describe('keep-alive', () => {
 describe('a subgraph that stops answering', () => {
   it('is dropped when it misses a keep-alive pong; its subscriptions move to a fresh socket and go on', async () => {
     const pinging = await stack.startRouter({ SUBSCRIPTION_KEEPALIVE_MS: '200' });
-    const connection = connect(pinging, { authorization: `Bearer ${stack.tokens.userToken()}` });
-    clients.push(connection);
+    const connection = stack.connect(pinging, {
+      authorization: `Bearer ${stack.tokens.userToken()}`,
+    });
     const orderId = `order-${randomUUID()}`;
     const recording = record(connection.client, { query: TRACKED, variables: { orderId } });
     await waitFor(() => stack.tracking.active(orderId) === 1, {
@@ -167,7 +152,7 @@ describe('a subgraph that goes away', () => {
       });
     }
     expect(first.recording.results).toHaveLength(2);
-    expect(router.logs).toContainEqual(
+    expect(stack.router.logs).toContainEqual(
       expect.objectContaining({
         level: 40,
         subgraph: 'tracking',
