@@ -150,6 +150,17 @@ export class SubgraphPool {
 /** What a data source hands the gateway: `{ data, errors }` as a subgraph sent it. */
 type GatewayGraphQLResponse = Awaited<ReturnType<RemoteGraphQLDataSource['process']>>;
 
+/** RemoteGraphQLDataSource's private `respond`, which applies a subgraph's Cache-Control. */
+interface GatewayResponder {
+  respond(args: {
+    response: GatewayGraphQLResponse;
+    request: GraphQLDataSourceProcessOptions['request'];
+    context: RouterContext;
+    overallCachePolicy: unknown;
+    pathInIncomingRequest?: unknown;
+  }): Promise<GatewayGraphQLResponse>;
+}
+
 /**
  * A subgraph's answer on a non-2xx status that is still a GraphQL response: thrown by
  * `errorFromResponse` (the only hook the gateway offers there, and typed GraphQLError)
@@ -241,32 +252,72 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<RouterContext> {
     };
   }
 
-  override willSendRequest(options: GraphQLDataSourceProcessOptions<RouterContext>): void {
+  /**
+   * The headers of a call: JSON, what the gateway itself asks for, and the allow-listed
+   * facts of the client request.
+   */
+  private headersFor(options: GraphQLDataSourceProcessOptions<RouterContext>) {
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    for (const [name, value] of options.request.http?.headers ?? []) headers[name] = value;
     // Only client operations carry a router context (the gateway makes no other calls here).
-    if (!('incomingRequestContext' in options)) return;
-    const headers = options.request.http?.headers;
-    if (!headers) return;
+    if (!('incomingRequestContext' in options)) return headers;
     const { authorization, requestId, clientIp, cartId } = options.context;
     // The token itself, not a claim derived from it: each subgraph verifies it again, so a
     // request that bypasses the router proves nothing it could not prove here.
-    if (authorization) headers.set('authorization', authorization);
-    headers.set(REQUEST_ID_HEADER, requestId);
-    headers.set('x-forwarded-for', clientIp);
-    if (cartId) headers.set(CART_ID_HEADER, cartId);
+    if (authorization) headers.authorization = authorization;
+    headers[REQUEST_ID_HEADER] = requestId;
+    headers['x-forwarded-for'] = clientIp;
+    if (cartId) headers[CART_ID_HEADER] = cartId;
     // W3C trace context of this fetch (the gateway's `gateway.fetch` span), so the
     // subgraph's spans join the router's trace; nothing when tracing is off.
     const carrier = traceCarrier();
     if (carrier) {
-      headers.set('traceparent', carrier.traceparent);
-      if (carrier.tracestate) headers.set('tracestate', carrier.tracestate);
+      headers.traceparent = carrier.traceparent;
+      if (carrier.tracestate) headers.tracestate = carrier.tracestate;
     }
+    return headers;
+  }
+
+  /**
+   * The gateway's own `process` (RemoteGraphQLDataSource), less what it builds per call for
+   * nobody here: a node-fetch Headers and Request for hooks this class does not use, and
+   * the copy of one into the other. Same request body, same answer handling.
+   */
+  private async send(
+    options: GraphQLDataSourceProcessOptions<RouterContext>,
+  ): Promise<GatewayGraphQLResponse> {
+    const { http: _http, query, ...rest } = options.request;
+    if (!query) throw new Error('Missing query');
+    const response = await this.fetcher(this.url, {
+      method: 'POST',
+      headers: this.headersFor(options),
+      body: JSON.stringify({ query, ...rest }),
+    });
+    if (!response.ok) throw await this.errorFromResponse(response);
+    const body = await this.parseBody(response);
+    if (!body || typeof body !== 'object') {
+      throw new Error(`Expected JSON response body, but received: ${String(body)}`);
+    }
+    const answer = { ...(body as GatewayGraphQLResponse), http: response };
+    // The gateway's `respond`: a subgraph's Cache-Control narrows the answer's cache policy.
+    if (!('incomingRequestContext' in options)) return answer;
+    const policy = options.incomingRequestContext.overallCachePolicy;
+    return !policy || !('restrict' in policy)
+      ? answer
+      : (this as unknown as GatewayResponder).respond({
+          response: answer,
+          request: options.request,
+          context: options.context,
+          overallCachePolicy: policy,
+          pathInIncomingRequest: options.pathInIncomingRequest,
+        });
   }
 
   override async process(
     options: GraphQLDataSourceProcessOptions<RouterContext>,
   ): Promise<GatewayGraphQLResponse> {
     try {
-      return await super.process(options);
+      return await this.send(options);
     } catch (error) {
       if (error instanceof GraphQLAnswerOnErrorStatus) return error.response;
       // Also a body cut off by the timeout, which fails after the fetch itself answered.
