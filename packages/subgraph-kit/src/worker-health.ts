@@ -109,6 +109,28 @@ export interface Background {
   stop: () => Promise<void>;
 }
 
+export interface BackgroundWorkOptions {
+  /** WORKERS_ENABLED: false when a worker Deployment (`npm run worker`) runs the work. */
+  enabled: boolean;
+  /** Named in the log and in a failure to close: "the <name> runs in its own process". */
+  name: string;
+  logger: Logger;
+  start: () => Background;
+}
+
+/**
+ * Starts a service's background work in its API process, added to `closers` right away so it
+ * stops before what it uses; or only says who runs it instead.
+ */
+export function startBackgroundWork(closers: Closers, options: BackgroundWorkOptions): void {
+  if (!options.enabled) {
+    options.logger.info(`WORKERS_ENABLED=false: the ${options.name} runs in its own process`);
+    return;
+  }
+  const work = options.start();
+  closers.add(options.name, () => work.stop());
+}
+
 export interface WorkerProcessOptions extends WorkerHealthOptions {
   /** Starts the workers; called once the health endpoints listen. */
   start: () => Background;

@@ -1,5 +1,5 @@
 import { createLogger } from '@shop/logging';
-import { startWorkerProcess } from '../src';
+import { Closers, startBackgroundWork, startWorkerProcess } from '../src';
 
 // A worker process as Kubernetes sees it: probes on its own port, readiness from its stores,
 // and a stop that lets the work finish before the stores close.
@@ -107,5 +107,43 @@ describe('startWorkerProcess', () => {
       ),
     ).rejects.toThrow('redis unreachable');
     expect(steps).toEqual(['stores closed']);
+  });
+});
+
+// An API process runs its background work unless a worker Deployment does (WORKERS_ENABLED).
+describe('startBackgroundWork', () => {
+  it('starts the work and stops it with the closers', async () => {
+    const steps: string[] = [];
+    const logger = createLogger('worker-test', 'silent');
+    const closers = new Closers(logger);
+    startBackgroundWork(closers, {
+      enabled: true,
+      name: 'outbox relay',
+      logger,
+      start: () => {
+        steps.push('started');
+        return { stop: async () => void steps.push('stopped') };
+      },
+    });
+    await closers.close();
+    expect(steps).toEqual(['started', 'stopped']);
+  });
+
+  it('leaves the work to the worker process when WORKERS_ENABLED is false, and says so', async () => {
+    const lines: string[] = [];
+    const logger = createLogger('worker-test', 'info', {
+      write: (line: string) => void lines.push(line),
+    });
+    const start = jest.fn();
+    startBackgroundWork(new Closers(logger), {
+      enabled: false,
+      name: 'outbox relay',
+      logger,
+      start,
+    });
+    expect(start).not.toHaveBeenCalled();
+    expect(JSON.parse(lines[0]!).msg).toBe(
+      'WORKERS_ENABLED=false: the outbox relay runs in its own process',
+    );
   });
 });
