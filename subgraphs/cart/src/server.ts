@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { parse } from 'graphql';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import { Closers, startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { CartConfig } from './config';
 import { createContext, type Context } from './context';
 import { CartService } from './services/cart-service';
@@ -21,24 +21,28 @@ export async function startCartService(
   config: CartConfig,
   logger: Logger = createLogger('cart', config.LOG_LEVEL),
 ): Promise<RunningSubgraph> {
-  // Connects on the first command (GET /readyz or a cart request): the service starts
-  // while Redis is still coming up, and a stop right after start leaves no timer behind.
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
-  const store = new CartStore(
-    redis,
-    config.REDIS_KEY_PREFIX,
-    config.CART_TTL_DAYS * SECONDS_PER_DAY,
-    config.CART_EMPTY_TTL_MINUTES * 60,
-  );
-  const catalog = new ProductCatalog({
-    url: config.PRODUCTS_URL,
-    timeoutMs: config.PRODUCTS_TIMEOUT_MS,
-  });
-  const carts = new CartService(store, config.DEFAULT_CURRENCY, config.CART_MAX_LINES);
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    // Connects on the first command (GET /readyz or a cart request): the service starts
+    // while Redis is still coming up, and a stop right after start leaves no timer behind.
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 2 });
+    // A client that never sent a command has nothing to flush: disconnect() ends it at once,
+    // where quit() would first connect it.
+    closers.add('redis', () => (redis.status === 'wait' ? redis.disconnect() : redis.quit()));
+    const store = new CartStore(
+      redis,
+      config.REDIS_KEY_PREFIX,
+      config.CART_TTL_DAYS * SECONDS_PER_DAY,
+      config.CART_EMPTY_TTL_MINUTES * 60,
+    );
+    const catalog = new ProductCatalog({
+      url: config.PRODUCTS_URL,
+      timeoutMs: config.PRODUCTS_TIMEOUT_MS,
+    });
+    closers.add('products connection pool', () => catalog.close());
+    const carts = new CartService(store, config.DEFAULT_CURRENCY, config.CART_MAX_LINES);
 
-  let running: RunningSubgraph;
-  try {
-    running = await startSubgraph<Context>(
+    const running = await startSubgraph<Context>(
       {
         name: 'cart',
         typeDefs,
@@ -56,19 +60,8 @@ export async function startCartService(
       },
       config.CART_PORT,
     );
-  } catch (error) {
-    // Nothing else will ever close them: a failed start must not leave a Redis client or
-    // the products connection pool open (a retrying caller would pile them up).
-    redis.disconnect();
-    await catalog.close();
-    throw error;
-  }
+    closers.add('http server', () => running.stop());
 
-  return {
-    ...running,
-    stop: async () => {
-      await running.stop();
-      await Promise.all([redis.quit(), catalog.close()]);
-    },
-  };
+    return { ...running, stop: () => closers.close() };
+  });
 }

@@ -4,7 +4,12 @@ import { parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import {
+  Closers,
+  startBackgroundWork,
+  startSubgraph,
+  type RunningSubgraph,
+} from '@shop/subgraph-kit';
 import type { DeliveryConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { startDeliveryJobs } from './jobs/start';
@@ -31,19 +36,20 @@ export async function startDeliveryService(
   config: DeliveryConfig,
   logger: Logger = createLogger('delivery', config.LOG_LEVEL),
 ): Promise<DeliveryService> {
-  const services = createDeliveryServices(config, logger);
-  const { prisma, shipments, orders, events, steps, tracking } = services;
-  const verifier = new TokenVerifier({
-    issuer: config.JWT_ISSUER,
-    audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-    keys: remoteJwks(config.JWKS_URL),
-  });
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    const services = createDeliveryServices(config, logger);
+    closers.add('pub/sub, databases and orders client', services.close);
+    const { prisma, shipments, orders, events, tracking } = services;
+    const verifier = new TokenVerifier({
+      issuer: config.JWT_ISSUER,
+      audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
+      keys: remoteJwks(config.JWKS_URL),
+    });
 
-  const read = shipmentResolvers(tracking);
-  const live = deliveryUpdatedResolvers(events, orders);
-  let running: RunningSubgraph;
-  try {
-    running = await startSubgraph<Context>(
+    const read = shipmentResolvers(tracking);
+    const live = deliveryUpdatedResolvers(events, orders);
+    const running = await startSubgraph<Context>(
       {
         name: 'delivery',
         typeDefs,
@@ -58,42 +64,37 @@ export async function startDeliveryService(
       },
       config.DELIVERY_PORT,
     );
-  } catch (error) {
-    await events.close();
-    await Promise.all([prisma.$disconnect(), steps.close(), orders.close()]);
-    throw error;
-  }
+    closers.add('http server', () => running.stop());
 
-  // graphql-ws on the same HTTP server and path as queries. Each subscription is
-  // authenticated by its own token (sent by the router in its extensions) or by its
-  // socket's connection_init (direct clients); see routes/subscriptions.ts and README.md.
-  const ws = serveSubscriptions({
-    httpServer: running.httpServer,
-    schema: running.schema,
-    verifier,
-    shipments,
-    keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
-    logger,
+    // graphql-ws on the same HTTP server and path as queries. Each subscription is
+    // authenticated by its own token (sent by the router in its extensions) or by its
+    // socket's connection_init (direct clients); see routes/subscriptions.ts and README.md.
+    const ws = serveSubscriptions({
+      httpServer: running.httpServer,
+      schema: running.schema,
+      verifier,
+      shipments,
+      keepAliveMs: config.SUBSCRIPTION_KEEPALIVE_MS,
+      logger,
+    });
+    // Before the HTTP server: an open WebSocket would keep it from closing.
+    closers.add('subscriptions', () => ws.close());
+
+    // The worker finishes its running jobs and the relay its batch before the database goes.
+    startBackgroundWork(closers, {
+      enabled: config.WORKERS_ENABLED,
+      name: 'label worker',
+      logger,
+      start: () => startDeliveryJobs(config, services, logger),
+    });
+
+    return {
+      ...running,
+      wsUrl: running.url.replace(/^http/, 'ws'),
+      subscriptions: () => events.stats(),
+      stop: () => closers.close(),
+    };
   });
-
-  // Redis connections for BullMQ open only once the server is up, so a failed start leaks none.
-  const jobs = config.WORKERS_ENABLED ? startDeliveryJobs(config, services, logger) : null;
-  if (!jobs) logger.info('WORKERS_ENABLED=false: the label worker runs in its own process');
-
-  return {
-    ...running,
-    wsUrl: running.url.replace(/^http/, 'ws'),
-    subscriptions: () => events.stats(),
-    stop: async () => {
-      // Subscribers first (a WebSocket would keep the HTTP server from closing), then HTTP,
-      // then the worker finishes its running jobs and the relay its batch.
-      await ws.close();
-      await events.close();
-      await running.stop();
-      await jobs?.stop();
-      await Promise.all([prisma.$disconnect(), steps.close(), orders.close()]);
-    },
-  };
 }
 
 export { CloseCode };

@@ -4,7 +4,12 @@ import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import {
+  Closers,
+  startBackgroundWork,
+  startSubgraph,
+  type RunningSubgraph,
+} from '@shop/subgraph-kit';
 import type { NotificationsConfig } from './config';
 import type { Context } from './context';
 import { startNotificationsJobs } from './jobs/start';
@@ -29,14 +34,15 @@ export async function startNotificationsService(
   config: NotificationsConfig,
   logger: Logger = createLogger('notifications', config.LOG_LEVEL),
 ): Promise<NotificationsService> {
-  const stores = await openNotificationStores(config);
-  const { connection, notifications, preferences } = stores;
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    const stores = await openNotificationStores(config);
+    closers.add('mongodb', () => stores.connection.close());
+    const { connection, notifications, preferences } = stores;
 
-  let running: RunningSubgraph;
-  try {
     const read = notificationResolvers(notifications);
     const prefs = preferencesResolvers(preferences);
-    running = await startSubgraph<Context>(
+    const running = await startSubgraph<Context>(
       {
         name: 'notifications',
         typeDefs,
@@ -52,24 +58,16 @@ export async function startNotificationsService(
       },
       config.NOTIFICATIONS_PORT,
     );
-  } catch (error) {
-    await connection.close();
-    throw error;
-  }
+    closers.add('http server', () => running.stop());
 
-  // Redis connections open only once the server is up, so a failed start leaks none.
-  const jobs = config.WORKERS_ENABLED ? startNotificationsJobs(config, stores, logger) : null;
-  if (!jobs) logger.info('WORKERS_ENABLED=false: the notifications worker runs in its own process');
+    // Running jobs finish (and record their attempts) before the stores close.
+    startBackgroundWork(closers, {
+      enabled: config.WORKERS_ENABLED,
+      name: 'notifications worker',
+      logger,
+      start: () => startNotificationsJobs(config, stores, logger),
+    });
 
-  return {
-    ...running,
-    connection,
-    notifications,
-    stop: async () => {
-      await running.stop();
-      // Running jobs finish (and record their attempts) before the stores close.
-      await jobs?.stop();
-      await connection.close();
-    },
-  };
+    return { ...running, connection, notifications, stop: () => closers.close() };
+  });
 }

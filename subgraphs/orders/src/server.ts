@@ -3,7 +3,12 @@ import path from 'node:path';
 import { parse } from 'graphql';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import {
+  Closers,
+  startBackgroundWork,
+  startSubgraph,
+  type RunningSubgraph,
+} from '@shop/subgraph-kit';
 import type { OrdersConfig } from './config';
 import { bearerTokenFrom, createLoaders, type Context } from './context';
 import { startOrdersJobs } from './jobs/start';
@@ -20,52 +25,54 @@ export async function startOrdersService(
   config: OrdersConfig,
   logger: Logger = createLogger('orders', config.LOG_LEVEL),
 ): Promise<RunningSubgraph> {
-  const services = createOrdersServices(config, logger);
-  const { prisma, orders, webhookStripe, checkout, events, lifecycle, paypalCapture } = services;
-  if (!config.STRIPE_WEBHOOK_SECRET) {
-    logger.warn('STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event');
-  }
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    const services = createOrdersServices(config, logger);
+    closers.add('database and subgraph clients', services.close);
+    const { prisma, orders, webhookStripe, checkout, events, lifecycle, paypalCapture } = services;
+    if (!config.STRIPE_WEBHOOK_SECRET) {
+      logger.warn('STRIPE_WEBHOOK_SECRET is not set: POST /webhooks/stripe refuses every event');
+    }
 
-  const read = orderResolvers(orders);
-  const mutations = {
-    ...checkoutResolvers(checkout).Mutation,
-    ...orderLifecycleResolvers(lifecycle, paypalCapture).Mutation,
-  };
-  const running = await startSubgraph<Context>(
-    {
-      name: 'orders',
-      typeDefs,
-      resolvers: { ...read, Mutation: mutations },
-      verifier: new TokenVerifier({
-        issuer: config.JWT_ISSUER,
-        audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-        keys: remoteJwks(config.JWKS_URL),
-      }),
-      logger,
-      context: (base, request) => ({
-        ...base,
-        loaders: createLoaders(orders),
-        bearerToken: bearerTokenFrom(request.headers.authorization),
-      }),
-      routes: (app) =>
-        stripeWebhookRoute(app, webhookStripe, config.STRIPE_WEBHOOK_SECRET, events, logger),
-      ready: async () => {
-        await prisma.$queryRaw`SELECT 1`;
+    const read = orderResolvers(orders);
+    const mutations = {
+      ...checkoutResolvers(checkout).Mutation,
+      ...orderLifecycleResolvers(lifecycle, paypalCapture).Mutation,
+    };
+    const running = await startSubgraph<Context>(
+      {
+        name: 'orders',
+        typeDefs,
+        resolvers: { ...read, Mutation: mutations },
+        verifier: new TokenVerifier({
+          issuer: config.JWT_ISSUER,
+          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
+          keys: remoteJwks(config.JWKS_URL),
+        }),
+        logger,
+        context: (base, request) => ({
+          ...base,
+          loaders: createLoaders(orders),
+          bearerToken: bearerTokenFrom(request.headers.authorization),
+        }),
+        routes: (app) =>
+          stripeWebhookRoute(app, webhookStripe, config.STRIPE_WEBHOOK_SECRET, events, logger),
+        ready: async () => {
+          await prisma.$queryRaw`SELECT 1`;
+        },
       },
-    },
-    config.ORDERS_PORT,
-  );
-  // Redis connections open only once the server is up, so a failed start leaks none.
-  const jobs = config.WORKERS_ENABLED ? startOrdersJobs(config, services, logger) : null;
-  if (!jobs) logger.info('WORKERS_ENABLED=false: the orders worker runs in its own process');
+      config.ORDERS_PORT,
+    );
+    closers.add('http server', () => running.stop());
 
-  return {
-    ...running,
-    stop: async () => {
-      await running.stop();
-      // The relay finishes its batch and the worker its running jobs before the database goes.
-      await jobs?.stop();
-      await services.close();
-    },
-  };
+    // The relay finishes its batch and the worker its running jobs before the database goes.
+    startBackgroundWork(closers, {
+      enabled: config.WORKERS_ENABLED,
+      name: 'orders worker',
+      logger,
+      start: () => startOrdersJobs(config, services, logger),
+    });
+
+    return { ...running, stop: () => closers.close() };
+  });
 }

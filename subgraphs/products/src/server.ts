@@ -4,7 +4,7 @@ import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
 import { remoteJwks, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import { Closers, startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
 import type { ProductsConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { CatalogService } from './services/catalog-service';
@@ -98,12 +98,13 @@ export async function startProductsService(
   config: ProductsConfig,
   logger: Logger = createLogger('products', config.LOG_LEVEL),
 ): Promise<ProductsService> {
-  const opened = await openCatalog(config, logger);
-  const { connection, prisma, products, categories, catalog, stock } = opened;
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    const opened = await openCatalog(config, logger);
+    closers.add('catalog and stock ledger', opened.close);
+    const { connection, prisma, products, categories, catalog, stock } = opened;
 
-  let running: RunningSubgraph;
-  try {
-    running = await startSubgraph<Context>(
+    const running = await startSubgraph<Context>(
       {
         name: 'products',
         typeDefs,
@@ -129,27 +130,19 @@ export async function startProductsService(
       },
       config.PRODUCTS_PORT,
     );
-  } catch (error) {
-    await opened.close();
-    throw error;
-  }
+    closers.add('http server', () => running.stop());
 
-  const sweeper = startHoldSweeper(opened.ledger, config.STOCK_HOLD_SWEEP_INTERVAL_MS, logger);
-  const mirror = startStockMirror(
-    opened.ledger,
-    products,
-    opened.locks,
-    config.STOCK_MIRROR_INTERVAL_MS,
-    logger,
-  );
-  return {
-    ...running,
-    connection,
-    prisma,
-    stop: async () => {
-      await running.stop();
-      await Promise.all([sweeper.stop(), mirror.stop()]);
-      await opened.close();
-    },
-  };
+    const sweeper = startHoldSweeper(opened.ledger, config.STOCK_HOLD_SWEEP_INTERVAL_MS, logger);
+    closers.add('hold sweeper', () => sweeper.stop());
+    const mirror = startStockMirror(
+      opened.ledger,
+      products,
+      opened.locks,
+      config.STOCK_MIRROR_INTERVAL_MS,
+      logger,
+    );
+    closers.add('stock mirror', () => mirror.stop());
+
+    return { ...running, connection, prisma, stop: () => closers.close() };
+  });
 }

@@ -4,7 +4,12 @@ import Redis from 'ioredis';
 import { parse } from 'graphql';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import {
+  Closers,
+  startBackgroundWork,
+  startSubgraph,
+  type RunningSubgraph,
+} from '@shop/subgraph-kit';
 import type { UsersConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { ensureAdmin } from './services/admin';
@@ -33,79 +38,84 @@ export async function startUsersService(
   config: UsersConfig,
   logger: Logger = createLogger('users', config.LOG_LEVEL),
 ): Promise<UsersService> {
-  const prisma = createPrisma(config.USERS_DATABASE_URL);
-  const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
-  const keys = loadSigningKeys(config, logger);
-  const signer = new AccessTokenSigner(keys, {
-    issuer: config.JWT_ISSUER,
-    audience: config.JWT_AUDIENCE,
-    serviceAudience: config.SERVICE_TOKEN_AUDIENCE,
-    accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
-  });
-  const users = new UserStore(prisma);
-  const auth = new AuthService(
-    users,
-    new RefreshTokenStore(prisma),
-    signer,
-    new LoginLimiter(redis, config.REDIS_KEY_PREFIX, {
-      maxPerEmail: config.LOGIN_MAX_ATTEMPTS_PER_EMAIL,
-      maxPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
-      windowSeconds: config.LOGIN_WINDOW_SECONDS,
-      registrationsPerIpPerHour: config.REGISTRATIONS_PER_IP_PER_HOUR,
-    }),
-    config.REFRESH_TOKEN_TTL_DAYS,
-  );
-
-  await ensureAdmin(users, config.ADMIN_EMAIL, config.ADMIN_PASSWORD, logger);
-
-  const resolvers = userResolvers(users);
-  const running = await startSubgraph<Context>(
-    {
-      name: 'users',
-      typeDefs,
-      resolvers: { ...resolvers, Mutation: { ...resolvers.Mutation, ...authMutations(auth) } },
-      // This service issues the tokens, so it verifies them with its own keys, no HTTP hop.
-      verifier: new TokenVerifier({
-        issuer: config.JWT_ISSUER,
-        audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-        keys: localKeys(() => keys.publicKeys),
+  const closers = new Closers(logger);
+  return closers.closeOnFailure(async () => {
+    const prisma = createPrisma(config.USERS_DATABASE_URL);
+    closers.add('database', () => prisma.$disconnect());
+    const redis = new Redis(config.REDIS_URL, { lazyConnect: false, maxRetriesPerRequest: 2 });
+    closers.add('redis', () => redis.quit());
+    const keys = loadSigningKeys(config, logger);
+    const signer = new AccessTokenSigner(keys, {
+      issuer: config.JWT_ISSUER,
+      audience: config.JWT_AUDIENCE,
+      serviceAudience: config.SERVICE_TOKEN_AUDIENCE,
+      accessTokenTtlSeconds: config.ACCESS_TOKEN_TTL_SECONDS,
+    });
+    const users = new UserStore(prisma);
+    const auth = new AuthService(
+      users,
+      new RefreshTokenStore(prisma),
+      signer,
+      new LoginLimiter(redis, config.REDIS_KEY_PREFIX, {
+        maxPerEmail: config.LOGIN_MAX_ATTEMPTS_PER_EMAIL,
+        maxPerIp: config.LOGIN_MAX_ATTEMPTS_PER_IP,
+        windowSeconds: config.LOGIN_WINDOW_SECONDS,
+        registrationsPerIpPerHour: config.REGISTRATIONS_PER_IP_PER_HOUR,
       }),
+      config.REFRESH_TOKEN_TTL_DAYS,
+    );
+
+    await ensureAdmin(users, config.ADMIN_EMAIL, config.ADMIN_PASSWORD, logger);
+
+    const resolvers = userResolvers(users);
+    const running = await startSubgraph<Context>(
+      {
+        name: 'users',
+        typeDefs,
+        resolvers: { ...resolvers, Mutation: { ...resolvers.Mutation, ...authMutations(auth) } },
+        // This service issues the tokens, so it verifies them with its own keys, no HTTP hop.
+        verifier: new TokenVerifier({
+          issuer: config.JWT_ISSUER,
+          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
+          keys: localKeys(() => keys.publicKeys),
+        }),
+        logger,
+        context: (base) => ({ ...base, loaders: createLoaders(users) }),
+        routes: (app) => {
+          jwksRoute(app, keys);
+          oauthTokenRoute(
+            app,
+            config.OAUTH_CLIENTS,
+            signer,
+            new ClientSecretLimiter(redis, config.REDIS_KEY_PREFIX, {
+              maxFailuresPerClient: config.OAUTH_MAX_FAILURES_PER_CLIENT,
+              maxFailuresPerIp: config.OAUTH_MAX_FAILURES_PER_IP,
+              windowSeconds: config.OAUTH_FAILURE_WINDOW_SECONDS,
+            }),
+            logger,
+          );
+        },
+        ready: async () => {
+          await prisma.$queryRaw`SELECT 1`;
+          await redis.ping();
+        },
+      },
+      config.USERS_PORT,
+    );
+    closers.add('http server', () => running.stop());
+
+    // The relay finishes its batch before the database connection goes.
+    startBackgroundWork(closers, {
+      enabled: config.WORKERS_ENABLED,
+      name: 'outbox relay',
       logger,
-      context: (base) => ({ ...base, loaders: createLoaders(users) }),
-      routes: (app) => {
-        jwksRoute(app, keys);
-        oauthTokenRoute(
-          app,
-          config.OAUTH_CLIENTS,
-          signer,
-          new ClientSecretLimiter(redis, config.REDIS_KEY_PREFIX, {
-            maxFailuresPerClient: config.OAUTH_MAX_FAILURES_PER_CLIENT,
-            maxFailuresPerIp: config.OAUTH_MAX_FAILURES_PER_IP,
-            windowSeconds: config.OAUTH_FAILURE_WINDOW_SECONDS,
-          }),
-          logger,
-        );
-      },
-      ready: async () => {
-        await prisma.$queryRaw`SELECT 1`;
-        await redis.ping();
-      },
-    },
-    config.USERS_PORT,
-  );
+      start: () => startUsersJobs(config, prisma, logger),
+    });
 
-  // BullMQ connections open only once the server is up, so a failed start leaks none.
-  const jobs = config.WORKERS_ENABLED ? startUsersJobs(config, prisma, logger) : null;
-  if (!jobs) logger.info('WORKERS_ENABLED=false: the outbox relay runs in its own process');
-
-  return {
-    ...running,
-    jwksUrl: `http://127.0.0.1:${running.port}/.well-known/jwks.json`,
-    stop: async () => {
-      await running.stop();
-      // The relay finishes its batch before the database connection goes.
-      await jobs?.stop();
-      await Promise.all([prisma.$disconnect(), redis.quit()]);
-    },
-  };
+    return {
+      ...running,
+      jwksUrl: `http://127.0.0.1:${running.port}/.well-known/jwks.json`,
+      stop: () => closers.close(),
+    };
+  });
 }
