@@ -4,6 +4,7 @@ import { formatError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
 import { startAccessLog } from './access-log';
 import type { RequestFacts, RouterContext } from './context';
+import { NOT_IN_LIST_BODY } from './persisted-operations';
 
 /** A connect-style middleware that calls `next` before returning (cors does). */
 type SyncMiddleware = (req: IncomingMessage, res: ServerResponse, next: () => void) => void;
@@ -15,8 +16,8 @@ export interface GraphQLLaneOptions {
   cors: SyncMiddleware;
   clientIp: (req: IncomingMessage) => string;
   maxBodyBytes: number;
-  /** Whether every POST must go through the Express path (the trusted-documents check). */
-  expressOnly: boolean;
+  /** Trusted-documents mode: puts the manifest's text in a body, false to refuse it. */
+  admit?: (body: unknown) => boolean;
   logger: Logger;
 }
 
@@ -26,9 +27,9 @@ const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 /**
  * The GraphQL requests almost every client sends — a POST of `application/json` to
  * /graphql with its length announced and no content encoding — go straight to Apollo
- * Server's request handling; everything else (GET, CORS preflight, compressed or chunked
- * bodies, other charsets, other paths) goes on to the Express app, which answers it as
- * before. The lane skips what Express adds per request for no use here (routing, its
+ * Server's request handling (past the trusted-documents check, in that mode); everything
+ * else (GET, CORS preflight, compressed or chunked bodies, other charsets, other paths)
+ * goes on to the Express app, which answers it as before. The lane skips what Express adds per request for no use here (routing, its
  * request and response decorations, the body parser's content negotiation), which was
  * about a fifth of the router's own CPU per small query (bench/results/router.md).
  * What the client sees is the same on both paths: request id, CORS headers, access log,
@@ -40,7 +41,7 @@ export function graphqlLane(
 ): RequestListener {
   const { maxBodyBytes, logger } = options;
   const inLane = (req: IncomingMessage): boolean => {
-    if (options.expressOnly || req.method !== 'POST' || req.url !== '/graphql') return false;
+    if (req.method !== 'POST' || req.url !== '/graphql') return false;
     const { headers } = req;
     const length = Number(headers['content-length']);
     return (
@@ -108,6 +109,10 @@ async function answer(
     body = JSON.parse(text);
   } catch {
     sendJson(res, 400, errorBody('The request body is not valid JSON.', 'BAD_REQUEST'));
+    return;
+  }
+  if (options.admit && !options.admit(body)) {
+    sendJson(res, 400, NOT_IN_LIST_BODY);
     return;
   }
   try {

@@ -134,12 +134,15 @@ const sha256 = (text: string) => createHash('sha256').update(text).digest('hex')
  * text; the router swaps in the manifest's text, so what runs is always the reviewed
  * document. Anything else — a new query, an APQ registration, Sandbox's experiments — is
  * refused with 400 PERSISTED_QUERY_NOT_IN_LIST before any parsing or subgraph call.
+ *
+ * The returned check takes a request body (POST) or the fields of a query string (GET),
+ * puts the manifest's text in it, and says whether it may run. What is not a single
+ * request object is left to Apollo Server to refuse.
  */
-export function trustedDocumentsOnly(documents: TrustedDocuments) {
+export function trustedDocumentCheck(documents: TrustedDocuments): (body: unknown) => boolean {
   const byTextHash = new Map([...documents.values()].map((body) => [sha256(body), body]));
-  return (req: Request, res: Response, next: NextFunction): void => {
-    const body = req.method === 'GET' ? fromQueryString(req) : (req.body as unknown);
-    if (!body || typeof body !== 'object' || Array.isArray(body)) return next();
+  return (body) => {
+    if (!body || typeof body !== 'object' || Array.isArray(body)) return true;
     const request = body as {
       query?: unknown;
       documentId?: unknown;
@@ -152,17 +155,29 @@ export function trustedDocumentsOnly(documents: TrustedDocuments) {
         : typeof request.query === 'string'
           ? byTextHash.get(sha256(request.query))
           : undefined;
-    if (text === undefined) {
-      res.status(400).json({
-        errors: [{ message: NOT_IN_LIST_MESSAGE, extensions: { code: NOT_IN_LIST_CODE } }],
-      });
-      return;
-    }
+    if (text === undefined) return false;
     request.query = text;
     delete request.documentId;
     // The text is the manifest's: nothing for APQ to look up or store.
     if (request.extensions?.persistedQuery) delete request.extensions.persistedQuery;
-    if (req.method === 'GET') writeQueryString(req, request);
+    return true;
+  };
+}
+
+/** The answer to a request trusted-documents mode refuses. */
+export const NOT_IN_LIST_BODY = {
+  errors: [{ message: NOT_IN_LIST_MESSAGE, extensions: { code: NOT_IN_LIST_CODE } }],
+};
+
+/** trustedDocumentCheck as Express middleware, for GET and whatever POSTs Express reads. */
+export function trustedDocumentsOnly(admit: (body: unknown) => boolean) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    const body = req.method === 'GET' ? fromQueryString(req) : (req.body as unknown);
+    if (!admit(body)) {
+      res.status(400).json(NOT_IN_LIST_BODY);
+      return;
+    }
+    if (req.method === 'GET' && body) writeQueryString(req, body);
     next();
   };
 }

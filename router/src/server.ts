@@ -34,6 +34,7 @@ import { SubgraphDataSource, SubgraphPool } from './subgraphs';
 import {
   loadTrustedDocuments,
   RedisOperationCache,
+  trustedDocumentCheck,
   trustedDocumentsOnly,
 } from './persisted-operations';
 import { startSubscriptionServer, type SubscriptionServer } from './subscriptions';
@@ -130,6 +131,7 @@ export async function startRouter(
   const trusted = config.TRUSTED_DOCUMENTS_PATH
     ? loadTrustedDocuments(config.TRUSTED_DOCUMENTS_PATH)
     : null;
+  const admit = trusted ? trustedDocumentCheck(trusted) : undefined;
   const apq = config.APQ_REDIS_URL
     ? RedisOperationCache.connect(
         config.APQ_REDIS_URL,
@@ -226,7 +228,7 @@ export async function startRouter(
     corsHeaders,
     express.json({ limit: config.MAX_BODY_BYTES }),
     cookielessGetsPassCsrfCheck,
-    ...(trusted ? [trustedDocumentsOnly(trusted)] : []),
+    ...(admit ? [trustedDocumentsOnly(admit)] : []),
     expressMiddleware(apollo, {
       context: ({ req, res }) =>
         context({ headers: req.headers, clientIp: clientIp(req), accessLog: res.locals.accessLog }),
@@ -261,7 +263,7 @@ export async function startRouter(
       cors: corsHeaders,
       clientIp,
       maxBodyBytes: config.MAX_BODY_BYTES,
-      expressOnly: trusted !== null,
+      admit,
       logger,
     }),
   );
