@@ -1,23 +1,29 @@
 import { createLogger } from '@shop/logging';
 import { jobId, JobName, OutboxRelay, QueueName, Queues } from '@shop/queues';
-import { createPrisma, type PrismaClient } from '../src/store/prisma';
+import { createOrdersDatabase, type PrismaClient } from '../src/store/prisma';
 import { outboxOf, pay, placeOrder } from './support/orders';
 import { startOrdersStack, type OrdersStack } from './support/stack';
 
 // The stack's own relay is off: these tests run relays by hand, one batch at a time.
 let stack: OrdersStack;
+let database: ReturnType<typeof createOrdersDatabase>;
 let prisma: PrismaClient;
 let queues: Queues;
 const log = createLogger('outbox-relay-test', 'silent');
 
 beforeAll(async () => {
   stack = await startOrdersStack();
-  prisma = createPrisma(stack.db.url, 10, stack.config.ORDERS_DATABASE_CONNECT_TIMEOUT_MS);
+  database = createOrdersDatabase(
+    stack.db.url,
+    10,
+    stack.config.ORDERS_DATABASE_CONNECT_TIMEOUT_MS,
+  );
+  prisma = database.prisma;
   queues = new Queues({ redisUrl: stack.config.REDIS_URL, prefix: stack.config.QUEUE_PREFIX });
 }, 120_000);
 afterAll(async () => {
   await queues?.close();
-  await prisma?.$disconnect();
+  await database?.close();
   await stack?.stop();
 });
 

@@ -11,28 +11,28 @@ import {
   waitFor,
   type TestDatabase,
 } from '@shop/test-harness';
-import { createPrisma, type PrismaClient } from '../src/store/prisma';
+import { createOrdersDatabase } from '../src/store/prisma';
 
 // The gauges an operator reads at 3 a.m.: the orders queue's jobs by state and the outbox's
 // backlog, read from the real Redis and PostgreSQL when /metrics is scraped.
 const log = createLogger('queue-metrics-test', 'silent');
 const prefix = testKeyPrefix('queue-metrics').replace(/:$/, '');
 let db: TestDatabase;
-let prisma: PrismaClient;
+let database: ReturnType<typeof createOrdersDatabase>;
 let metrics: Awaited<ReturnType<typeof startMetricsServer>>;
 let work: { stop: () => Promise<void> } | null = null;
 let release: () => void = () => undefined;
 
 beforeAll(async () => {
   db = await createTestDatabase('orders');
-  prisma = createPrisma(db.url, 4, 5000);
+  database = createOrdersDatabase(db.url, 4, 5000);
   metrics = await startMetricsServer(0, log, '127.0.0.1');
 }, 120_000);
 afterAll(async () => {
   release();
   await work?.stop();
   await metrics?.stop();
-  await prisma?.$disconnect();
+  await database?.close();
   await db?.drop();
   await deleteKeys(`${prefix}:`);
 });
@@ -76,7 +76,7 @@ describe('queue and outbox gauges', () => {
         OUTBOX_RELAY_ENABLED: false,
         METRICS_ENABLED: true,
       },
-      prisma,
+      database.prisma,
       log,
     );
     read = await scrape();
@@ -148,6 +148,7 @@ describe('queue and outbox gauges', () => {
   });
 
   it('leave a store that does not answer out of the scrape instead of failing it', async () => {
+    const unreachable = createOrdersDatabase('postgres://postgres@127.0.0.1:1/none', 1, 500);
     const broken = startQueueWork(
       {
         REDIS_URL: TEST_REDIS_URL,
@@ -155,7 +156,7 @@ describe('queue and outbox gauges', () => {
         OUTBOX_RELAY_ENABLED: false,
         METRICS_ENABLED: true,
       },
-      createPrisma('postgres://postgres@127.0.0.1:1/none', 1, 500),
+      unreachable.prisma,
       log,
     );
     try {
@@ -169,6 +170,7 @@ describe('queue and outbox gauges', () => {
       ).toBeGreaterThanOrEqual(1);
     } finally {
       await broken.stop();
+      await unreachable.close();
     }
   });
 });

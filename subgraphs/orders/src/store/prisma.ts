@@ -1,20 +1,9 @@
 import { PrismaPg } from '@prisma/adapter-pg';
-import { runtimeAdapter, runtimePool } from '@shop/prisma-kit';
+import { runtimePool } from '@shop/prisma-kit';
 import type pg from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 
 export type { PrismaClient };
-
-/** The orders database client, over node-pg through Prisma's driver adapter (no Rust engine). */
-export function createPrisma(
-  databaseUrl: string,
-  poolSize: number,
-  connectTimeoutMs: number,
-): PrismaClient {
-  return new PrismaClient({
-    adapter: runtimeAdapter(databaseUrl, { max: poolSize, connectTimeoutMs }),
-  });
-}
 
 /**
  * The service's database: a Prisma client and its pool, shared with the store's plain SQL
