@@ -3,6 +3,10 @@ import { readFileSync } from 'node:fs';
 import type { NextFunction, Request, Response } from 'express';
 import Redis from 'ioredis';
 import type { Logger } from '@shop/logging';
+import { LruCache } from './lru';
+
+/** Operation texts each replica keeps in memory besides Redis (a shop's apps send hundreds). */
+const KNOWN_OPERATIONS = 5_000;
 
 /**
  * Automatic Persisted Queries (APQ) with one cache for every router replica. A client sends
@@ -16,6 +20,12 @@ import type { Logger } from '@shop/logging';
  */
 export class RedisOperationCache {
   private lastWarning = 0;
+  /**
+   * The texts this replica has already read or stored. A key is the SHA-256 of its text, so
+   * an entry can never be wrong, only old: an app's every request with the hash alone is
+   * then a lookup here instead of a Redis round trip.
+   */
+  private readonly known = new LruCache<string, string>(KNOWN_OPERATIONS);
 
   constructor(
     private readonly redis: Redis,
@@ -39,8 +49,12 @@ export class RedisOperationCache {
   }
 
   async get(key: string): Promise<string | undefined> {
+    const known = this.known.get(key);
+    if (known !== undefined) return known;
     try {
-      return (await this.redis.get(this.prefix + key)) ?? undefined;
+      const text = (await this.redis.get(this.prefix + key)) ?? undefined;
+      if (text !== undefined) this.known.set(key, text);
+      return text;
     } catch (err) {
       this.warn(err, 'APQ cache read failed; treated as a miss');
       return undefined;
@@ -48,6 +62,7 @@ export class RedisOperationCache {
   }
 
   async set(key: string, value: string, options?: { ttl?: number | null }): Promise<void> {
+    this.known.set(key, value);
     try {
       const ttl = options?.ttl;
       if (ttl) await this.redis.set(this.prefix + key, value, 'EX', ttl);
@@ -58,6 +73,7 @@ export class RedisOperationCache {
   }
 
   async delete(key: string): Promise<boolean> {
+    this.known.delete(key);
     try {
       return (await this.redis.del(this.prefix + key)) > 0;
     } catch {

@@ -30,7 +30,7 @@ import {
 } from 'graphql';
 import { activeSpanRecording } from '@shop/telemetry';
 import type { RouterContext } from './context';
-import { LruCache } from './subscriptions/lru';
+import { LruCache } from './lru';
 
 type RequestContext = GatewayGraphQLRequestContext<RouterContext>;
 type Outcome = { response: GatewayGraphQLResponse } | { error: unknown };

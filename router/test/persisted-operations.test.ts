@@ -60,6 +60,28 @@ describe('Automatic Persisted Queries shared through Redis', () => {
     expect(elsewhere.body).toEqual(registered.body);
   });
 
+  it('a replica that has read a text once runs it by hash without asking Redis again', async () => {
+    const query = `{ users(first: 3) { totalCount } } # ${Date.now()}`;
+    await first.post({ query, ...persisted(query) });
+    const key = `${prefix}apq:${sha256(query)}`;
+    await waitFor(async () => (await redis.exists(key)) === 1, { what: 'the registration' });
+    const read = await second.post(persisted(query));
+    expect(read.body.data.users.totalCount).toBe(3);
+
+    // Gone from Redis (expired, flushed): the replicas that know the text still run it,
+    // a replica that never saw it meets the miss and the client registers it again.
+    await redis.del(key);
+    expect((await second.post(persisted(query))).body).toEqual(read.body);
+    expect((await first.post(persisted(query))).body).toEqual(read.body);
+    const third = await stack.startRouter({
+      APQ_REDIS_URL: TEST_REDIS_URL,
+      APQ_KEY_PREFIX: prefix,
+    });
+    expect((await third.post(persisted(query))).body.errors[0].extensions.code).toBe(
+      'PERSISTED_QUERY_NOT_FOUND',
+    );
+  });
+
   it('a hash that is not the text’s SHA-256 is refused, and nothing is stored under it', async () => {
     const query = `{ users(first: 1) { totalCount } } # ${Date.now()}`;
     const forged = {

@@ -1,6 +1,6 @@
 import { composeServices } from '@apollo/composition';
 import { SubscriptionPlanner } from '../src/subscriptions/planner';
-import { LruCache } from '../src/subscriptions/lru';
+import { LruCache } from '../src/lru';
 import { trackedOrdersSubgraph, trackingTypeDefs } from './support/tracking';
 
 function planner(cacheSize?: number): SubscriptionPlanner {

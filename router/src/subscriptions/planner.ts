@@ -14,7 +14,7 @@ import {
   type ValidationRule,
 } from 'graphql';
 import { ErrorCode, ProtocolCode, ShopError } from '@shop/errors';
-import { LruCache } from './lru';
+import { LruCache } from '../lru';
 
 type OperationContext = ReturnType<typeof buildOperationContext>;
 
