@@ -8,3 +8,4 @@ export * from './subscriptions';
 export * from './tcp-proxy';
 export * from './raw-http';
 export * from './service-process';
+export * from './fixture-for-file';
