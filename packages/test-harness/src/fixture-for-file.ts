@@ -1,3 +1,5 @@
+type AnyFunction = (...args: unknown[]) => unknown;
+
 /** Anything a test file starts once and stops when its tests are done. */
 export interface StoppableFixture {
   stop(): unknown;
@@ -13,8 +15,8 @@ export interface FixtureForFileOptions {
  * so a file need not declare a `let` and assign it in a hook.
  *
  * The returned object stands for the fixture: property reads and writes go to the fixture
- * once it runs, and methods read from it are bound to it (so private fields and `this`
- * inside them work). The fixture only exists once the file's tests start: reading it while
+ * once it runs, and functions read from it are called with the fixture as `this` (so methods
+ * that use private fields work) while keeping their own properties (a jest mock's `.mock`). The fixture only exists once the file's tests start: reading it while
  * jest collects the tests (in a describe body, at the top of the file) throws, rather than
  * handing back `undefined` to fail somewhere far from the mistake.
  *
@@ -26,6 +28,16 @@ export function fixtureForFile<Fixture extends StoppableFixture>(
   { timeoutMs = 120_000 }: FixtureForFileOptions = {},
 ): Fixture {
   let started: Fixture | undefined;
+  // One stand-in a function, so that `fixture.method === fixture.method` as on the fixture.
+  const boundFunctions = new WeakMap<AnyFunction, AnyFunction>();
+  const bindToFixture = (fn: AnyFunction, fixture: Fixture): AnyFunction => {
+    let bound = boundFunctions.get(fn);
+    if (!bound) {
+      bound = new Proxy(fn, { apply: (target, _, args) => Reflect.apply(target, fixture, args) });
+      boundFunctions.set(fn, bound);
+    }
+    return bound;
+  };
   const running = (property: PropertyKey): Fixture => {
     if (started) return started;
     throw new Error(
@@ -43,7 +55,7 @@ export function fixtureForFile<Fixture extends StoppableFixture>(
     get(_, property) {
       const fixture = running(property);
       const value: unknown = Reflect.get(fixture, property, fixture);
-      return typeof value === 'function' ? value.bind(fixture) : value;
+      return typeof value === 'function' ? bindToFixture(value as AnyFunction, fixture) : value;
     },
     set(_, property, value) {
       const fixture = running(property);

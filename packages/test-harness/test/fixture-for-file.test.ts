@@ -4,9 +4,11 @@ import { fixtureForFile } from '../src';
 // to the fixture itself, not to the object that stands for it.
 class Counter {
   readonly name = 'counter';
+  readonly onIncrement = jest.fn();
   #count = 0;
   stopped = false;
   increment(): number {
+    this.onIncrement(this.#count + 1);
     return ++this.#count;
   }
   get count(): number {
@@ -52,6 +54,12 @@ describe('a fixture for the file', () => {
     expect(increment()).toBe(2);
     expect(counter.count).toBe(2);
     expect(starts[0]!.count).toBe(2);
+    expect(counter.increment).toBe(counter.increment);
+  });
+
+  it('keeps the properties of the functions it hands out', () => {
+    expect(counter.onIncrement).toHaveBeenCalledTimes(2);
+    expect(counter.onIncrement.mock.calls).toEqual([[1], [2]]);
   });
 
   it('is the same fixture in every test of the file', () => {
