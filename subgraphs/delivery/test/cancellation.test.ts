@@ -2,18 +2,12 @@
 // leave. Races are staged in the fake carrier (while it sells the label) and in the fake
 // orders (while delivery asks for the order's status a second time).
 import { randomUUID } from 'node:crypto';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { jobId, JobName, QueueName } from '@shop/queues';
 import { SHIPMENT } from './support/operations';
-import { startDeliveryStack, type DeliveryStack, type PaidOrder } from './support/stack';
+import { startDeliveryStack, type PaidOrder } from './support/stack';
 
-let stack: DeliveryStack;
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 afterEach(() => {
   stack.carrier.onLabel = null;
   stack.orders.onLookup = null;

@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
+import { fixtureForFile } from '@shop/test-harness';
 import { SHIPMENT } from './support/operations';
-import { sign, startDeliveryStack, type DeliveryStack, type LabelledOrder } from './support/stack';
+import { sign, startDeliveryStack, type LabelledOrder } from './support/stack';
 
-let stack: DeliveryStack;
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 
 const event = (order: LabelledOrder, overrides: Record<string, unknown> = {}) => ({
   id: `evt_${randomUUID()}`,

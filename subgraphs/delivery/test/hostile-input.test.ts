@@ -1,17 +1,11 @@
 // Requests a broken or hostile client can send to delivery directly (not through the router):
 // malformed entity representations and text no store or screen should hold.
 import { randomUUID } from 'node:crypto';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { ENTITIES, SHIPMENT } from './support/operations';
-import { startDeliveryStack, type DeliveryStack, type LabelledOrder } from './support/stack';
+import { startDeliveryStack, type LabelledOrder } from './support/stack';
 
-let stack: DeliveryStack;
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 
 const baseUrl = () => stack.service.url.replace(/\/graphql$/, '');
 

@@ -1,19 +1,13 @@
 import { createLogger } from '@shop/logging';
 import { JobName, OutboxRelay, QueueName } from '@shop/queues';
-import { waitFor } from '@shop/test-harness';
+import { waitFor, fixtureForFile } from '@shop/test-harness';
 import { createPrisma } from '../src/store/prisma';
 import { SHIPPING_ADDRESS } from './support/fake-orders';
 import { SHIPMENT } from './support/operations';
-import { startDeliveryStack, type DeliveryStack } from './support/stack';
+import { startDeliveryStack } from './support/stack';
 
 // The stack's relay stays off here so the outbox rows can be read as written.
-let stack: DeliveryStack;
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 
 const callsFor = (orderId: string) =>
   stack.carrier.calls.filter((c) => c.body.reference === orderId);

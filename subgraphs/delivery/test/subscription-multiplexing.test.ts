@@ -1,21 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
-import { waitFor } from '@shop/test-harness';
-import { startDeliveryStack, type DeliveryStack } from './support/stack';
+import { fixtureForFile, waitFor } from '@shop/test-harness';
+import { startDeliveryStack } from './support/stack';
 import { connect, connectAsRouter, subscribe, type Subscription } from './support/ws';
 
-let stack: DeliveryStack;
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 const clients: Client[] = [];
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
 afterEach(async () => {
   for (const client of clients.splice(0)) await client.dispose();
   await waitFor(() => stack.service.subscriptions().subscribers === 0, {
     what: 'subscriptions freed',
   });
 });
-afterAll(() => stack?.stop());
 
 /** One socket as the router opens it, for every subscription of a test. */
 function sharedSocket() {

@@ -1,16 +1,14 @@
 import type { Client } from 'graphql-ws';
-import { startDeliveryStack, type DeliveryStack } from './support/stack';
+import { fixtureForFile } from '@shop/test-harness';
+import { startDeliveryStack } from './support/stack';
 import { connect, subscribe, type Subscription } from './support/ws';
 
-let stack: DeliveryStack;
 const clients: Client[] = [];
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
+// Added before the stack's own afterAll, so the clients go before the stack stops.
 afterAll(async () => {
   await Promise.all(clients.map((c) => c.dispose()));
-  await stack?.stop();
 });
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 
 /**
  * Subscribes with a socket of its own. Delivery sends the snapshot once it listens for the

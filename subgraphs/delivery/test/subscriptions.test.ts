@@ -1,25 +1,22 @@
 import { randomUUID } from 'node:crypto';
 import type { Client } from 'graphql-ws';
 import Redis from 'ioredis';
-import { TEST_REDIS_URL, waitFor } from '@shop/test-harness';
+import { fixtureForFile, TEST_REDIS_URL, waitFor } from '@shop/test-harness';
 import { startDeliveryService, type DeliveryService } from '../src/server';
-import { startDeliveryStack, type DeliveryStack } from './support/stack';
+import { startDeliveryStack } from './support/stack';
 import { connect, handshake, subscribe, type Subscription } from './support/ws';
 
-let stack: DeliveryStack;
 const clients: Client[] = [];
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
+// Added before the stack's own afterAll, so the clients go before the stack stops.
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.dispose()));
+});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 // Every test ends with its subscriptions freed, so counts start from zero in the next.
 afterEach(async () => {
   await waitFor(() => stack.service.subscriptions().subscribers === 0, {
     what: 'subscriptions freed',
   });
-});
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
-  await stack?.stop();
 });
 
 function client(token?: string, service: DeliveryService = stack.service): Client {

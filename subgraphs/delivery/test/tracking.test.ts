@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Role } from '@shop/auth';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { ENTITIES, SHIPMENT } from './support/operations';
-import { startDeliveryStack, type DeliveryStack, type LabelledOrder } from './support/stack';
+import { startDeliveryStack, type LabelledOrder } from './support/stack';
 
-let stack: DeliveryStack;
-beforeAll(async () => {
-  stack = await startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' });
-}, 120_000);
-afterAll(async () => {
-  await stack?.stop();
-});
+const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 
 const statusOf = async (shipmentId: string) =>
   (
