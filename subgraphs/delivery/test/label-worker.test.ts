@@ -1,6 +1,6 @@
 import { createLogger } from '@shop/logging';
 import { JobName, OutboxRelay, QueueName } from '@shop/queues';
-import { waitFor, fixtureForFile } from '@shop/test-harness';
+import { fixtureForFile, waitFor } from '@shop/test-harness';
 import { createPrisma } from '../src/store/prisma';
 import { SHIPPING_ADDRESS } from './support/fake-orders';
 import { SHIPMENT } from './support/operations';

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JobName } from '@shop/queues';
-import { waitFor } from '@shop/test-harness';
+import { fixtureForFile, waitFor } from '@shop/test-harness';
 import { refundOf, settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack());
 
 describe('delivery failures', () => {
   it('retries while the mail server is down and sends once it is back', async () => {

@@ -1,12 +1,9 @@
 // notifications declares no entity (no @key): the _entities request that ended delivery's
 // process is not even valid here, and is refused before any resolver runs.
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { fixtureForFile } from '@shop/test-harness';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack());
 
 describe('_entities', () => {
   it('refuses the malformed representations request as invalid and keeps serving', async () => {

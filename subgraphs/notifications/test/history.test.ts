@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JobName } from '@shop/queues';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack());
 
 const HISTORY = `query History($first: Int, $after: String) {
   myNotifications(first: $first, after: $after) {

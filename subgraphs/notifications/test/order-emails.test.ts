@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JobName } from '@shop/queues';
+import { fixtureForFile } from '@shop/test-harness';
 import { settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack());
 
 const eur = (amount: number) => ({ amount, currency: 'EUR' });
 

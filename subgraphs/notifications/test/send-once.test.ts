@@ -2,16 +2,13 @@
 // attempt at one notification carries one Message-ID, and an attempt a worker never finished
 // is found and recorded by the next one.
 import { JobName } from '@shop/queues';
+import { fixtureForFile } from '@shop/test-harness';
 import { OUTCOME_UNKNOWN } from '../src/store/notification';
 import { refundOf, settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  // A short SMTP timeout: a message whose reply never comes is retried within the test.
-  stack = await startNotificationsStack({ env: { SMTP_TIMEOUT_MS: '1500' } });
-}, 60_000);
-afterAll(() => stack?.stop());
+// A short SMTP timeout: a message whose reply never comes is retried within the test.
+const stack = fixtureForFile(() => startNotificationsStack({ env: { SMTP_TIMEOUT_MS: '1500' } }));
 
 describe('sending an e-mail once', () => {
   it('resends a message whose acceptance was never answered with the same Message-ID', async () => {

@@ -1,14 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { JobName, type JobData } from '@shop/queues';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack();
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack());
 
 const PREFS = `{ orderConfirmation { email sms emailRequired } orderCancelled { email sms emailRequired }
   orderRefunded { email sms emailRequired } shipping { email sms emailRequired } }`;

@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { JobName } from '@shop/queues';
+import { fixtureForFile } from '@shop/test-harness';
 import { settled } from './support/jobs';
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { startNotificationsStack } from './support/stack';
 
 // A deployment without SMS credentials: e-mail works, SMS is recorded as not configured.
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack({
+const stack = fixtureForFile(() =>
+  startNotificationsStack({
     env: { SMS_ACCOUNT_SID: '', SMS_AUTH_TOKEN: '', SMS_FROM: '' },
-  });
-}, 60_000);
-afterAll(() => stack?.stop());
+  }),
+);
 
 it('records SMS as FAILED (not configured) without retrying, and still sends the e-mail', async () => {
   const ann = await stack.customer({ phone: '+4915166666666' });

@@ -1,12 +1,9 @@
-import { startNotificationsStack, type NotificationsStack } from './support/stack';
+import { fixtureForFile } from '@shop/test-harness';
+import { startNotificationsStack } from './support/stack';
 
 // The whole path through real services: register on users → user.registered outbox row in
 // the sign-up transaction → users' relay publishes it → this worker sends the welcome.
-let stack: NotificationsStack;
-beforeAll(async () => {
-  stack = await startNotificationsStack({ relay: true });
-}, 60_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startNotificationsStack({ relay: true }));
 
 describe('welcome e-mail', () => {
   it('greets a new customer by name once they register', async () => {
