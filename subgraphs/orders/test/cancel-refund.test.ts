@@ -1,13 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { fixtureForFile } from '@shop/test-harness';
 import { CANCEL_ORDER, REFUND_ORDER } from './support/operations';
 import { outboxOf, pay, placeOrder, statusOf } from './support/orders';
-import { startOrdersStack, type OrdersStack } from './support/stack';
+import { startOrdersStack } from './support/stack';
 
-let stack: OrdersStack;
-beforeAll(async () => {
-  stack = await startOrdersStack();
-}, 120_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startOrdersStack());
 
 const refundsAt = () =>
   stack.stripe.requests.filter((r) => r.method === 'POST' && r.path === '/v1/refunds');

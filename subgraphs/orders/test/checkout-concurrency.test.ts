@@ -1,12 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { errorCodes } from '@shop/test-harness';
-import { startOrdersStack, type OrdersStack } from './support/stack';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
+import { startOrdersStack } from './support/stack';
 
-let stack: OrdersStack;
-beforeAll(async () => {
-  stack = await startOrdersStack();
-}, 120_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startOrdersStack());
 
 describe('checkout under concurrency', () => {
   it('20 simultaneous repeats of one idempotency key make one order and one PaymentIntent', async () => {

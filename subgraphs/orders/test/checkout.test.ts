@@ -2,15 +2,11 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { registry } from '@shop/metrics';
 import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { CHECKOUT } from './support/operations';
-import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
+import { startOrdersStack, type Customer } from './support/stack';
 
-let stack: OrdersStack;
-beforeAll(async () => {
-  stack = await startOrdersStack();
-}, 120_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startOrdersStack());
 
 const counts = async () => {
   const [row] = await stack.sql<{

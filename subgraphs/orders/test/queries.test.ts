@@ -1,16 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { ServiceTokenClient } from '@shop/auth';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { MY_ORDERS, ORDER, ORDER_ENTITIES, USER_ORDERS } from './support/operations';
 import { ORDER_READER_CLIENT, ORDERS_CLIENT } from './support/orders-service';
-import { startOrdersStack, type Customer, type OrdersStack } from './support/stack';
+import { startOrdersStack, type Customer } from './support/stack';
 
-let stack: OrdersStack;
+const stack = fixtureForFile(() => startOrdersStack());
 let alice: Customer;
 let bob: Customer;
 const aliceOrders: string[] = [];
 beforeAll(async () => {
-  stack = await startOrdersStack();
   [alice, bob] = await Promise.all([stack.customer(), stack.customer()]);
   const product = await stack.createProduct({ stock: 20 });
   for (let i = 0; i < 3; i++) {
@@ -19,7 +18,6 @@ beforeAll(async () => {
     aliceOrders.push(res.data!.checkout.order.id);
   }
 }, 120_000);
-afterAll(() => stack?.stop());
 
 describe('order queries', () => {
   it('order(id): the owner and an ADMIN see it; anyone else gets NOT_FOUND', async () => {

@@ -1,20 +1,12 @@
 import { createLogger } from '@shop/logging';
-import {
-  chargeRefundedEvent,
-  paymentIntentEvent,
-  startOrdersStack,
-  type OrdersStack,
-} from './support/stack';
+import { fixtureForFile } from '@shop/test-harness';
+import { chargeRefundedEvent, paymentIntentEvent, startOrdersStack } from './support/stack';
 
-let stack: OrdersStack;
 // The service's own logger, watched: refusals must reach the log at warn, not error.
 const logger = createLogger('orders', 'silent');
 const warn = jest.spyOn(logger, 'warn');
 const error = jest.spyOn(logger, 'error');
-beforeAll(async () => {
-  stack = await startOrdersStack({}, logger);
-}, 120_000);
-afterAll(() => stack?.stop());
+const stack = fixtureForFile(() => startOrdersStack({}, logger));
 
 /** A fresh PENDING_PAYMENT order of 2 units; returns ids, total and the PaymentIntent id. */
 async function placeOrder() {
