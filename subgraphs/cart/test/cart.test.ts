@@ -4,19 +4,15 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Redis from 'ioredis';
-import { graphql, TEST_REDIS_URL } from '@shop/test-harness';
+import { fixtureForFile, graphql, TEST_REDIS_URL } from '@shop/test-harness';
 import { userCartId } from '../src/domain/cart-id';
 import { CartStore } from '../src/store/cart';
 import { expectError, ok } from './support/assert';
 import { startCartFixture } from './support/cart-service';
 import { ADD, CART, CLEAR, REMOVE, UPDATE } from './support/operations';
-import { startCartStack, type CartStack } from './support/stack';
+import { startCartStack } from './support/stack';
 
-let stack: CartStack;
-beforeAll(async () => {
-  stack = await startCartStack();
-}, 60_000);
-afterAll(() => stack.stop());
+const stack = fixtureForFile(() => startCartStack());
 
 /** A new customer: their token and the Redis key of their cart. */
 function customer() {

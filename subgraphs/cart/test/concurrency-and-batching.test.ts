@@ -1,17 +1,13 @@
 // What it costs and how it holds up: one products call per request, no lost updates under
 // concurrent adds, and the configured expiry on user carts.
 import { randomUUID } from 'node:crypto';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { ok } from './support/assert';
 import { ADD, CART, CART_FIELDS } from './support/operations';
-import { startCartStack, type CartStack } from './support/stack';
+import { startCartStack } from './support/stack';
 
 const TTL_DAYS = 7;
-let stack: CartStack;
-beforeAll(async () => {
-  stack = await startCartStack({ CART_TTL_DAYS: String(TTL_DAYS) });
-}, 60_000);
-afterAll(() => stack.stop());
+const stack = fixtureForFile(() => startCartStack({ CART_TTL_DAYS: String(TTL_DAYS) }));
 
 function customer() {
   const userId = randomUUID();

@@ -1,15 +1,12 @@
 // Guest carts (x-cart-id) and merging them into the user's cart on the first signed-in request.
 import { randomUUID } from 'node:crypto';
+import { fixtureForFile } from '@shop/test-harness';
 import { newGuestCartId, userCartId } from '../src/domain/cart-id';
 import { expectError, ok } from './support/assert';
 import { ADD, CART, CLEAR, UPDATE } from './support/operations';
-import { startCartStack, type CartStack } from './support/stack';
+import { startCartStack } from './support/stack';
 
-let stack: CartStack;
-beforeAll(async () => {
-  stack = await startCartStack();
-}, 60_000);
-afterAll(() => stack.stop());
+const stack = fixtureForFile(() => startCartStack());
 
 const ID = /^[A-Za-z0-9_-]{22}$/;
 

@@ -3,17 +3,13 @@
 // ids. Every refusal carries a code a client can act on, never INTERNAL_SERVER_ERROR, and
 // the service keeps answering.
 import { randomUUID } from 'node:crypto';
-import { errorCodes, rawRequest } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, rawRequest } from '@shop/test-harness';
 import { newGuestCartId } from '../src/domain/cart-id';
 import { expectError, ok } from './support/assert';
 import { ADD, CART } from './support/operations';
-import { startCartStack, type CartStack } from './support/stack';
+import { startCartStack } from './support/stack';
 
-let stack: CartStack;
-beforeAll(async () => {
-  stack = await startCartStack();
-}, 60_000);
-afterAll(() => stack.stop());
+const stack = fixtureForFile(() => startCartStack());
 
 async function post(body: unknown) {
   const res = await fetch(stack.cart.service.url, {

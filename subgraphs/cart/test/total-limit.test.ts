@@ -4,16 +4,12 @@
 // because prices rose stays readable and can be brought back under it.
 import { randomUUID } from 'node:crypto';
 import { MAX_TOTAL_AMOUNT, MAX_UNIT_PRICE } from '@shop/money';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { expectError, ok } from './support/assert';
 import { ADD, CART, UPDATE } from './support/operations';
 import { startCartStack, type CartStack } from './support/stack';
 
-let stack: CartStack;
-beforeAll(async () => {
-  stack = await startCartStack();
-}, 60_000);
-afterAll(() => stack.stop());
+const stack = fixtureForFile(() => startCartStack());
 
 const TEN_MILLION = 10_000_000;
 
