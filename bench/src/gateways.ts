@@ -1,7 +1,8 @@
-// Our router against the stock gateway, side by side in one run on this machine:
+// Our router against the stock gateway and Hive Gateway, side by side in one run on this
+// machine:
 //   npm run bench -- router [--connections N] [--duration S] [--warmup S] [--baseline REF]
 //     [--persisted] [--profile [--query small|listing|deep]] [--metrics-off]
-// --baseline REF: the router of an earlier commit runs too, as a third gateway (a cut's before).
+// --baseline REF: the router of an earlier commit runs too, as one more gateway (a cut's before).
 // --persisted: the measured requests carry the operation's APQ hash instead of its text.
 // --metrics-off: our router runs a second time with METRICS_ENABLED=false (what metrics cost).
 // --profile [--query listing|deep]: our router alone under the small (or another) query, with V8's
@@ -12,7 +13,10 @@
 // subgraphs (processes/federation-subgraphs.ts) with its deep query. Per target: req/s,
 // p50/p99, and the CPU time each process spent per request (from /proc, measured run only).
 // Our router runs as in production (NODE_ENV=production, LOG_LEVEL=warn); the stock gateway
-// is `new ApolloGateway({ supergraphSdl })` under @apollo/server standalone.
+// is `new ApolloGateway({ supergraphSdl })` under @apollo/server standalone (the reference of
+// the "× stock" column); Hive Gateway is its runtime (createGatewayRuntime) under node:http,
+// without GraphiQL or landing page, logging warnings, its defaults otherwise; and once more
+// without its sharing of identical subgraph calls in flight (processes/hive-gateway.ts).
 import { execFileSync, execSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -51,15 +55,25 @@ query TestQuery {
 }`;
 
 interface Gateway {
-  kind: 'stock' | 'router';
+  kind: 'stock' | 'hive' | 'router';
   name: string;
   /** An earlier commit's router (--baseline): where its source was copied. */
   routerRoot?: string;
   /** More router environment for this gateway alone (--metrics-off). */
   env?: Record<string, string>;
+  /** Hive Gateway: false turns off its sharing of identical subgraph calls in flight. */
+  deduplicate?: boolean;
 }
 
 const STOCK: Gateway = { kind: 'stock', name: 'stock @apollo/gateway' };
+const HIVE: Gateway = { kind: 'hive', name: 'Hive Gateway' };
+// Under one query repeated by 20 connections, Hive's default shares most subgraph calls:
+// this one makes each request's own, as the stock gateway and ours do.
+const HIVE_NO_DEDUPLICATION: Gateway = {
+  kind: 'hive',
+  name: 'Hive Gateway, deduplicateInflightRequests=false',
+  deduplicate: false,
+};
 const OURS: Gateway = { kind: 'router', name: 'our router' };
 const OURS_METRICS_OFF: Gateway = {
   kind: 'router',
@@ -211,8 +225,8 @@ async function withChild<T, R>(child: Promise<Child<T>>, use: (c: Child<T>) => P
 /**
  * The gateways over the same subgraphs, all started; every gateway's answer must be the
  * same. On a shared machine whose load drifts, each query is measured in two rounds of
- * opposite order (stock, ours, ours, stock), so no gateway gets the quieter minutes;
- * figures add both rounds up.
+ * opposite order (stock, Hive, ours, ours, Hive, stock), so no gateway gets the quieter
+ * minutes; figures add both rounds up.
  */
 async function compare(
   setup: string,
@@ -229,10 +243,11 @@ async function compare(
 ): Promise<Row[]> {
   const rows: Row[] = [];
   const started = await Promise.allSettled(
-    gateways.map(({ kind, routerRoot, env }) =>
+    gateways.map(({ kind, routerRoot, env, deduplicate }) =>
       startChild<{ url: string }>('gateway.ts', {
         kind,
         routerRoot,
+        deduplicate,
         ...gateway,
         env: { ...gateway.env, ...env },
       }),
@@ -252,7 +267,9 @@ async function compare(
       if (options.persisted) {
         await Promise.all(children.map((child) => post(child.info.url, persistedBody(text, true))));
       }
-      if (answers.some((answer) => answer !== answers[0])) {
+      // Byte for byte but the line break Apollo's servers (stock, ours) end a body with and
+      // Hive Gateway does not: key order, extensions and the rest must be the same.
+      if (answers.some((answer) => answer.trimEnd() !== answers[0]!.trimEnd())) {
         throw new Error(`the gateways answered ${query} differently: ${answers.join('\n')}`);
       }
       const totals = gateways.map(newTotals);
@@ -372,6 +389,8 @@ export async function benchRouter(options: RouterBenchOptions, command: string):
   if (options.profile) return profileRouter(options, command);
   const gateways = [
     STOCK,
+    HIVE,
+    HIVE_NO_DEDUPLICATION,
     ...(options.baseline ? [routerAt(options.baseline)] : []),
     ...(options.metricsOff ? [OURS_METRICS_OFF] : []),
     OURS,
@@ -465,7 +484,8 @@ export async function benchRouter(options: RouterBenchOptions, command: string):
           ]
         : []),
       `Queries: small \`${SMALL}\`; listing \`${LISTING}\`; deep: the graphql-gateways-benchmark's TestQuery (users and topProducts, reviews → product → reviews → author → reviews → product).`,
-      'CPU per request: user + system time of the process over the measured run (/proc), divided by the requests answered; "subgraphs" is the products service (shop) or the one process holding the four benchmark subgraphs. Anonymous callers. Hive Gateway: not measured (see the top of this file).',
+      'CPU per request: user + system time of the process over the measured run (/proc), divided by the requests answered; "subgraphs" is the products service (shop) or the one process holding the four benchmark subgraphs. Anonymous callers.',
+      'Hive Gateway: @graphql-hive/gateway-runtime (createGatewayRuntime) under node:http with the same supergraph, GraphiQL and landing page off, logging at warn, its defaults otherwise (no response cache). By default it shares identical subgraph calls in flight (deduplicateInflightRequests): under this load of one query repeated, most requests never reach a subgraph (see its subgraphs CPU); the row with it off calls the subgraphs for every request, as the stock gateway and ours do.',
       `Load average (1 min) before ${loadBefore.toFixed(2)}, after ${os.loadavg()[0]!.toFixed(2)}: the machine (2 cores) is shared with other people's tests, so compare rows of one run, not runs.`,
     ].join('\n'),
   });
