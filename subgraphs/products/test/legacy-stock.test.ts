@@ -3,14 +3,11 @@
 import { randomUUID } from 'node:crypto';
 import { Types } from 'mongoose';
 import { createLogger } from '@shop/logging';
+import { fixtureForFile } from '@shop/test-harness';
 import { openCatalog } from '../src/server';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
-beforeAll(async () => {
-  fx = await startProductsFixture();
-});
-afterAll(() => fx.stop());
+const fx = fixtureForFile(() => startProductsFixture());
 
 /** A product document as the old design wrote it: stock net of holds, holds on the document. */
 async function legacyProduct(stock: number, holds: { orderId: string; quantity: number }[]) {

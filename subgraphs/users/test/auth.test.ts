@@ -1,16 +1,14 @@
 import jwt from 'jsonwebtoken';
-import { errorCodes, graphql, queryDatabase } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql, queryDatabase } from '@shop/test-harness';
 import { LOGIN, LOGOUT, ME, newCustomer, REFRESH, REGISTER } from './support/operations';
-import { startUsersFixture, type UsersFixture } from './support/users-service';
+import { startUsersFixture } from './support/users-service';
 
-let users: UsersFixture;
-beforeAll(async () => {
-  users = await startUsersFixture({
+const users = fixtureForFile(() =>
+  startUsersFixture({
     LOGIN_MAX_ATTEMPTS_PER_EMAIL: '3',
     LOGIN_MAX_ATTEMPTS_PER_IP: '20',
-  });
-}, 60_000);
-afterAll(() => users.stop());
+  }),
+);
 
 const call = (
   query: string,

@@ -1,20 +1,19 @@
-import { startUsersFixture, type UsersFixture } from './support/users-service';
+import { fixtureForFile } from '@shop/test-harness';
+import { startUsersFixture } from './support/users-service';
 
 // Two clients, so one being slowed down can be told apart from the other.
 const WORKER = { id: 'worker', secret: 'worker-secret-0123456789' };
 const MAILER = { id: 'mailer', secret: 'mailer-secret-0123456789' };
 const PRINTER = { id: 'printer', secret: 'printer-secret-0123456789' };
 
-let users: UsersFixture;
-beforeAll(async () => {
-  users = await startUsersFixture({
+const users = fixtureForFile(() =>
+  startUsersFixture({
     OAUTH_CLIENTS: [WORKER, MAILER, PRINTER].map((c) => `${c.id}:${c.secret}:users:read`).join(','),
     OAUTH_MAX_FAILURES_PER_CLIENT: '3',
     OAUTH_MAX_FAILURES_PER_IP: '5',
     OAUTH_FAILURE_WINDOW_SECONDS: '600',
-  });
-}, 60_000);
-afterAll(() => users.stop());
+  }),
+);
 
 let ipCounter = 0;
 /** A fresh client address (the service trusts X-Forwarded-For from loopback proxies). */
