@@ -2,16 +2,12 @@
 // every call through the router, the payment on stripe-mock, the webhook signed with the
 // Stripe SDK's own test-header helper.
 import Stripe from 'stripe';
-import { graphql } from '@shop/test-harness';
+import { fixtureForFile, graphql } from '@shop/test-harness';
 import { paymentIntentEvent, WEBHOOK_SECRET } from '@shop/orders/testing';
-import { startPlatform, type Platform } from '../src/platform';
+import { startPlatform } from '../src/platform';
 import { Shop } from '../src/shop';
 
-let platform: Platform;
-beforeAll(async () => {
-  platform = await startPlatform();
-}, 60_000);
-afterAll(() => platform.stop());
+const platform = fixtureForFile(() => startPlatform());
 
 const call = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
   graphql<Record<string, any>>(platform.url, query, variables, { token });

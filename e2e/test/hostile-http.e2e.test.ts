@@ -2,14 +2,11 @@
 // each subgraph's own port, as anyone inside the network (or a misconfigured ingress) can:
 // malformed entity representations, then HTTP that is not the JSON a GraphQL client sends.
 // Every one must be refused with a coded JSON error and leave the service healthy.
-import { startPlatform, type Platform } from '../src/platform';
+import { fixtureForFile } from '@shop/test-harness';
+import { startPlatform } from '../src/platform';
 import { codedErrors, leaksIn, originOf, send, type RawResponse } from '../src/hostile';
 
-let platform: Platform;
-beforeAll(async () => {
-  platform = await startPlatform();
-}, 90_000);
-afterAll(() => platform?.stop());
+const platform = fixtureForFile(() => startPlatform());
 
 type Service = 'router' | 'users' | 'products' | 'cart' | 'orders' | 'delivery' | 'notifications';
 const SUBGRAPHS = ['users', 'products', 'cart', 'orders', 'delivery', 'notifications'] as const;

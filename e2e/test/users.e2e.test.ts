@@ -1,15 +1,11 @@
 // The users feature as a storefront uses it: every operation through the router.
 import { createPrivateKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { ADMIN, LOGIN, ME, newCustomer, REFRESH, REGISTER, SET_ROLES } from '@shop/users/testing';
-import { startPlatform, type Platform } from '../src/platform';
+import { startPlatform } from '../src/platform';
 
-let platform: Platform;
-beforeAll(async () => {
-  platform = await startPlatform();
-}, 60_000);
-afterAll(() => platform.stop());
+const platform = fixtureForFile(() => startPlatform());
 
 const call = (query: string, variables: Record<string, unknown> = {}, token?: string) =>
   graphql<Record<string, any>>(platform.url, query, variables, { token });
