@@ -1,6 +1,6 @@
 // The back office: ADMIN-only mutations, their validation and who may call them.
 import { MAX_UNIT_PRICE } from '@shop/money';
-import { errorCodes } from '@shop/test-harness';
+import { errorCodes, fixtureForFile } from '@shop/test-harness';
 import { clientFor } from './support/client';
 import {
   ADJUST_STOCK,
@@ -13,15 +13,13 @@ import {
   UPDATE_CATEGORY,
   UPDATE_PRODUCT,
 } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
+const fx = fixtureForFile(() => startProductsFixture());
 let client: ReturnType<typeof clientFor>;
-beforeAll(async () => {
-  fx = await startProductsFixture();
+beforeAll(() => {
   client = clientFor(fx);
 });
-afterAll(() => fx.stop());
 
 const errorOf = (res: { errors?: { extensions?: Record<string, unknown> }[] }) =>
   res.errors?.[0]?.extensions;

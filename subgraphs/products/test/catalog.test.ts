@@ -1,4 +1,5 @@
 // Browsing the catalog as a storefront does: filters, pages, categories.
+import { fixtureForFile } from '@shop/test-harness';
 import { clientFor } from './support/client';
 import {
   CATEGORIES,
@@ -8,15 +9,14 @@ import {
   UPDATE_CATEGORY,
   UPDATE_PRODUCT,
 } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
+const fx = fixtureForFile(() => startProductsFixture());
 let client: ReturnType<typeof clientFor>;
 const ids: Record<string, string> = {};
 const cat: Record<string, string> = {};
 
 beforeAll(async () => {
-  fx = await startProductsFixture();
   client = clientFor(fx);
   // electronics ─┬─ phones
   //              └─ audio
@@ -92,7 +92,6 @@ beforeAll(async () => {
   ];
   for (const [key, input] of seed) ids[key] = (await client.createProduct(input)).id;
 });
-afterAll(() => fx.stop());
 
 async function browse(filter: Record<string, unknown> = {}, token?: string) {
   const res = await client.call(PRODUCTS, { filter, first: 100 }, token);

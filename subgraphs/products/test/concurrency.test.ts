@@ -4,21 +4,19 @@ import { randomUUID } from 'node:crypto';
 import { Scope } from '@shop/auth';
 import { createLogger } from '@shop/logging';
 import pg from 'pg';
-import { errorCodes, graphql, startServiceProcess } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql, startServiceProcess } from '@shop/test-harness';
 import { startProductsService } from '../src/server';
 import { clientFor } from './support/client';
 import { ADJUST_STOCK, PRODUCT, RELEASE, RESERVE } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
+const fx = fixtureForFile(() => startProductsFixture());
 let client: ReturnType<typeof clientFor>;
 let serviceToken: string;
-beforeAll(async () => {
-  fx = await startProductsFixture();
+beforeAll(() => {
   client = clientFor(fx);
   serviceToken = fx.tokens!.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
 });
-afterAll(() => fx.stop());
 
 const reserve = (orderId: string, lines: { productId: string; quantity: number }[]) =>
   client.call(RESERVE, { orderId, lines }, serviceToken);

@@ -1,18 +1,17 @@
 // Federation: how cart, orders and the router resolve Product and Category references.
 import { createLogger } from '@shop/logging';
+import { fixtureForFile } from '@shop/test-harness';
 import { createLoaders, loadReference } from '../src/context';
 import { openCatalog } from '../src/server';
 import { clientFor } from './support/client';
 import { CATEGORY_ENTITIES, PRODUCT_ENTITIES, UPDATE_PRODUCT } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
+const fx = fixtureForFile(() => startProductsFixture());
 let client: ReturnType<typeof clientFor>;
-beforeAll(async () => {
-  fx = await startProductsFixture();
+beforeAll(() => {
   client = clientFor(fx);
 });
-afterAll(() => fx.stop());
 
 /** Counts the queries this service sends to MongoDB, per collection and operation. */
 function countQueries() {

@@ -2,30 +2,30 @@
 // reserveStock and writing the order from taking units off sale for good.
 import { randomUUID } from 'node:crypto';
 import { Scope } from '@shop/auth';
-import { errorCodes, waitFor } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, waitFor } from '@shop/test-harness';
 import { clientFor } from './support/client';
 import { COMMIT, PRODUCT, PRODUCTS, RELEASE, RESERVE } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
 const CLAIM = `mutation Claim($orderId: ID!) {
   claimStock(orderId: $orderId) { orderId status claimDeadline lines { productId quantity } }
 }`;
 
-let fx: ProductsFixture;
-let client: ReturnType<typeof clientFor>;
-let orders: string;
-beforeAll(async () => {
-  fx = await startProductsFixture({
+const fx = fixtureForFile(() =>
+  startProductsFixture({
     env: {
       STOCK_HOLD_CLAIM_MS: '1000',
       STOCK_HOLD_SWEEP_INTERVAL_MS: '100',
       STOCK_MIRROR_INTERVAL_MS: '100',
     },
-  });
+  }),
+);
+let client: ReturnType<typeof clientFor>;
+let orders: string;
+beforeAll(() => {
   client = clientFor(fx);
   orders = fx.tokens!.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
 });
-afterAll(() => fx.stop());
 
 const newOrderId = () => `order-${randomUUID()}`;
 const reserve = (orderId: string, productId: string, quantity: number) =>

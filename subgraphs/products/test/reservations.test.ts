@@ -1,7 +1,7 @@
 // Stock reservations as checkout (orders) uses them, with a client-credentials token.
 import { randomUUID } from 'node:crypto';
 import { Scope } from '@shop/auth';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { clientFor } from './support/client';
 import {
   ADJUST_STOCK,
@@ -12,17 +12,15 @@ import {
   RESTOCK,
   UPDATE_PRODUCT,
 } from './support/operations';
-import { startProductsFixture, type ProductsFixture } from './support/products-service';
+import { startProductsFixture } from './support/products-service';
 
-let fx: ProductsFixture;
+const fx = fixtureForFile(() => startProductsFixture());
 let client: ReturnType<typeof clientFor>;
 let orders: string;
-beforeAll(async () => {
-  fx = await startProductsFixture();
+beforeAll(() => {
   client = clientFor(fx);
   orders = fx.tokens!.serviceToken('orders-service', [Scope.PRODUCTS_RESERVE]);
 });
-afterAll(() => fx.stop());
 
 const newOrderId = () => `order-${randomUUID()}`;
 const reserve = (
