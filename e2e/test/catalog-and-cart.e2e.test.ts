@@ -1,6 +1,6 @@
 // Browsing the catalog and filling a cart, as a storefront and a back office do it: every
 // operation through the router, against real MongoDB-compatible storage and Redis.
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { ADD, CART, CLEAR, REMOVE, UPDATE } from '@shop/cart/testing';
 import {
   ADJUST_STOCK,
@@ -11,9 +11,9 @@ import {
   UPDATE_PRODUCT,
 } from '@shop/products/testing';
 import { ADMIN, LOGIN, newCustomer, REGISTER } from '@shop/users/testing';
-import { startPlatform, type Platform } from '../src/platform';
+import { startPlatform } from '../src/platform';
 
-let platform: Platform;
+const platform = fixtureForFile(() => startPlatform());
 let admin: string;
 let customer: string;
 let phones: string;
@@ -33,7 +33,6 @@ async function createProduct(overrides: Record<string, unknown> = {}) {
 }
 
 beforeAll(async () => {
-  platform = await startPlatform();
   admin = (await call(LOGIN, ADMIN)).data!.login.accessToken;
   customer = (await call(REGISTER, { input: newCustomer() })).data!.register.accessToken;
   electronics = (await call(CREATE_CATEGORY, { input: { name: 'Electronics' } }, admin)).data!
@@ -42,7 +41,6 @@ beforeAll(async () => {
     await call(CREATE_CATEGORY, { input: { name: 'Phones', parentId: electronics } }, admin)
   ).data!.createCategory.id;
 }, 60_000);
-afterAll(() => platform.stop());
 
 describe('catalog', () => {
   it('an admin creates a product that customers then find by search and category', async () => {

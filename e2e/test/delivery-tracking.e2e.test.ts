@@ -3,6 +3,7 @@
 // records the parcel's steps, and each step arrives live with fields from four subgraphs.
 import { createLogger } from '@shop/logging';
 import {
+  fixtureForFile,
   startTcpProxy,
   subscribe,
   waitFor,
@@ -13,7 +14,7 @@ import { UPSTREAM_LOST_MESSAGE } from '../../router/src/subscriptions';
 import { loadDeliveryConfig } from '../../subgraphs/delivery/src/config';
 import { startDeliveryService, type DeliveryService } from '../../subgraphs/delivery/src/server';
 import { RECORD, sign } from '@shop/delivery/testing';
-import { startPlatform, type Platform } from '../src/platform';
+import { startPlatform } from '../src/platform';
 import { Shop, type Shopper } from '../src/shop';
 
 const DELIVERY_UPDATED = `subscription Track($orderId: ID!) {
@@ -32,15 +33,13 @@ const DELIVERY_UPDATED = `subscription Track($orderId: ID!) {
   }
 }`;
 
-let platform: Platform;
+const platform = fixtureForFile(() => startPlatform());
 let shop: Shop;
 let courier: string;
 beforeAll(async () => {
-  platform = await startPlatform();
   shop = new Shop(platform.url);
   courier = await shop.courier();
 }, 90_000);
-afterAll(() => platform?.stop());
 
 /** A paid order of 2 units, waited for until delivery bought its label. */
 async function shippedOrder(shopper: Shopper) {

@@ -1,8 +1,8 @@
 // What a customer finds in their inbox and in their notification history: the welcome
 // e-mail after sign-up and the order confirmation after payment, sent by the notifications
 // worker from events that users and orders published, read back through the router.
-import { waitFor } from '@shop/test-harness';
-import { startPlatform, type Platform } from '../src/platform';
+import { fixtureForFile, waitFor } from '@shop/test-harness';
+import { startPlatform } from '../src/platform';
 import { Shop } from '../src/shop';
 
 const MY_NOTIFICATIONS = `query Mine($first: Int, $after: String) {
@@ -13,13 +13,11 @@ const MY_NOTIFICATIONS = `query Mine($first: Int, $after: String) {
   }
 }`;
 
-let platform: Platform;
+const platform = fixtureForFile(() => startPlatform());
 let shop: Shop;
-beforeAll(async () => {
-  platform = await startPlatform();
+beforeAll(() => {
   shop = new Shop(platform.url);
-}, 90_000);
-afterAll(() => platform?.stop());
+});
 
 const mailTo = (email: string, subject: RegExp) =>
   waitFor(

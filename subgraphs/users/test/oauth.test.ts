@@ -1,22 +1,15 @@
 import { createPublicKey, type JsonWebKey } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { LOGIN } from './support/operations';
-import {
-  ADMIN,
-  startUsersFixture,
-  SERVICE_CLIENT,
-  type UsersFixture,
-} from './support/users-service';
+import { ADMIN, startUsersFixture, SERVICE_CLIENT } from './support/users-service';
 
-let users: UsersFixture;
+const users = fixtureForFile(() => startUsersFixture());
 let base: string;
-beforeAll(async () => {
-  users = await startUsersFixture();
+beforeAll(() => {
   base = `http://127.0.0.1:${users.service.port}`;
-}, 60_000);
-afterAll(() => users.stop());
+});
 
 function tokenRequest(form: Record<string, string>, headers: Record<string, string> = {}) {
   return fetch(`${base}/oauth/token`, {

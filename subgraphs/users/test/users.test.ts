@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
-import { errorCodes, graphql } from '@shop/test-harness';
+import { errorCodes, fixtureForFile, graphql } from '@shop/test-harness';
 import { UserStore } from '../src/store/user';
 import {
   ADD_ADDRESS,
@@ -12,15 +12,13 @@ import {
   SET_ROLES,
   USERS,
 } from './support/operations';
-import { ADMIN, startUsersFixture, type UsersFixture } from './support/users-service';
+import { ADMIN, startUsersFixture } from './support/users-service';
 
-let users: UsersFixture;
+const users = fixtureForFile(() => startUsersFixture());
 let adminToken: string;
 beforeAll(async () => {
-  users = await startUsersFixture();
   adminToken = (await call(LOGIN, ADMIN)).data!.login.accessToken;
 }, 60_000);
-afterAll(() => users.stop());
 
 function call(
   query: string,
