@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import IORedis from 'ioredis';
 import pg from 'pg';
 import { Role } from '@shop/auth';
-import { TEST_REDIS_URL, waitFor, type GraphQLResponse } from '@shop/test-harness';
+import { fixtureForFile, TEST_REDIS_URL, waitFor, type GraphQLResponse } from '@shop/test-harness';
 import { sign, startDeliveryStack, type DeliveryStack } from './support/stack';
 
 /** What a courier's app asks back: enough to know the step was recorded. */
@@ -86,19 +86,14 @@ const outboxCount = async (stack: DeliveryStack, shipmentIds: string[]) =>
   )[0]!.n;
 
 /** Starts a delivery stack for the enclosing describe block (small pools, no relay). */
-function useStack(env: Record<string, string>, set: (stack: DeliveryStack) => void) {
-  let stack: DeliveryStack | undefined;
-  beforeAll(async () => {
-    stack = await startDeliveryStack({
+function useStack(env: Record<string, string>) {
+  return fixtureForFile(() =>
+    startDeliveryStack({
       DELIVERY_DATABASE_POOL_SIZE: '2',
       OUTBOX_RELAY_ENABLED: 'false',
       ...env,
-    });
-    set(stack);
-  }, 120_000);
-  afterAll(async () => {
-    await stack?.stop();
-  });
+    }),
+  );
 }
 
 /** Another session takes the shipment's row lock and keeps it until COMMIT or ROLLBACK. */
@@ -117,13 +112,12 @@ function scan(stack: DeliveryStack, shipment: Seeded) {
 }
 
 describe('a burst of tracking events on a small pool', () => {
-  let stack: DeliveryStack;
   // Small pools: two connections for tracking writes, two for reads and the workers.
   // No waiting time limit, so that a slow machine refuses nothing either.
-  useStack(
-    { DELIVERY_TRACKING_WRITE_CONCURRENCY: '2', DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000' },
-    (s) => (stack = s),
-  );
+  const stack = useStack({
+    DELIVERY_TRACKING_WRITE_CONCURRENCY: '2',
+    DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
+  });
 
   it('stores and publishes every accepted event once, in order, and refuses only with a retryable code', async () => {
     const many = await seed(stack, 300, 'PICKED_UP');
@@ -218,16 +212,12 @@ describe('a burst of tracking events on a small pool', () => {
 });
 
 describe('overload', () => {
-  let stack: DeliveryStack;
   // One write at a time, three more may wait: the fifth at once is refused.
-  useStack(
-    {
-      DELIVERY_TRACKING_WRITE_CONCURRENCY: '1',
-      DELIVERY_TRACKING_QUEUE_LIMIT: '3',
-      DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
-    },
-    (s) => (stack = s),
-  );
+  const stack = useStack({
+    DELIVERY_TRACKING_WRITE_CONCURRENCY: '1',
+    DELIVERY_TRACKING_QUEUE_LIMIT: '3',
+    DELIVERY_TRACKING_QUEUE_WAIT_MS: '60000',
+  });
 
   it('refuses what does not fit with SERVICE_UNAVAILABLE or 503 + Retry-After, writes nothing for it, and takes it when sent again', async () => {
     const [locked, ...others] = await seed(stack, 8, 'IN_TRANSIT');
@@ -294,11 +284,10 @@ describe('overload', () => {
 });
 
 describe('a row lock that is not let go', () => {
-  let stack: DeliveryStack;
-  useStack(
-    { DELIVERY_TRACKING_WRITE_CONCURRENCY: '1', DELIVERY_TRACKING_QUEUE_WAIT_MS: '300' },
-    (s) => (stack = s),
-  );
+  const stack = useStack({
+    DELIVERY_TRACKING_WRITE_CONCURRENCY: '1',
+    DELIVERY_TRACKING_QUEUE_WAIT_MS: '300',
+  });
 
   it("refuses that shipment's events as retryable without holding up the others", async () => {
     const [locked, free] = await seed(stack, 2, 'IN_TRANSIT');
