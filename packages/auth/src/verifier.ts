@@ -201,3 +201,23 @@ export class TokenVerifier {
     return this.verify(match[1]);
   }
 }
+
+/** The settings a subgraph trusts tokens by (`settings.tokenTrust()` in @shop/config). */
+export interface TokenTrust {
+  JWKS_URL: string;
+  JWT_ISSUER: string;
+  JWT_AUDIENCE: string;
+  SERVICE_TOKEN_AUDIENCE: string;
+}
+
+/**
+ * A subgraph's verifier: the issuer's keys from its JWKS, and both audiences — customers'
+ * and staff's tokens (forwarded by the router) and other services' own tokens.
+ */
+export function subgraphTokenVerifier(trust: TokenTrust): TokenVerifier {
+  return new TokenVerifier({
+    issuer: trust.JWT_ISSUER,
+    audience: [trust.JWT_AUDIENCE, trust.SERVICE_TOKEN_AUDIENCE],
+    keys: remoteJwks(trust.JWKS_URL),
+  });
+}

@@ -193,5 +193,6 @@ export * from './http-errors';
 export * from './ids';
 export * from './pagination';
 export * from './run';
+export * from './schema-file';
 export * from './text';
 export * from './worker-health';

@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Redis from 'ioredis';
-import { parse } from 'graphql';
-import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { Closers, startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import { Closers, type RunningSubgraph, schemaBeside, startSubgraph } from '@shop/subgraph-kit';
 import type { CartConfig } from './config';
 import { createContext, type Context } from './context';
 import { CartService } from './services/cart-service';
@@ -12,7 +9,7 @@ import { cartResolvers } from './resolvers/cart';
 import { CartStore } from './store/cart';
 import { ProductCatalog } from './store/catalog';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 const SECONDS_PER_DAY = 86_400;
 
@@ -47,11 +44,7 @@ export async function startCartService(
         name: 'cart',
         typeDefs,
         resolvers: cartResolvers(carts),
-        verifier: new TokenVerifier({
-          issuer: config.JWT_ISSUER,
-          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-          keys: remoteJwks(config.JWKS_URL),
-        }),
+        verifier: subgraphTokenVerifier(config),
         logger,
         context: (base, request) => createContext(base, request, catalog),
         ready: async () => {

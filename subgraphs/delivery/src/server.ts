@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import { CloseCode } from 'graphql-ws';
-import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
+  type RunningSubgraph,
+  schemaBeside,
   startBackgroundWork,
   startSubgraph,
-  type RunningSubgraph,
 } from '@shop/subgraph-kit';
 import type { DeliveryConfig } from './config';
 import { createLoaders, type Context } from './context';
@@ -19,7 +17,7 @@ import { carrierWebhookRoute } from './routes/carrier-webhook';
 import { serveSubscriptions } from './routes/subscriptions';
 import { createDeliveryServices } from './wiring';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 export interface DeliveryService extends RunningSubgraph {
   /** ws://…/graphql: graphql-ws on the same server and path as HTTP queries. */
@@ -41,11 +39,7 @@ export async function startDeliveryService(
     const services = createDeliveryServices(config, logger);
     closers.add('pub/sub, databases and orders client', services.close);
     const { prisma, shipments, orders, events, tracking } = services;
-    const verifier = new TokenVerifier({
-      issuer: config.JWT_ISSUER,
-      audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-      keys: remoteJwks(config.JWKS_URL),
-    });
+    const verifier = subgraphTokenVerifier(config);
 
     const read = shipmentResolvers(tracking);
     const live = deliveryUpdatedResolvers(events, orders);

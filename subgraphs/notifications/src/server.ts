@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
-import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
+  type RunningSubgraph,
+  schemaBeside,
   startBackgroundWork,
   startSubgraph,
-  type RunningSubgraph,
 } from '@shop/subgraph-kit';
 import type { NotificationsConfig } from './config';
 import type { Context } from './context';
@@ -18,7 +16,7 @@ import { preferencesResolvers } from './resolvers/preferences';
 import { openNotificationStores } from './wiring';
 import type { NotificationStore } from './store/notification';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 export interface NotificationsService extends RunningSubgraph {
   /** The service's MongoDB connection (tests read messages and drop the database). */
@@ -47,11 +45,7 @@ export async function startNotificationsService(
         name: 'notifications',
         typeDefs,
         resolvers: { ...read, Query: { ...read.Query, ...prefs.Query }, Mutation: prefs.Mutation },
-        verifier: new TokenVerifier({
-          issuer: config.JWT_ISSUER,
-          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-          keys: remoteJwks(config.JWKS_URL),
-        }),
+        verifier: subgraphTokenVerifier(config),
         logger,
         context: (base) => base,
         ready: stores.ping,

@@ -1,13 +1,11 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
-import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
+  type RunningSubgraph,
+  schemaBeside,
   startBackgroundWork,
   startSubgraph,
-  type RunningSubgraph,
 } from '@shop/subgraph-kit';
 import type { OrdersConfig } from './config';
 import { bearerTokenFrom, createLoaders, type Context } from './context';
@@ -18,7 +16,7 @@ import { orderLifecycleResolvers } from './resolvers/order-lifecycle';
 import { stripeWebhookRoute } from './routes/stripe-webhook';
 import { createOrdersServices } from './wiring';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 /** Wires the orders subgraph: database, the subgraphs it calls, Stripe, resolvers, webhooks. */
 export async function startOrdersService(
@@ -44,11 +42,7 @@ export async function startOrdersService(
         name: 'orders',
         typeDefs,
         resolvers: { ...read, Mutation: mutations },
-        verifier: new TokenVerifier({
-          issuer: config.JWT_ISSUER,
-          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-          keys: remoteJwks(config.JWKS_URL),
-        }),
+        verifier: subgraphTokenVerifier(config),
         logger,
         context: (base, request) => ({
           ...base,

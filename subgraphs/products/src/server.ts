@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { parse } from 'graphql';
 import type { Connection } from 'mongoose';
-import { remoteJwks, TokenVerifier } from '@shop/auth';
+import { subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
-import { Closers, startSubgraph, type RunningSubgraph } from '@shop/subgraph-kit';
+import { Closers, type RunningSubgraph, schemaBeside, startSubgraph } from '@shop/subgraph-kit';
 import type { ProductsConfig } from './config';
 import { createLoaders, type Context } from './context';
 import { CatalogService } from './services/catalog-service';
@@ -22,7 +19,7 @@ import { StockLedger } from './store/stock-ledger';
 import { startHoldSweeper } from './jobs/hold-sweeper';
 import { startStockMirror } from './jobs/stock-mirror';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 export interface ProductsService extends RunningSubgraph {
   /** The service's MongoDB connection (tests count its queries and drop its database). */
@@ -113,11 +110,7 @@ export async function startProductsService(
           categoryResolvers(catalog),
           reservationResolvers(stock),
         ),
-        verifier: new TokenVerifier({
-          issuer: config.JWT_ISSUER,
-          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-          keys: remoteJwks(config.JWKS_URL),
-        }),
+        verifier: subgraphTokenVerifier(config),
         logger,
         context: (base) => ({
           ...base,

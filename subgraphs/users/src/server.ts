@@ -1,14 +1,12 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import Redis from 'ioredis';
-import { parse } from 'graphql';
 import { localKeys, TokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
+  type RunningSubgraph,
+  schemaBeside,
   startBackgroundWork,
   startSubgraph,
-  type RunningSubgraph,
 } from '@shop/subgraph-kit';
 import type { UsersConfig } from './config';
 import { createLoaders, type Context } from './context';
@@ -27,7 +25,7 @@ import { createPrisma } from './store/prisma';
 import { RefreshTokenStore } from './store/refresh-token';
 import { UserStore } from './store/user';
 
-export const typeDefs = parse(readFileSync(path.join(__dirname, 'schema.graphql'), 'utf8'));
+export const typeDefs = schemaBeside(__dirname);
 
 export interface UsersService extends RunningSubgraph {
   jwksUrl: string;
