@@ -2,7 +2,7 @@
 // (POST /v1/labels, the same contract as the carrier fake in delivery's tests) so that paid
 // orders get a tracking number on a machine without a carrier account.
 //   tsx tools/dev-carrier.ts <port> <api key>
-import { startFakeCarrier } from '../subgraphs/delivery/test/support/fake-carrier';
+import { startFakeCarrier } from '@shop/delivery/testing';
 
 const port = Number(process.argv[2] ?? 4015);
 const apiKey = process.argv[3] ?? 'dev-carrier-key';
