@@ -9,3 +9,4 @@ export * from './tcp-proxy';
 export * from './raw-http';
 export * from './service-process';
 export * from './fixture-for-file';
+export * from './async-listener';

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncListener } from '@shop/test-harness';
 
 export interface ProxiedRequest {
   /** The GraphQL request body as the cart service sent it. */
@@ -46,25 +47,27 @@ export async function startCountingProxy(targetUrl: string): Promise<CountingPro
         gate = null;
       }
     });
-  const server = http.createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks).toString('utf8');
-    requests.push({ body: JSON.parse(raw) });
-    await passGate();
-    try {
-      const upstream = await fetch(targetUrl, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: raw,
-      });
-      res
-        .writeHead(upstream.status, { 'content-type': 'application/json' })
-        .end(Buffer.from(await upstream.arrayBuffer()));
-    } catch (error) {
-      res.writeHead(502).end(String(error));
-    }
-  });
+  const server = http.createServer(
+    asyncListener(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      requests.push({ body: JSON.parse(raw) });
+      await passGate();
+      try {
+        const upstream = await fetch(targetUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: raw,
+        });
+        res
+          .writeHead(upstream.status, { 'content-type': 'application/json' })
+          .end(Buffer.from(await upstream.arrayBuffer()));
+      } catch (error) {
+        res.writeHead(502).end(String(error));
+      }
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {

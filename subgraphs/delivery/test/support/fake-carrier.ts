@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { asyncListener } from '@shop/test-harness';
 
 /** One POST /v1/labels the fake carrier received. */
 export interface LabelCall {
@@ -59,10 +60,10 @@ export async function startFakeCarrier(
   const voided = new Set<string>();
   const scanned = new Set<string>();
   const failures: number[] = [];
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+  const server = http.createServer(
+    asyncListener(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
       const voidOf = /^\/v1\/labels\/([^/]+)\/void$/.exec(req.url ?? '');
       const send = (status: number, body: object) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
@@ -115,8 +116,8 @@ export async function startFakeCarrier(
       const garbled = fake.garbleNext;
       fake.garbleNext = null;
       reply(201, { ...label, ...garbled });
-    });
-  });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
   const bound = (server.address() as AddressInfo).port;
   const fake: FakeCarrier = {

@@ -3,6 +3,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { remoteJwks, Scope, TokenVerifier } from '@shop/auth';
 import type { TokenIssuer } from '@shop/test-harness';
+import { asyncListener } from '@shop/test-harness';
 
 /**
  * What delivery needs of the users and orders services, in test code: the client-credentials
@@ -45,10 +46,10 @@ export async function startFakeOrders(
   });
   const basic = `Basic ${Buffer.from(`${client.id}:${client.secret}`).toString('base64')}`;
 
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+  const server = http.createServer(
+    asyncListener(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
       const json = (status: number, body: object) =>
         res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       if (req.url === '/oauth/token') {
@@ -91,8 +92,8 @@ export async function startFakeOrders(
           },
         },
       });
-    });
-  });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   const fake: FakeOrders = {

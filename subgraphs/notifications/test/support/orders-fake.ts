@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { remoteJwks, Scope, TokenVerifier } from '@shop/auth';
 import { SERVICE_TOKEN_AUDIENCE } from '@shop/config';
 import type { OrderSummary } from '../../src/store/subgraphs';
+import { asyncListener } from '@shop/test-harness';
 
 /**
  * A stand-in for the orders subgraph's `order(id)` as a service token holding orders:read
@@ -29,10 +30,10 @@ export async function startOrdersFake(auth: {
     keys: remoteJwks(auth.jwksUrl),
   });
   const fake = { orders: new Map<string, OrderSummary>(), calls: 0 } as OrdersFake;
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', async () => {
+  const server = http.createServer(
+    asyncListener(async (req, res) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
       const reply = (body: unknown) =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       const identity = await verifier
@@ -55,8 +56,8 @@ export async function startOrdersFake(auth: {
         });
       }
       reply({ data: { order } });
-    });
-  });
+    }),
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   fake.url = `http://127.0.0.1:${port}/graphql`;
