@@ -297,7 +297,7 @@ async function compare(
     }
   } finally {
     await Promise.all(
-      started.map((result) => (result.status === 'fulfilled' ? result.value.stop() : null)),
+      started.flatMap((result) => (result.status === 'fulfilled' ? [result.value.stop()] : [])),
     );
   }
   // The subgraph directly is the same in both modes: measured without --persisted only.

@@ -136,7 +136,7 @@ export async function connectAll(
 
 export async function closeAll(subscribers: Subscriber[]): Promise<void> {
   for (let first = 0; first < subscribers.length; first += BATCH) {
-    await Promise.all(subscribers.slice(first, first + BATCH).map((s) => s.client.dispose()));
+    await Promise.all(subscribers.slice(first, first + BATCH).map(async (s) => s.client.dispose()));
   }
 }
 

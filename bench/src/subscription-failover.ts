@@ -75,7 +75,7 @@ export async function benchSubscriptionFailover(
     proxy = services.proxy;
     return await run(services, subscribers, others, n, groups, command);
   } finally {
-    await Promise.all(others.map((client) => client.dispose()));
+    await Promise.all(others.map(async (client) => client.dispose()));
     await closeAll(subscribers);
     for (const child of children.reverse()) await child.stop();
     await proxy?.close();

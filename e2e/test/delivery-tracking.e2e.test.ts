@@ -294,7 +294,7 @@ describe('deliveryUpdated when a delivery replica goes away', () => {
       );
       expect(await nextOfEach()).toEqual(feeds.map(() => null));
     } finally {
-      await Promise.all(clients.map((client) => client.dispose()));
+      await Promise.all(clients.map(async (client) => client.dispose()));
       await service.close();
       for (const replica of replicas) await stop(replica);
     }

@@ -25,7 +25,8 @@ export async function startHiveGateway(supergraphSdl: string, deduplicate: boole
   });
   // The supergraph is read on first use: read it now, so a bad one fails the start.
   await gateway.getSchema();
-  const server = createServer(gateway);
+  // Its Node listener (the runtime itself is also callable, returning a promise Node ignores).
+  const server = createServer(gateway.requestListener);
   await new Promise<void>((listening) => server.listen(0, '127.0.0.1', listening));
   const { port } = server.address() as AddressInfo;
   return {

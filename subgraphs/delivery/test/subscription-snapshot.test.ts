@@ -6,7 +6,7 @@ import { connect, subscribe, type Subscription } from './support/ws';
 const clients: Client[] = [];
 // Added before the stack's own afterAll, so the clients go before the stack stops.
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map(async (c) => c.dispose()));
 });
 const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 

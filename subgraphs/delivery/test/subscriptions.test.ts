@@ -9,7 +9,7 @@ import { connect, handshake, subscribe, type Subscription } from './support/ws';
 const clients: Client[] = [];
 // Added before the stack's own afterAll, so the clients go before the stack stops.
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.dispose()));
+  await Promise.all(clients.map(async (c) => c.dispose()));
 });
 const stack = fixtureForFile(() => startDeliveryStack({ OUTBOX_RELAY_ENABLED: 'false' }));
 // Every test ends with its subscriptions freed, so counts start from zero in the next.
