@@ -29,9 +29,10 @@ const PLAIN_JSON = /^application\/json\s*(;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
  * /graphql with its length announced and no content encoding — go straight to Apollo
  * Server's request handling (past the trusted-documents check, in that mode); everything
  * else (GET, CORS preflight, compressed or chunked bodies, other charsets, other paths)
- * goes on to the Express app, which answers it as before. The lane skips what Express adds per request for no use here (routing, its
- * request and response decorations, the body parser's content negotiation), which was
- * about a fifth of the router's own CPU per small query (bench/results/router.md).
+ * goes on to the Express app, which answers it as before. The lane skips what Express
+ * adds per request for no use here (routing, its request and response decorations, the
+ * body parser's content negotiation), which was about a fifth of the router's own CPU per
+ * small query (bench/results/router.md).
  * What the client sees is the same on both paths: request id, CORS headers, access log,
  * the same JSON errors for a body that is not JSON or not of its announced length.
  */
@@ -59,14 +60,21 @@ export function graphqlLane(
     }
     const accessLog = startAccessLog(logger, req, res);
     options.cors(req, res, () => undefined);
-    readBody(req, Number(req.headers['content-length'])).then(
-      (text) => answer(req, res, text, accessLog.requestId, { ...options, accessLog }),
-      (problem: Error) => {
-        // The client went away mid-body: nobody is left to answer.
-        if (req.destroyed || res.destroyed) return;
-        sendJson(res, 400, errorBody(problem.message, 'BAD_REQUEST'));
-      },
-    );
+    readBody(req, Number(req.headers['content-length']))
+      .then(
+        (text) => answer(req, res, text, accessLog.requestId, { ...options, accessLog }),
+        (problem: Error) => {
+          // The client went away mid-body: nobody is left to answer.
+          if (req.destroyed || res.destroyed) return;
+          sendJson(res, 400, errorBody(problem.message, 'BAD_REQUEST'));
+        },
+      )
+      // answer() handles its own failures; this is the net under it, so that nothing a
+      // request does can become an unhandled rejection, which would end the process.
+      .catch((error: unknown) => {
+        logger.error({ err: error, requestId: accessLog.requestId }, 'request failed');
+        res.destroy();
+      });
   };
 }
 
