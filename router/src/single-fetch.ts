@@ -9,6 +9,8 @@ import type {
   GatewayGraphQLResponse,
   GatewayInterface,
 } from '@apollo/server-gateway-interface';
+// Not exported from the package's index; the gateway's own code imports it from here.
+import { GraphQLDataSourceRequestKind } from '@apollo/gateway/dist/datasources/types';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import { trace } from '@opentelemetry/api';
 import {
@@ -144,14 +146,13 @@ export class SingleFetchQueries {
   ): Promise<GatewayGraphQLResponse> {
     const process = () =>
       source.process({
-        kind: 'incoming operation' as GraphQLDataSourceProcessOptions['kind'] &
-          'incoming operation',
+        kind: GraphQLDataSourceRequestKind.INCOMING_OPERATION,
         request: { query: fetch.operation, variables, operationName: fetch.operationName },
         incomingRequestContext: context,
         context: context.context,
         document: fetch.operationDocumentNode,
         pathInIncomingRequest: [],
-      } as GraphQLDataSourceProcessOptions<RouterContext>);
+      });
     // The same span the gateway opens per fetch, so a trace reads alike on both paths.
     if (!activeSpanRecording()) return process();
     return tracer.startActiveSpan(
