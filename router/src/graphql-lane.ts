@@ -1,7 +1,7 @@
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import { HeaderMap, type ApolloServer } from '@apollo/server';
-import { formatError } from '@shop/errors';
 import type { Logger } from '@shop/logging';
+import { maskedErrorBody, requestProblemBody } from '@shop/subgraph-kit';
 import { startAccessLog } from './access-log';
 import type { RequestFacts, RouterContext } from './context';
 import { NOT_IN_LIST_BODY } from './persisted-operations';
@@ -62,11 +62,11 @@ export function graphqlLane(
     options.cors(req, res, () => undefined);
     readBody(req, Number(req.headers['content-length']))
       .then(
-        (text) => answer(req, res, text, accessLog.requestId, { ...options, accessLog }),
-        (problem: Error) => {
+        (text) => answer(req, res, text, { ...options, accessLog }),
+        (problem: BodyProblem) => {
           // The client went away mid-body: nobody is left to answer.
           if (req.destroyed || res.destroyed) return;
-          sendJson(res, 400, errorBody(problem.message, 'BAD_REQUEST'));
+          sendJson(res, 400, requestProblemBody(problem.type));
         },
       )
       // answer() handles its own failures; this is the net under it, so that nothing a
@@ -76,6 +76,13 @@ export function graphqlLane(
         res.destroy();
       });
   };
+}
+
+/** A body that could not be read, by body-parser's type for the problem (requestProblemBody). */
+class BodyProblem extends Error {
+  constructor(readonly type: 'request.size.invalid' | 'request.aborted') {
+    super(type);
+  }
 }
 
 /** The body as text, exactly as long as announced (never longer: the lane's limit). */
@@ -89,7 +96,7 @@ function readBody(req: IncomingMessage, length: number): Promise<string> {
     });
     req.on('end', () => {
       if (received !== length) {
-        reject(new Error('The request body does not match its Content-Length.'));
+        reject(new BodyProblem('request.size.invalid'));
       } else {
         resolve(
           chunks.length === 1
@@ -98,7 +105,7 @@ function readBody(req: IncomingMessage, length: number): Promise<string> {
         );
       }
     });
-    req.on('error', () => reject(new Error('The request body ended before its announced length.')));
+    req.on('error', () => reject(new BodyProblem('request.aborted')));
   });
 }
 
@@ -106,7 +113,6 @@ async function answer(
   req: IncomingMessage,
   res: ServerResponse,
   text: string,
-  requestId: string,
   options: GraphQLLaneOptions & { accessLog: RequestFacts['accessLog'] },
 ): Promise<void> {
   // As Express's JSON parser in strict mode: an object or an array, nothing else.
@@ -116,7 +122,7 @@ async function answer(
     if (first !== '{' && first !== '[') throw new SyntaxError('not an object or an array');
     body = JSON.parse(text);
   } catch {
-    sendJson(res, 400, errorBody('The request body is not valid JSON.', 'BAD_REQUEST'));
+    sendJson(res, 400, requestProblemBody('entity.parse.failed'));
     return;
   }
   if (options.admit && !options.admit(body)) {
@@ -149,21 +155,15 @@ async function answer(
   } catch (error) {
     // As the Express path's last error handler: logged with the request id, masked.
     options.logger.error(
-      { err: error, method: req.method, path: req.url, requestId },
+      { err: error, method: req.method, path: req.url, requestId: options.accessLog.requestId },
       'request failed before reaching GraphQL',
     );
     if (res.headersSent) {
       res.destroy();
       return;
     }
-    sendJson(res, 500, {
-      errors: [formatError({ message: String((error as Error)?.message) }, error)],
-    });
+    sendJson(res, 500, maskedErrorBody(error));
   }
-}
-
-function errorBody(message: string, code: string) {
-  return { errors: [{ message, extensions: { code } }] };
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown): void {

@@ -27,6 +27,29 @@ function errorBody(message: string, code: string) {
 }
 
 /**
+ * The BAD_REQUEST answer to a body refused before GraphQL saw it, by body-parser's error
+ * type (`problem`), with what the client can do about it: what jsonErrorHandler sends, for
+ * servers that read bodies themselves.
+ */
+export function requestProblemBody(
+  problem: string,
+  details: { limit?: number; charset?: string; encoding?: string } = {},
+) {
+  const describe = REQUEST_PROBLEMS[problem];
+  return errorBody(
+    describe
+      ? describe(details)
+      : 'The request body could not be read: check its Content-Type, Content-Encoding and Content-Length.',
+    'BAD_REQUEST',
+  );
+}
+
+/** The answer to a failure that is nobody's but the server's: masked INTERNAL_SERVER_ERROR. */
+export function maskedErrorBody(error: unknown) {
+  return { errors: [formatError({ message: String((error as Error)?.message) }, error)] };
+}
+
+/**
  * The last Express error handler of every service: a request refused before GraphQL saw
  * it (body too large, not JSON, a charset or encoding it cannot read, a body cut short)
  * is answered as a GraphQL error with code BAD_REQUEST and the right 4xx status — never
@@ -37,12 +60,8 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
   return (error, req, res, next) => {
     if (res.headersSent) return next(error);
     const status: number = Number(error?.status ?? error?.statusCode) || 500;
-    const describe = typeof error?.type === 'string' ? REQUEST_PROBLEMS[error.type] : undefined;
     if (status >= 400 && status < 500) {
-      const message = describe
-        ? describe(error)
-        : 'The request body could not be read: check its Content-Type, Content-Encoding and Content-Length.';
-      res.status(status).json(errorBody(message, 'BAD_REQUEST'));
+      res.status(status).json(requestProblemBody(String(error?.type), error));
       return;
     }
     logger.error(
@@ -50,7 +69,7 @@ export function jsonErrorHandler(logger: Logger): ErrorRequestHandler {
       'request failed before reaching GraphQL',
     );
     // An error without a code: the shop's rule masks it as INTERNAL_SERVER_ERROR.
-    res.status(500).json({ errors: [formatError({ message: String(error?.message) }, error)] });
+    res.status(500).json(maskedErrorBody(error));
   };
 }
 

@@ -16,9 +16,10 @@ export interface FixtureForFileOptions {
  *
  * The returned object stands for the fixture: property reads and writes go to the fixture
  * once it runs, and functions read from it are called with the fixture as `this` (so methods
- * that use private fields work) while keeping their own properties (a jest mock's `.mock`). The fixture only exists once the file's tests start: reading it while
- * jest collects the tests (in a describe body, at the top of the file) throws, rather than
- * handing back `undefined` to fail somewhere far from the mistake.
+ * that use private fields work) while keeping their own properties (a jest mock's `.mock`).
+ * The fixture only exists once the file's tests start: reading it while jest collects the
+ * tests (in a describe body, at the top of the file) throws, rather than handing back
+ * `undefined` to fail somewhere far from the mistake.
  *
  * Call it at the top of the file or of a describe block, before the hooks that use it:
  * jest runs beforeAll hooks in the order they were added.
