@@ -202,22 +202,22 @@ export class TokenVerifier {
   }
 }
 
-/** The settings a subgraph trusts tokens by (`settings.tokenTrust()` in @shop/config). */
+/** Whose tokens a subgraph accepts (`settings.tokenTrust()` in @shop/config, or users' own). */
 export interface TokenTrust {
-  JWKS_URL: string;
   JWT_ISSUER: string;
   JWT_AUDIENCE: string;
   SERVICE_TOKEN_AUDIENCE: string;
 }
 
 /**
- * A subgraph's verifier: the issuer's keys from its JWKS, and both audiences — customers'
- * and staff's tokens (forwarded by the router) and other services' own tokens.
+ * A subgraph's verifier: the issuer's tokens for both audiences — customers' and staff's
+ * (forwarded by the router) and other services' own — checked with `keys` (the issuer's
+ * JWKS, or users' own keys, as it issues them).
  */
-export function subgraphTokenVerifier(trust: TokenTrust): TokenVerifier {
+export function subgraphTokenVerifier(trust: TokenTrust, keys: KeyResolver): TokenVerifier {
   return new TokenVerifier({
     issuer: trust.JWT_ISSUER,
     audience: [trust.JWT_AUDIENCE, trust.SERVICE_TOKEN_AUDIENCE],
-    keys: remoteJwks(trust.JWKS_URL),
+    keys,
   });
 }

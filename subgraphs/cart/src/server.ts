@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { subgraphTokenVerifier } from '@shop/auth';
+import { remoteJwks, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { Closers, type RunningSubgraph, schemaBeside, startSubgraph } from '@shop/subgraph-kit';
 import type { CartConfig } from './config';
@@ -44,7 +44,7 @@ export async function startCartService(
         name: 'cart',
         typeDefs,
         resolvers: cartResolvers(carts),
-        verifier: subgraphTokenVerifier(config),
+        verifier: subgraphTokenVerifier(config, remoteJwks(config.JWKS_URL)),
         logger,
         context: (base, request) => createContext(base, request, catalog),
         ready: async () => {

@@ -1,5 +1,5 @@
 import { CloseCode } from 'graphql-ws';
-import { subgraphTokenVerifier } from '@shop/auth';
+import { remoteJwks, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
@@ -39,7 +39,7 @@ export async function startDeliveryService(
     const services = createDeliveryServices(config, logger);
     closers.add('pub/sub, databases and orders client', services.close);
     const { prisma, shipments, orders, events, tracking } = services;
-    const verifier = subgraphTokenVerifier(config);
+    const verifier = subgraphTokenVerifier(config, remoteJwks(config.JWKS_URL));
 
     const read = shipmentResolvers(tracking);
     const live = deliveryUpdatedResolvers(events, orders);

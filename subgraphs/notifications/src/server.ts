@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { subgraphTokenVerifier } from '@shop/auth';
+import { remoteJwks, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
@@ -45,7 +45,7 @@ export async function startNotificationsService(
         name: 'notifications',
         typeDefs,
         resolvers: { ...read, Query: { ...read.Query, ...prefs.Query }, Mutation: prefs.Mutation },
-        verifier: subgraphTokenVerifier(config),
+        verifier: subgraphTokenVerifier(config, remoteJwks(config.JWKS_URL)),
         logger,
         context: (base) => base,
         ready: stores.ping,

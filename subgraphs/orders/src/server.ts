@@ -1,4 +1,4 @@
-import { subgraphTokenVerifier } from '@shop/auth';
+import { remoteJwks, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
@@ -42,7 +42,7 @@ export async function startOrdersService(
         name: 'orders',
         typeDefs,
         resolvers: { ...read, Mutation: mutations },
-        verifier: subgraphTokenVerifier(config),
+        verifier: subgraphTokenVerifier(config, remoteJwks(config.JWKS_URL)),
         logger,
         context: (base, request) => ({
           ...base,

@@ -1,5 +1,5 @@
 import type { Connection } from 'mongoose';
-import { subgraphTokenVerifier } from '@shop/auth';
+import { remoteJwks, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import { Closers, type RunningSubgraph, schemaBeside, startSubgraph } from '@shop/subgraph-kit';
 import type { ProductsConfig } from './config';
@@ -110,7 +110,7 @@ export async function startProductsService(
           categoryResolvers(catalog),
           reservationResolvers(stock),
         ),
-        verifier: subgraphTokenVerifier(config),
+        verifier: subgraphTokenVerifier(config, remoteJwks(config.JWKS_URL)),
         logger,
         context: (base) => ({
           ...base,

@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { localKeys, TokenVerifier } from '@shop/auth';
+import { localKeys, subgraphTokenVerifier } from '@shop/auth';
 import { createLogger, type Logger } from '@shop/logging';
 import {
   Closers,
@@ -72,11 +72,10 @@ export async function startUsersService(
         typeDefs,
         resolvers: { ...resolvers, Mutation: { ...resolvers.Mutation, ...authMutations(auth) } },
         // This service issues the tokens, so it verifies them with its own keys, no HTTP hop.
-        verifier: new TokenVerifier({
-          issuer: config.JWT_ISSUER,
-          audience: [config.JWT_AUDIENCE, config.SERVICE_TOKEN_AUDIENCE],
-          keys: localKeys(() => keys.publicKeys),
-        }),
+        verifier: subgraphTokenVerifier(
+          config,
+          localKeys(() => keys.publicKeys),
+        ),
         logger,
         context: (base) => ({ ...base, loaders: createLoaders(users) }),
         routes: (app) => {
